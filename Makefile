@@ -1,0 +1,55 @@
+# Every target works from a fresh clone: it builds .venv (and node_modules for deploy) first when missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export PYTHONPATH := layers/python:.
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: help setup test lint demo synth deploy bench ledger backfill clean
+
+help:
+	@echo "make demo | test | lint | synth | deploy | bench | ledger GROUP=<name> | backfill [DRY_RUN=false]"
+
+$(STAMP): requirements-dev.txt layers/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/python infra app.py local bench
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+demo: $(STAMP)
+	$(PY) -m local.demo
+
+synth: $(STAMP)
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out $(PY) app.py
+	@echo "synthesized: cdk.out/ModelGovernance.template.json"
+
+node_modules/.bin/cdk: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+deploy: $(STAMP) node_modules/.bin/cdk
+	npx cdk deploy --require-approval broadening --no-notices $(CDK_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf cdk.out .venv node_modules .mypy_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""Carries the previous version's model card onto a newly registered model package version."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from model_governance import constants
+from model_governance.adapters.clients import client
+from model_governance.adapters.notifications import Publisher
+from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.adapters.state import StateStore
+from model_governance.events import parse_model_package_state_change
+from model_governance.observability import logger, metrics
+from model_governance.settings import env_bool, env_str
+from model_governance.workflows.carry_forward import CarryForwardSettings, carry_forward
+
+
+@cache
+def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, CarryForwardSettings]:
+    """Read the environment and build the adapters once per container."""
+    settings = CarryForwardSettings(
+        create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
+    )
+    return (
+        ModelRegistry(client("sagemaker")),
+        StateStore(client("dynamodb"), env_str(constants.ENV_STATE_TABLE)),
+        Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        settings,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    change = parse_model_package_state_change(event)
+    logger.append_keys(model_package_arn=change.package_arn, event_id=change.envelope.id)
+    registry, links, notices, settings = _dependencies()
+    result = carry_forward(change, registry=registry, links=links, notices=notices, settings=settings)
+    return result.__dict__

@@ -1,0 +1,1 @@
+"""CDK constructs, one per concern, and the stack that composes them."""

@@ -1,0 +1,177 @@
+"""Deployment configuration: read once from CDK context (defaults in cdk.json), validated with readable errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+APPROVAL_GATE_MODES = ("off", "warn", "enforce")
+
+
+class ConfigError(ValueError):
+    """A context value is missing or malformed; the message names the key and what it expects."""
+
+
+@dataclass(frozen=True)
+class GovernanceConfig:
+    alert_emails: tuple[str, ...]
+    notice_emails: tuple[str, ...]
+    log_retention_days: int
+    create_card_without_predecessor: bool
+    approval_gate: str
+    evidence_retention_days: int
+    violation_cooldown_hours: int
+    monitoring_output_buckets: tuple[str, ...]
+    monitoring_output_kms_key_arns: tuple[str, ...]
+    sweep_schedule: str
+    pending_review_max_days: int
+    send_all_clear: bool
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
+        """Build from a context getter (``app.node.try_get_context``); raises ConfigError listing every problem."""
+        problems: list[str] = []
+
+        def read(key: str, parse: Callable[[Any], Any]) -> Any:
+            try:
+                return parse(get(key))
+            except ConfigError as error:
+                problems.append(f"{key}: {error}")
+                return None
+
+        config = cls(
+            alert_emails=read("alertEmails", _emails),
+            notice_emails=read("noticeEmails", _emails),
+            log_retention_days=read("logRetentionDays", _one_of(LOG_RETENTION_DAYS)),
+            create_card_without_predecessor=read("createCardWithoutPredecessor", _bool),
+            approval_gate=read("approvalGate", _one_of(APPROVAL_GATE_MODES)),
+            evidence_retention_days=read("evidenceRetentionDays", _int_between(1, 36500)),
+            violation_cooldown_hours=read("violationCooldownHours", _int_between(0, 24 * 30)),
+            monitoring_output_buckets=read("monitoringOutputBuckets", _buckets),
+            monitoring_output_kms_key_arns=read("monitoringOutputKmsKeyArns", _kms_key_arns),
+            sweep_schedule=read("sweepSchedule", _schedule),
+            pending_review_max_days=read("pendingReviewMaxDays", _int_between(1, 365)),
+            send_all_clear=read("sendAllClear", _bool),
+        )
+        if problems:
+            raise ConfigError("invalid configuration (cdk.json context or -c key=value):\n  " + "\n  ".join(problems))
+        return config
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> GovernanceConfig:
+        return cls.from_context(values.get)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):  # `-c alertEmails=a@x.com,b@y.com` arrives as one string
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ConfigError(f"expected a list or a comma-separated string, got {value!r}")
+
+
+def _emails(value: Any) -> tuple[str, ...]:
+    emails = _as_list(value)
+    bad = [e for e in emails if not isinstance(e, str) or not _EMAIL.match(e)]
+    if bad:
+        raise ConfigError(f"not a valid email address: {', '.join(map(repr, bad))}")
+    return tuple(emails)
+
+
+def _buckets(value: Any) -> tuple[str, ...]:
+    buckets = _as_list(value)
+    bad = [b for b in buckets if not isinstance(b, str) or not _BUCKET.match(b)]
+    if bad:
+        raise ConfigError(f"not a valid S3 bucket name: {', '.join(map(repr, bad))}")
+    return tuple(buckets)
+
+
+def _kms_key_arns(value: Any) -> tuple[str, ...]:
+    arns = _as_list(value)
+    bad = [
+        a
+        for a in arns
+        if not isinstance(a, str) or not re.match(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+$", a)
+    ]
+    if bad:
+        raise ConfigError(f"not a KMS key ARN: {', '.join(map(repr, bad))}")
+    return tuple(arns)
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    raise ConfigError(f"expected true or false, got {value!r}")
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"expected a whole number, got {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"expected a whole number, got {value!r}") from None
+
+
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        number = _parse_int(value)
+        if not low <= number <= high:
+            raise ConfigError(f"expected a whole number from {low} to {high}, got {number}")
+        return number
+
+    return parse
+
+
+def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        candidate = _parse_int(value) if isinstance(choices[0], int) else value
+        if candidate not in choices:
+            raise ConfigError(f"expected one of {', '.join(map(str, choices))}, got {value!r}")
+        return candidate
+
+    return parse
+
+
+def _schedule(value: Any) -> str:
+    if not isinstance(value, str) or not _SCHEDULE.match(value.strip()):
+        raise ConfigError(
+            f"expected an EventBridge schedule such as 'rate(1 day)' or 'cron(0 6 * * ? *)', got {value!r}"
+        )
+    return value.strip()

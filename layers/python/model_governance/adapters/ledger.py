@@ -1,0 +1,107 @@
+"""The audit ledger: append-only records of what the system observed and did, in the state table.
+
+Keys: pk ``GROUP#<group>`` (or ``SUBJECT#<kind>#<id>`` when no group is known), sk
+``LEDGER#<event time>#<action>#<event id>``; the secondary index (gsi1pk ``CARD#<card>``) reads a card's history.
+The sort key is built from the event, not the clock, so a redelivered event maps to the same key, and the
+conditional put means a record, once written, is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from model_governance.adapters.state import from_item, to_item
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    action: (
+        str  # e.g. card_created, card_status_changed, embedded_card_updated, export_started, gate_decision, alert_sent
+    )
+    at: datetime  # when it happened (the event's time, for observed changes)
+    source_event_id: str  # the EventBridge event id (or a run id for scheduled work)
+    actor: str  # who: a user profile, an IAM identity, or "model-governance"
+    group: str | None = None
+    card: str | None = None
+    subject: str | None = None  # what, when not a card: an endpoint, a schedule, a package ARN
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def partition(self) -> str:
+        if self.group:
+            return f"GROUP#{self.group}"
+        return f"SUBJECT#{self.subject or self.card or 'account'}"
+
+    @property
+    def sort_key(self) -> str:
+        stamp = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return f"LEDGER#{stamp}#{self.action}#{self.source_event_id}"
+
+
+class Ledger:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    def append(self, record: LedgerRecord) -> bool:
+        """Write ``record``; False when that exact record (same event, action and time) is already there."""
+        values: dict[str, Any] = {
+            "pk": record.partition,
+            "sk": record.sort_key,
+            "action": record.action,
+            "at": record.at.astimezone(UTC).isoformat(),
+            "source_event_id": record.source_event_id,
+            "actor": record.actor,
+            "group": record.group,
+            "card": record.card,
+            "subject": record.subject,
+            "before": json.dumps(dict(record.before), default=str, sort_keys=True),
+            "after": json.dumps(dict(record.after), default=str, sort_keys=True),
+            "details": json.dumps(dict(record.details), default=str, sort_keys=True),
+            "recorded_at": datetime.now(UTC).isoformat(),
+        }
+        if record.card:
+            values["gsi1pk"] = f"CARD#{record.card}"
+            values["gsi1sk"] = record.sort_key
+        try:
+            self._client.put_item(
+                TableName=self.table_name, Item=to_item(values), ConditionExpression="attribute_not_exists(sk)"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def for_group(self, group: str) -> Iterator[dict[str, Any]]:
+        yield from self._query("pk", f"GROUP#{group}", index=None)
+
+    def for_card(self, card: str) -> Iterator[dict[str, Any]]:
+        yield from self._query("gsi1pk", f"CARD#{card}", index="gsi1")
+
+    def _query(self, key: str, value: str, index: str | None) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": f"{key} = :v AND begins_with({'gsi1sk' if index else 'sk'}, :p)",
+            "ExpressionAttributeValues": to_item({":v": value, ":p": "LEDGER#"}),
+        }
+        if index:
+            request["IndexName"] = index
+        while True:
+            response = self._client.query(**request)
+            for item in response.get("Items", []):
+                record = from_item(item)
+                for name in ("before", "after", "details"):
+                    record[name] = json.loads(record.get(name) or "{}")
+                yield record
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

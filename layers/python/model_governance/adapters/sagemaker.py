@@ -1,0 +1,145 @@
+"""SageMaker model registry and model card calls, translated to the domain's typed records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from model_governance.cards import content as card_content
+from model_governance.cards.records import CardRecord, Container, EmbeddedCard, PackageFacts
+from model_governance.errors import MissingResourceError
+
+# Search returns at most 100 records a page; one page of the group's most recently modified cards is read.
+SEARCH_PAGE_SIZE = 100
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _is_not_found(error: ClientError) -> bool:
+    code = error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return code in {"ResourceNotFound", "ResourceNotFoundException"} or (
+        code == "ValidationException" and ("does not exist" in message or "not found" in message)
+    )
+
+
+class ModelRegistry:
+    """The SageMaker calls of the model card features. Takes the client so tests can hand it moto or a Stubber."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def describe_package(self, arn: str) -> PackageFacts:
+        try:
+            response = self._client.describe_model_package(ModelPackageName=arn)
+        except ClientError as error:
+            if _is_not_found(error):
+                raise MissingResourceError(f"model package {arn} does not exist (deleted after the event?)") from error
+            raise
+        return package_facts(response)
+
+    def describe_card(self, name: str, version: int | None = None) -> CardRecord | None:
+        """The card (latest version unless ``version``), or None when no card has that name."""
+        request: dict[str, Any] = {"ModelCardName": name}
+        if version is not None:
+            request["ModelCardVersion"] = version
+        try:
+            response = self._client.describe_model_card(**request)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        return card_record(response)
+
+    def search_group_cards(self, group: str) -> list[CardRecord]:
+        """Cards of a model package group, most recently modified first (one Search call, one page)."""
+        response = self._client.search(
+            Resource="ModelCard",
+            SearchExpression={"Filters": [{"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": group}]},
+            SortBy="LastModifiedTime",
+            SortOrder="Descending",
+            MaxResults=SEARCH_PAGE_SIZE,
+        )
+        records = []
+        for result in response.get("Results", []):
+            card = result.get("ModelCard")
+            if card and card.get("ModelCardName"):
+                records.append(card_record(card))
+        return records
+
+    def create_card(self, name: str, content: dict[str, Any], status: str = "Draft") -> bool:
+        """Create the card; False when a card of that name already exists (another delivery won the race)."""
+        try:
+            self._client.create_model_card(
+                ModelCardName=name, Content=card_content.serialize(content), ModelCardStatus=status
+            )
+        except ClientError as error:
+            if error_code(error) == "ConflictException":
+                return False
+            raise
+        return True
+
+    def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None:
+        """Replace the embedded card's content (content only: AWS rejects content and status in one update)."""
+        self._client.update_model_package(
+            ModelPackageArn=package_arn, ModelCard={"ModelCardContent": card_content.serialize(content)}
+        )
+
+
+def card_record(response: dict[str, Any]) -> CardRecord:
+    name = response["ModelCardName"]
+    try:
+        parsed = card_content.parse(response.get("Content"), what=f"content of model card {name}")
+    except ValueError:
+        parsed = {"_unparseable": response.get("Content")}
+    who = response.get("LastModifiedBy") or {}
+    return CardRecord(
+        name=name,
+        version=int(response.get("ModelCardVersion") or 1),
+        status=str(response.get("ModelCardStatus") or "Draft"),
+        content=parsed,
+        arn=response.get("ModelCardArn"),
+        last_modified=response.get("LastModifiedTime"),
+        last_modified_by=who.get("UserProfileName") or (who.get("IamIdentity") or {}).get("Arn"),
+    )
+
+
+def package_facts(response: dict[str, Any]) -> PackageFacts:
+    containers = tuple(
+        Container(image=c["Image"], model_data_url=c.get("ModelDataUrl"))
+        for c in (response.get("InferenceSpecification") or {}).get("Containers", [])
+        if c.get("Image")
+    )
+    metrics = []
+    for kind, reports in (response.get("ModelMetrics") or {}).items():
+        for report, source in (reports or {}).items():
+            if isinstance(source, dict) and source.get("S3Uri"):
+                metrics.append((kind, report, source["S3Uri"]))
+    embedded = response.get("ModelCard")
+    embedded_card = None
+    if embedded:
+        arn = response.get("ModelPackageArn", "")
+        embedded_card = EmbeddedCard(
+            content=card_content.parse(embedded.get("ModelCardContent"), what=f"embedded card of {arn}"),
+            status=embedded.get("ModelCardStatus"),
+        )
+    creator = response.get("CreatedBy") or {}
+    return PackageFacts(
+        arn=response["ModelPackageArn"],
+        group=response.get("ModelPackageGroupName", ""),
+        version=int(response.get("ModelPackageVersion") or 0),
+        status=response.get("ModelPackageStatus", ""),
+        approval_status=response.get("ModelApprovalStatus"),
+        description=response.get("ModelPackageDescription"),
+        approval_description=response.get("ApprovalDescription"),
+        created_by=creator.get("UserProfileName") or (creator.get("IamIdentity") or {}).get("Arn"),
+        domain=response.get("Domain"),
+        task=response.get("Task"),
+        containers=containers,
+        metrics=tuple(metrics),
+        embedded_card=embedded_card,
+        creation_time=response.get("CreationTime"),
+    )

@@ -1,0 +1,98 @@
+"""Typed values the domain works on, built by the adapters from SageMaker responses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+_PACKAGE_VERSION = re.compile(r"model-package/[^/]+/(\d+)$")
+
+
+@dataclass(frozen=True)
+class Container:
+    image: str
+    model_data_url: str | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddedCard:
+    """``ModelCard`` of a model package: simplified content plus its status."""
+
+    content: dict[str, Any]
+    status: str | None
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """What a model package version says about itself (DescribeModelPackage)."""
+
+    arn: str
+    group: str
+    version: int
+    status: str
+    approval_status: str | None
+    description: str | None = None
+    approval_description: str | None = None
+    created_by: str | None = None
+    domain: str | None = None
+    task: str | None = None
+    containers: tuple[Container, ...] = ()
+    metrics: tuple[
+        tuple[str, str, str], ...
+    ] = ()  # (kind, report, S3 URI), e.g. ("ModelQuality", "Statistics", "s3://...")
+    embedded_card: EmbeddedCard | None = None
+    creation_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    """One version of a standalone model card."""
+
+    name: str
+    version: int
+    status: str
+    content: dict[str, Any] = field(repr=False)
+    arn: str | None = None
+    last_modified: datetime | None = None
+    last_modified_by: str | None = None
+
+    @property
+    def linked_package_arn(self) -> str | None:
+        details = self.content.get("model_package_details") or {}
+        arn = details.get("model_package_arn") if isinstance(details, dict) else None
+        return arn if isinstance(arn, str) else None
+
+    @property
+    def linked_group(self) -> str | None:
+        details = self.content.get("model_package_details") or {}
+        group = details.get("model_package_group_name") if isinstance(details, dict) else None
+        if isinstance(group, str):
+            return group
+        arn = self.linked_package_arn
+        return arn.split("model-package/", 1)[1].rsplit("/", 1)[0] if arn and arn.count("/") >= 2 else None
+
+    @property
+    def linked_version(self) -> int | None:
+        details = self.content.get("model_package_details") or {}
+        version = details.get("model_package_version") if isinstance(details, dict) else None
+        if isinstance(version, int | float) and not isinstance(version, bool):
+            return int(version)
+        match = _PACKAGE_VERSION.search(self.linked_package_arn or "")
+        return int(match[1]) if match else None
+
+    @property
+    def risk_rating(self) -> str:
+        uses = self.content.get("intended_uses") or {}
+        rating = uses.get("risk_rating") if isinstance(uses, dict) else None
+        return rating if isinstance(rating, str) else "Unknown"
+
+
+@dataclass(frozen=True)
+class CardLink:
+    """A card linked to one version of a group, as the system recorded it or Search found it."""
+
+    group: str
+    package_version: int
+    card_name: str

@@ -1,0 +1,28 @@
+"""Literals shared by the stack, the handlers, the demo and the tests: defined once, imported everywhere."""
+
+SERVICE_NAME = "model-governance"
+METRICS_NAMESPACE = "ModelGovernance"
+
+# Environment contract between the stack (writer) and the functions (readers).
+ENV_STATE_TABLE = "STATE_TABLE_NAME"
+ENV_OPS_TOPIC = "OPS_TOPIC_ARN"
+ENV_NOTICES_TOPIC = "NOTICES_TOPIC_ARN"
+ENV_CREATE_CARD_WITHOUT_PREDECESSOR = "CREATE_CARD_WITHOUT_PREDECESSOR"
+ENV_EVIDENCE_BUCKET = "EVIDENCE_BUCKET_NAME"
+ENV_APPROVAL_GATE = "APPROVAL_GATE_MODE"
+ENV_VIOLATION_COOLDOWN_HOURS = "VIOLATION_COOLDOWN_HOURS"
+ENV_PENDING_REVIEW_MAX_DAYS = "PENDING_REVIEW_MAX_DAYS"
+ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
+
+# Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).
+SAGEMAKER_SOURCE = "aws.sagemaker"
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+MODEL_CARD_STATE_CHANGE = "SageMaker Model Card State Change"
+PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
+
+# Provenance keys written into additional_information.custom_details of carried cards.
+PROVENANCE_SOURCE_CARD = "carried_from_card"
+PROVENANCE_SOURCE_CARD_VERSION = "carried_from_card_version"
+PROVENANCE_SOURCE_PACKAGE_VERSION = "carried_from_model_package_version"
+PROVENANCE_CARRIED_AT = "carried_at"
+PROVENANCE_CARRIED_BY = "carried_by"

@@ -1,0 +1,27 @@
+"""Errors the domain raises. Each carries a message a person can act on."""
+
+
+class GovernanceError(Exception):
+    """Base class: the event could not be handled; the message says why."""
+
+
+class InvalidEventError(GovernanceError, ValueError):
+    """The event is not the shape AWS documents: nothing was changed."""
+
+
+class InvalidCardContentError(GovernanceError, ValueError):
+    """Card content breaks AWS's limits or schema: nothing was written."""
+
+    def __init__(self, card: str, problems: list[str]) -> None:
+        self.card = card
+        self.problems = problems
+        listed = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        super().__init__(f"model card content for {card!r} is invalid: {listed}")
+
+
+class MissingResourceError(GovernanceError, LookupError):
+    """A resource the event names does not exist (any more)."""
+
+
+class ConfigurationError(GovernanceError, RuntimeError):
+    """The function's environment is missing or malformed: the stack and the function disagree."""

@@ -1,0 +1,202 @@
+"""Typed views of the EventBridge events the system handles, parsed with clear errors.
+
+Shapes follow the SageMaker Developer Guide samples (aws-facts.md section 1). Only the fields the domain
+needs are lifted into typed attributes; everything else stays available in ``detail``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from model_governance.constants import (
+    MODEL_CARD_STATE_CHANGE,
+    MODEL_PACKAGE_STATE_CHANGE,
+    PROCESSING_JOB_STATE_CHANGE,
+    SAGEMAKER_SOURCE,
+)
+from model_governance.errors import InvalidEventError
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+_VERSIONED_PACKAGE_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:\d{12}:model-package/"
+    r"(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d*)$"
+)
+
+
+def parse_timestamp(value: Any, *, field_name: str = "time") -> datetime:
+    """ISO 8601 (any fractional precision, 'Z' or offset) or epoch milliseconds, as an aware UTC datetime."""
+    if isinstance(value, bool):
+        raise InvalidEventError(f"{field_name} must be a timestamp, got {value!r}")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(f"{field_name} must be a timestamp, got {value!r}")
+    text = _FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidEventError(f"{field_name} is not an ISO 8601 timestamp: {value!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The EventBridge envelope fields every handler uses."""
+
+    id: str
+    detail_type: str
+    source: str
+    account: str
+    region: str
+    time: datetime
+    resources: tuple[str, ...]
+    detail: dict[str, Any] = field(repr=False)
+
+
+def parse_envelope(event: Any, *, expected_detail_type: str) -> Envelope:
+    if not isinstance(event, dict):
+        raise InvalidEventError(f"event must be a JSON object, got {type(event).__name__}")
+    missing = [
+        key for key in ("id", "detail-type", "source", "account", "region", "time", "detail") if key not in event
+    ]
+    if missing:
+        raise InvalidEventError(f"event is missing {', '.join(missing)}")
+    if event["source"] != SAGEMAKER_SOURCE:
+        raise InvalidEventError(f"event source must be {SAGEMAKER_SOURCE!r}, got {event['source']!r}")
+    if event["detail-type"] != expected_detail_type:
+        raise InvalidEventError(f"expected detail-type {expected_detail_type!r}, got {event['detail-type']!r}")
+    if not isinstance(event["detail"], dict):
+        raise InvalidEventError("event detail must be a JSON object")
+    resources = event.get("resources") or []
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        raise InvalidEventError("event resources must be a list of ARNs")
+    return Envelope(
+        id=_text(event, "id"),
+        detail_type=event["detail-type"],
+        source=event["source"],
+        account=_text(event, "account"),
+        region=_text(event, "region"),
+        time=parse_timestamp(event["time"], field_name="time"),
+        resources=tuple(resources),
+        detail=event["detail"],
+    )
+
+
+def _text(mapping: dict[str, Any], key: str, *, where: str = "event") -> str:
+    value = mapping.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(f"{where}.{key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _int(mapping: dict[str, Any], key: str, *, where: str = "detail") -> int:
+    value = mapping.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidEventError(f"{where}.{key} must be an integer, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidEventError(f"{where}.{key} must be an integer, got {value!r}") from None
+    if number < 1:
+        raise InvalidEventError(f"{where}.{key} must be at least 1, got {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class ModelPackageStateChange:
+    """`SageMaker Model Package State Change` for a versioned package."""
+
+    envelope: Envelope
+    package_arn: str
+    group_name: str
+    version: int
+    status: str
+    approval_status: str | None
+
+    @property
+    def is_registration_complete(self) -> bool:
+        return self.status == "Completed"
+
+
+def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
+    envelope = parse_envelope(event, expected_detail_type=MODEL_PACKAGE_STATE_CHANGE)
+    detail = envelope.detail
+    arn = detail.get("ModelPackageArn") or (envelope.resources[0] if envelope.resources else None)
+    if not isinstance(arn, str):
+        raise InvalidEventError("detail.ModelPackageArn is missing and resources is empty")
+    match = _VERSIONED_PACKAGE_ARN.match(arn)
+    if not match:
+        raise InvalidEventError(f"{arn!r} is not the ARN of a versioned model package (.../model-package/<group>/<n>)")
+    group = _text(detail, "ModelPackageGroupName", where="detail")
+    version = _int(detail, "ModelPackageVersion")
+    if (match["group"], int(match["version"])) != (group, version):
+        raise InvalidEventError(
+            f"detail names {group}/{version} but the package ARN names {match['group']}/{match['version']}"
+        )
+    approval = detail.get("ModelApprovalStatus")
+    return ModelPackageStateChange(
+        envelope=envelope,
+        package_arn=arn,
+        group_name=group,
+        version=version,
+        status=_text(detail, "ModelPackageStatus", where="detail"),
+        approval_status=approval if isinstance(approval, str) else None,
+    )
+
+
+@dataclass(frozen=True)
+class ModelCardStateChange:
+    """`SageMaker Model Card State Change`. It carries no content: read the card by version."""
+
+    envelope: Envelope
+    card_name: str
+    card_version: int
+    status: str
+    last_modified: datetime
+    modified_by: str | None
+
+
+def parse_model_card_state_change(event: Any) -> ModelCardStateChange:
+    envelope = parse_envelope(event, expected_detail_type=MODEL_CARD_STATE_CHANGE)
+    detail = envelope.detail
+    status = _text(detail, "ModelCardStatus", where="detail")
+    if status not in {"Draft", "PendingReview", "Approved", "Archived"}:
+        raise InvalidEventError(f"detail.ModelCardStatus {status!r} is not a model card status")
+    who = detail.get("LastModifiedBy") or {}
+    modified_by = who.get("UserProfileName") or who.get("IamIdentity", {}).get("Arn") if isinstance(who, dict) else None
+    return ModelCardStateChange(
+        envelope=envelope,
+        card_name=_text(detail, "ModelCardName", where="detail"),
+        card_version=_int(detail, "ModelCardVersion"),
+        status=status,
+        last_modified=parse_timestamp(detail.get("LastModifiedTime"), field_name="detail.LastModifiedTime"),
+        modified_by=modified_by if isinstance(modified_by, str) else None,
+    )
+
+
+@dataclass(frozen=True)
+class ProcessingJobStateChange:
+    """`SageMaker Processing Job State Change`. Whether it carries MonitoringScheduleArn is not confirmed."""
+
+    envelope: Envelope
+    job_name: str
+    status: str
+    monitoring_schedule_arn: str | None
+    job_arn: str | None
+
+
+def parse_processing_job_state_change(event: Any) -> ProcessingJobStateChange:
+    envelope = parse_envelope(event, expected_detail_type=PROCESSING_JOB_STATE_CHANGE)
+    detail = envelope.detail
+    schedule = detail.get("MonitoringScheduleArn")
+    job_arn = detail.get("ProcessingJobArn") or (envelope.resources[0] if envelope.resources else None)
+    return ProcessingJobStateChange(
+        envelope=envelope,
+        job_name=_text(detail, "ProcessingJobName", where="detail"),
+        status=_text(detail, "ProcessingJobStatus", where="detail"),
+        monitoring_schedule_arn=schedule if isinstance(schedule, str) and schedule else None,
+        job_arn=job_arn if isinstance(job_arn, str) else None,
+    )

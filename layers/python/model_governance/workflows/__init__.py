@@ -1,0 +1,1 @@
+"""Use cases: each ties the pure rules to the adapters for one kind of event."""

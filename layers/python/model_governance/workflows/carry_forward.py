@@ -1,0 +1,254 @@
+"""Carry the model card forward onto a newly registered model package version.
+
+Converges rather than acts: every step checks what already exists, so the same event delivered three times, or
+retried after a partial failure, ends with one card, one embedded-card update and one notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from model_governance.adapters.notifications import Message
+from model_governance.cards import content as card_content
+from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
+from model_governance.cards.naming import card_name_for
+from model_governance.cards.records import CardLink, CardRecord, PackageFacts
+from model_governance.errors import InvalidCardContentError
+from model_governance.events import ModelPackageStateChange
+from model_governance.observability import MetricUnit, logger, metrics
+
+
+class Registry(Protocol):
+    def describe_package(self, arn: str) -> PackageFacts: ...
+    def describe_card(self, name: str, version: int | None = None) -> CardRecord | None: ...
+    def search_group_cards(self, group: str) -> list[CardRecord]: ...
+    def create_card(self, name: str, content: dict[str, Any], status: str = "Draft") -> bool: ...
+    def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
+
+
+class Links(Protocol):
+    def link_for(self, group: str, version: int) -> CardLink | None: ...
+    def latest_link_before(self, group: str, version: int) -> CardLink | None: ...
+    def record_link(self, link: CardLink) -> None: ...
+    def claim(self, key: str, **details: Any) -> bool: ...
+    def release(self, key: str) -> None: ...
+
+
+class Notices(Protocol):
+    def publish(self, message: Message) -> str: ...
+
+
+@dataclass(frozen=True)
+class CarryForwardSettings:
+    create_card_without_predecessor: bool = True
+
+
+@dataclass
+class CarryForwardResult:
+    package_arn: str
+    outcome: str  # created | exists | skipped | no-predecessor
+    card_name: str | None = None
+    source_card: str | None = None
+    source_card_version: int | None = None
+    source_package_version: int | None = None
+    carried: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+    needs_review: list[str] = field(default_factory=list)
+    embedded_card_updated: bool = False
+    notice_published: bool = False
+    reason: str = ""
+
+
+def carry_forward(
+    change: ModelPackageStateChange,
+    *,
+    registry: Registry,
+    links: Links,
+    notices: Notices,
+    settings: CarryForwardSettings,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> CarryForwardResult:
+    result = CarryForwardResult(package_arn=change.package_arn, outcome="skipped")
+    if not change.is_registration_complete:
+        result.reason = f"package status is {change.status}, not Completed"
+        return result
+    package = registry.describe_package(change.package_arn)
+    if package.status != "Completed":
+        result.reason = f"package status is now {package.status}"
+        return result
+
+    card = _card_of_this_version(package, registry, links)
+    plan: NewCardPlan | None = None
+    if card is None:
+        source = _source_card(package, registry, links)
+        if source is None and not settings.create_card_without_predecessor:
+            result.outcome = "no-predecessor"
+            result.reason = "no earlier version has a card and card creation without a predecessor is off"
+            result.notice_published = _notify_once(
+                links,
+                notices,
+                f"no-predecessor#{package.arn}",
+                _no_predecessor_notice(package, change.envelope.region, created=None),
+            )
+            return result
+        plan = plan_new_card(card_name_for(package.group, package.version), package, source, now())
+        problems = card_content.validate_content(plan.content, card_content.Flavour.STANDALONE)
+        if problems:
+            origin = f" (carried from {source.name} v{source.version})" if source else ""
+            raise InvalidCardContentError(plan.card_name + origin, problems)
+        created = registry.create_card(plan.card_name, plan.content)
+        links.record_link(CardLink(group=package.group, package_version=package.version, card_name=plan.card_name))
+        card = registry.describe_card(plan.card_name)
+        if card is None:  # deleted between our create and read: let the retry start over
+            raise RuntimeError(f"model card {plan.card_name} disappeared right after it was written")
+        result.outcome = "created" if created else "exists"
+        if created:
+            metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
+    else:
+        result.outcome = "exists"
+    result.card_name = card.name
+    if plan is not None:
+        _describe_plan(result, plan)
+
+    result.embedded_card_updated = _fill_embedded_card(package, card, registry)
+    if _is_carried_by_us(card):
+        source_name = card.content.get("additional_information", {}).get("custom_details", {}).get("carried_from_card")
+        message = (
+            _card_created_notice(package, card, plan, change.envelope.region)
+            if source_name
+            else _no_predecessor_notice(package, change.envelope.region, created=card.name)
+        )
+        result.notice_published = _notify_once(links, notices, f"card-created#{package.arn}", message)
+    logger.info("carry-forward done", extra={"result": result.__dict__})
+    return result
+
+
+def _card_of_this_version(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
+    """A card already linked to this version: ours (deterministic name), recorded, or made by hand."""
+    recorded = links.link_for(package.group, package.version)
+    name = recorded.card_name if recorded else card_name_for(package.group, package.version)
+    card = registry.describe_card(name)
+    if card is not None and card.linked_package_arn in (None, package.arn):
+        return card
+    return None
+
+
+def _source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
+    """The card of the highest earlier version: from the system's own links (consistent) and from one Search
+    (finds hand-made cards, also those older than the deployment). Calls do not grow with the account."""
+    candidates: list[CardLink] = []
+    recorded = links.latest_link_before(package.group, package.version)
+    if recorded:
+        candidates.append(recorded)
+    for found in registry.search_group_cards(package.group):
+        if found.linked_group == package.group and found.linked_version is not None:
+            candidates.append(CardLink(package.group, found.linked_version, found.name))
+    chosen = choose_source(candidates, package.version)
+    if chosen is None:
+        return None
+    source = registry.describe_card(chosen.card_name)  # latest content, not Search's possibly stale copy
+    if source is None:
+        logger.warning("source card vanished", extra={"card": chosen.card_name})
+    return source
+
+
+def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Registry) -> bool:
+    updated = fill_embedded_card(package.embedded_card, card.content)
+    if updated is None:
+        return False
+    problems = card_content.validate_content(updated, card_content.Flavour.PACKAGE)
+    if problems:
+        raise InvalidCardContentError(f"embedded card of {package.arn}", problems)
+    registry.update_package_card_content(package.arn, updated)
+    metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
+    return True
+
+
+def _notify_once(links: Links, notices: Notices, key: str, message: Message) -> bool:
+    if not links.claim(key):
+        return False
+    try:
+        notices.publish(message)
+    except Exception:
+        links.release(key)
+        raise
+    return True
+
+
+def _is_carried_by_us(card: CardRecord) -> bool:
+    custom = (card.content.get("additional_information") or {}).get("custom_details") or {}
+    return isinstance(custom, dict) and "carried_by" in custom
+
+
+def _describe_plan(result: CarryForwardResult, plan: NewCardPlan) -> None:
+    if plan.source is not None:
+        result.source_card = plan.source.name
+        result.source_card_version = plan.source.version
+        result.source_package_version = plan.source.linked_version
+    result.carried = list(plan.carried)
+    result.refreshed = list(plan.refreshed)
+    result.needs_review = list(plan.needs_review)
+
+
+def console_card_url(region: str, card_name: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{card_name}"
+
+
+def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardPlan | None, region: str) -> Message:
+    custom = (card.content.get("additional_information") or {}).get("custom_details") or {}
+    source = custom.get("carried_from_card")
+    source_version = custom.get("carried_from_card_version")
+    source_package = custom.get("carried_from_model_package_version")
+    lines = [
+        f"A Draft model card was created for version {package.version} of model package group {package.group}.",
+        "",
+        f"Card:            {card.name}",
+        f"Model package:   {package.arn}",
+        f"Carried from:    {source} (card version {source_version}, linked to package version {source_package})"
+        if source
+        else "Carried from:    nothing (no earlier version has a card)",
+        f"Risk rating:     {card.risk_rating}",
+    ]
+    if plan is not None:
+        lines += ["", "Carried from the previous card:", *(f"  - {item}" for item in plan.carried or ["(nothing)"])]
+        lines += ["", "Taken from the new package version:", *(f"  - {item}" for item in plan.refreshed)]
+        lines += ["", "Please review:", *(f"  - {item}" for item in plan.needs_review)]
+    lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
+    return Message(
+        subject=f"Model card {card.name} created for {package.group} v{package.version}",
+        body="\n".join(lines),
+        attributes={
+            "event_type": "model_card_created",
+            "model_package_group": package.group,
+            "risk_rating": card.risk_rating,
+        },
+    )
+
+
+def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str | None) -> Message:
+    lines = [
+        f"Version {package.version} of model package group {package.group} has no documented predecessor:",
+        "no earlier version of the group has a linked model card.",
+        "",
+        f"Model package: {package.arn}",
+    ]
+    if created:
+        lines += [
+            f"A Draft card was created from the package alone: {created}",
+            "Write its business details, intended uses and risk rating.",
+            f"Open the card: {console_card_url(region, created)}",
+        ]
+    else:
+        lines += ["No card was created (createCardWithoutPredecessor is off). Create one for this version."]
+    return Message(
+        subject=f"No documented predecessor for {package.group} v{package.version}",
+        body="\n".join(lines),
+        attributes={
+            "event_type": "no_documented_predecessor",
+            "model_package_group": package.group,
+            "risk_rating": "Unknown",
+        },
+    )

@@ -1,0 +1,124 @@
+"""Fills the SageMaker gaps of moto 5.2.5 that the system relies on, for the local demo and flow tests.
+
+moto lacks ``Search(Resource="ModelCard")`` and silently drops the ``ModelCard`` of a model package
+(toolchain-notes.md). These small emulations follow the botocore service model's shapes; the request and
+response shapes of the same calls are checked against the real service model by the Stubber tests
+(tests/integration/test_sagemaker_adapter.py). Nothing here is used by the deployed functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from unittest import mock
+
+from moto.core.responses import ActionResult
+from moto.sagemaker.responses import SageMakerResponse
+
+# package ARN -> ModelCard ({"ModelCardContent": ..., "ModelCardStatus": ...}), per moto backend instance
+_EMBEDDED_CARDS: dict[str, dict[str, str]] = {}
+
+
+def _card_search_record(card: Any) -> dict[str, Any]:
+    try:
+        content = json.loads(card.content or "{}")
+    except json.JSONDecodeError:
+        content = {}
+    details = content.get("model_package_details") or {}
+    record = {
+        "ModelCardArn": card.arn,
+        "ModelCardName": card.model_card_name,
+        "ModelCardVersion": card.model_card_version,
+        "Content": card.content,
+        "ModelCardStatus": card.model_card_status,
+        "CreationTime": card.creation_time,
+        "LastModifiedTime": card.last_modified_time,
+        "ModelId": (content.get("model_overview") or {}).get("model_id"),
+        "RiskRating": (content.get("intended_uses") or {}).get("risk_rating"),
+        "ModelPackageGroupName": details.get("model_package_group_name"),
+    }
+    return {key: value for key, value in record.items() if value is not None}
+
+
+def _matches(record: dict[str, Any], filters: list[dict[str, str]]) -> bool:
+    for condition in filters:
+        value = record.get(condition["Name"])
+        if condition.get("Operator", "Equals") == "Equals" and value != condition["Value"]:
+            return False
+        if condition.get("Operator") == "Contains" and condition["Value"] not in str(value or ""):
+            return False
+    return True
+
+
+def _search(original: Any) -> Any:
+    def search(self: SageMakerResponse) -> ActionResult:
+        if self._get_param("Resource") != "ModelCard":
+            return original(self)
+        filters = (self._get_param("SearchExpression") or {}).get("Filters", [])
+        latest = [versions[-1] for versions in self.sagemaker_backend.model_cards.values() if versions]
+        records = [r for r in map(_card_search_record, latest) if _matches(r, filters)]
+        records.sort(key=lambda r: r["LastModifiedTime"], reverse=self._get_param("SortOrder") != "Ascending")
+        limit = int(self._get_param("MaxResults") or 10)
+        return ActionResult({"Results": [{"ModelCard": r} for r in records[:limit]]})
+
+    return search
+
+
+def _describe_model_package(original: Any) -> Any:
+    def describe(self: SageMakerResponse) -> ActionResult:
+        result = original(self)
+        arn = result.result.get("ModelPackageArn")  # type: ignore[attr-defined]
+        if arn in _EMBEDDED_CARDS:
+            result.result["ModelCard"] = dict(_EMBEDDED_CARDS[arn])  # type: ignore[index]
+        return result
+
+    return describe
+
+
+def _store_model_card(self: SageMakerResponse, arn: str | None) -> None:
+    card = self._get_param("ModelCard")
+    if not arn or not card:
+        return
+    stored = _EMBEDDED_CARDS.setdefault(arn, {})
+    if "ModelCardContent" in card and "ModelCardStatus" in card and stored:
+        raise ValueError("AWS rejects a ModelCard update that changes content and status together")
+    if stored.get("ModelCardStatus") == "Archived":
+        raise ValueError("Model Card is in Archived state")
+    stored.update(card)
+
+
+def _update_model_package(original: Any) -> Any:
+    def update(self: SageMakerResponse) -> ActionResult:
+        result = original(self)
+        _store_model_card(self, self._get_param("ModelPackageArn"))
+        return result
+
+    return update
+
+
+def _create_model_package(original: Any) -> Any:
+    def create(self: SageMakerResponse) -> ActionResult:
+        result = original(self)
+        _store_model_card(self, result.result.get("ModelPackageArn"))  # type: ignore[attr-defined]
+        return result
+
+    return create
+
+
+@contextmanager
+def sagemaker_gaps_filled() -> Iterator[None]:
+    """Patch moto's SageMaker responses for the duration of the block (use inside ``mock_aws``)."""
+    _EMBEDDED_CARDS.clear()
+    patches = {
+        "search": _search,
+        "describe_model_package": _describe_model_package,
+        "update_model_package": _update_model_package,
+        "create_model_package": _create_model_package,
+    }
+    with ExitStack() as stack:
+        for name, wrap in patches.items():
+            stack.enter_context(mock.patch.object(SageMakerResponse, name, wrap(getattr(SageMakerResponse, name))))
+        yield
+    _EMBEDDED_CARDS.clear()
