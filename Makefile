@@ -53,3 +53,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf cdk.out .venv node_modules .mypy_cache .ruff_cache
+
+ledger: $(STAMP)
+	$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
+
+backfill: $(STAMP)
+	$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)

@@ -1,0 +1,1 @@
+"""Commands against a deployed stack (make ledger, make backfill)."""
