@@ -14,8 +14,10 @@ from infra.stack import ModelGovernanceStack
 STACK_NAME = "ModelGovernance"
 
 
-def build_app(context: dict[str, object] | None = None) -> tuple[cdk.App, ModelGovernanceStack]:
-    app = cdk.App(context=context)
+def build_app(
+    context: dict[str, object] | None = None, outdir: str | None = None
+) -> tuple[cdk.App, ModelGovernanceStack]:
+    app = cdk.App(context=context, outdir=outdir)
     config = GovernanceConfig.from_context(app.node.try_get_context)
     # No env: one template deployable to any account and region (no AWS calls at synth time).
     stack = ModelGovernanceStack(app, STACK_NAME, config=config)

@@ -64,10 +64,9 @@ class GovernedFunction(Construct):
             description=f"Least-privilege role of the {handler_dir} function",
         )
         self.log_group.grant_write(self.role)
-        acknowledge(
-            self.role,
-            "IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (active tracing)",
+        self._wildcard_reasons: dict[str, list[str]] = {}
+        self._acknowledge_wildcard(
+            "*", "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (active tracing)"
         )
         self.function = lambda_.Function(
             self,
@@ -136,7 +135,14 @@ class GovernedFunction(Construct):
         if wildcards and not wildcard_reason:
             raise ValueError(f"{self.node.path}: a wildcard resource needs a wildcard_reason: {wildcards}")
         for resource in wildcards:
-            acknowledge(self.role, f"IAM5[Resource::{nag_form(resource)}]", wildcard_reason or "")
+            self._acknowledge_wildcard(resource, wildcard_reason or "")
+
+    def _acknowledge_wildcard(self, resource: str, reason: str) -> None:
+        # One finding per distinct resource string: when several statements share it, keep every reason.
+        finding = f"IAM5[Resource::{nag_form(resource)}]"
+        reasons = self._wildcard_reasons.setdefault(finding, [])
+        reasons.append(reason)
+        acknowledge(self.role, finding, "; ".join(reasons))
 
     def sagemaker_arn(self, resource: str) -> str:
         """``arn:<partition>:sagemaker:<region>:<account>:<resource>`` of this stack."""

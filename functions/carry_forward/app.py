@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from model_governance import constants
 from model_governance.adapters.clients import client
+from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.adapters.state import StateStore
@@ -19,15 +20,17 @@ from model_governance.workflows.carry_forward import CarryForwardSettings, carry
 
 
 @cache
-def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, CarryForwardSettings]:
+def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, Ledger, CarryForwardSettings]:
     """Read the environment and build the adapters once per container."""
+    table = env_str(constants.ENV_STATE_TABLE)
     settings = CarryForwardSettings(
         create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
     )
     return (
         ModelRegistry(client("sagemaker")),
-        StateStore(client("dynamodb"), env_str(constants.ENV_STATE_TABLE)),
+        StateStore(client("dynamodb"), table),
         Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        Ledger(client("dynamodb"), table),
         settings,
     )
 
@@ -37,6 +40,6 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, CarryForwardS
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_model_package_state_change(event)
     logger.append_keys(model_package_arn=change.package_arn, event_id=change.envelope.id)
-    registry, links, notices, settings = _dependencies()
-    result = carry_forward(change, registry=registry, links=links, notices=notices, settings=settings)
+    registry, links, notices, audit, settings = _dependencies()
+    result = carry_forward(change, registry=registry, links=links, notices=notices, audit=audit, settings=settings)
     return result.__dict__

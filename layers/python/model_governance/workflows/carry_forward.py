@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
@@ -41,6 +42,10 @@ class Notices(Protocol):
     def publish(self, message: Message) -> str: ...
 
 
+class Audit(Protocol):
+    def append(self, record: LedgerRecord) -> bool: ...
+
+
 @dataclass(frozen=True)
 class CarryForwardSettings:
     create_card_without_predecessor: bool = True
@@ -68,10 +73,25 @@ def carry_forward(
     registry: Registry,
     links: Links,
     notices: Notices,
+    audit: Audit,
     settings: CarryForwardSettings,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CarryForwardResult:
     result = CarryForwardResult(package_arn=change.package_arn, outcome="skipped")
+
+    def record(action: str, **fields: Any) -> None:
+        audit.append(
+            LedgerRecord(
+                action=action,
+                at=change.envelope.time,
+                source_event_id=change.envelope.id,
+                actor="model-governance",
+                group=change.group_name,
+                subject=change.package_arn,
+                **fields,
+            )
+        )
+
     if not change.is_registration_complete:
         result.reason = f"package status is {change.status}, not Completed"
         return result
@@ -107,13 +127,27 @@ def carry_forward(
         result.outcome = "created" if created else "exists"
         if created:
             metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
+            record(
+                "card_created",
+                card=plan.card_name,
+                after={"status": "Draft", "card_version": card.version, "linked_version": package.version},
+                details={
+                    "source_card": plan.source.name if plan.source else None,
+                    "source_card_version": plan.source.version if plan.source else None,
+                    "carried": list(plan.carried),
+                },
+            )
     else:
         result.outcome = "exists"
     result.card_name = card.name
     if plan is not None:
         _describe_plan(result, plan)
 
-    result.embedded_card_updated = _fill_embedded_card(package, card, registry)
+    before = package.embedded_card.content if package.embedded_card else {}
+    filled = _fill_embedded_card(package, card, registry)
+    result.embedded_card_updated = filled is not None
+    if filled is not None:
+        record("embedded_card_updated", card=card.name, before=before, after=filled)
     if _is_carried_by_us(card):
         source_name = card.content.get("additional_information", {}).get("custom_details", {}).get("carried_from_card")
         message = (
@@ -122,6 +156,8 @@ def carry_forward(
             else _no_predecessor_notice(package, change.envelope.region, created=card.name)
         )
         result.notice_published = _notify_once(links, notices, f"card-created#{package.arn}", message)
+        if result.notice_published:
+            record("notice_sent", card=card.name, details={"subject": message.subject})
     logger.info("carry-forward done", extra={"result": result.__dict__})
     return result
 
@@ -155,16 +191,17 @@ def _source_card(package: PackageFacts, registry: Registry, links: Links) -> Car
     return source
 
 
-def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Registry) -> bool:
+def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Registry) -> dict[str, Any] | None:
+    """The embedded content written, or None when it was already in step."""
     updated = fill_embedded_card(package.embedded_card, card.content)
     if updated is None:
-        return False
+        return None
     problems = card_content.validate_content(updated, card_content.Flavour.PACKAGE)
     if problems:
         raise InvalidCardContentError(f"embedded card of {package.arn}", problems)
     registry.update_package_card_content(package.arn, updated)
     metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
-    return True
+    return updated
 
 
 def _notify_once(links: Links, notices: Notices, key: str, message: Message) -> bool:

@@ -1,0 +1,249 @@
+"""Carry-forward end to end: the synthesized rule delivers SageMaker's event to the real handler on moto.
+
+moto lacks Search over model cards and drops a package's ModelCard; local/moto_gaps.py fills both (their
+request and response shapes are checked against the service model in test_sagemaker_adapter.py).
+"""
+
+import json
+
+import boto3
+import pytest
+
+from model_governance.adapters.ledger import Ledger
+from model_governance.cards.naming import card_name_for
+from tests.oracle import oracle_errors
+
+REGION = "us-east-1"
+HAND_MADE = {
+    "model_overview": {"model_owner": "retention-ml team", "model_description": "Predicts churn", "problem_type": "Binary classification"},
+    "intended_uses": {"purpose_of_model": "Target retention offers", "intended_uses": "Monthly batch scoring", "risk_rating": "Medium"},
+    "business_details": {"business_problem": "Subscribers leave", "business_stakeholders": "CRM team", "line_of_business": "Consumer"},
+    "additional_information": {"caveats_and_recommendations": "Not for pricing decisions"},
+}
+
+
+def container(version: int) -> dict:
+    return {
+        "Containers": [
+            {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7", "ModelDataUrl": f"s3://models/churn/v{version}/model.tar.gz"}
+        ],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+
+
+class Account:
+    """SageMaker actions a data scientist would take, on moto."""
+
+    def __init__(self, group: str = "versionedmp-p-idy6c3e1fiqj") -> None:
+        self.sm = boto3.client("sagemaker", region_name=REGION)
+        self.group = group
+        self.sm.create_model_package_group(ModelPackageGroupName=group)
+
+    def register(self, version: int, **extra) -> str:
+        arn = self.sm.create_model_package(ModelPackageGroupName=self.group, InferenceSpecification=container(version), **extra)
+        return arn["ModelPackageArn"]
+
+    def hand_made_card(self, name: str, package_arn: str, content: dict | None = None) -> None:
+        body = dict(content or HAND_MADE)
+        body["model_package_details"] = {"model_package_arn": package_arn, "model_package_group_name": self.group}
+        self.sm.create_model_card(ModelCardName=name, Content=json.dumps(body), ModelCardStatus="Draft")
+
+    def card(self, name: str) -> dict:
+        described = self.sm.describe_model_card(ModelCardName=name)
+        return {"status": described["ModelCardStatus"], "content": json.loads(described["Content"])}
+
+    def card_names(self) -> list[str]:
+        return sorted(c["ModelCardName"] for c in self.sm.list_model_cards()["ModelCardSummaries"])
+
+    def embedded(self, arn: str) -> dict | None:
+        card = self.sm.describe_model_package(ModelPackageName=arn).get("ModelCard")
+        return json.loads(card["ModelCardContent"]) if card else None
+
+
+def registered_event(sample_event, account: Account, arn: str, version: int) -> dict:
+    event = sample_event("model_package_state_change", ModelPackageGroupName=account.group, ModelPackageVersion=version, ModelPackageArn=arn)
+    event.update(region=REGION, resources=[arn])
+    return event
+
+
+def test_documented_event_for_version_2_carries_version_1s_card_exactly_once(world, sample_event):
+    # given version 1 with a hand-made linked card, and version 2 just registered
+    account = Account()
+    v1 = account.register(1)
+    account.hand_made_card("churn-card-by-hand", v1)
+    v2 = account.register(2)
+    event = registered_event(sample_event, account, v2, 2)
+
+    # when SageMaker's event arrives three times
+    results = [inv for _ in range(3) for inv in world.put_event(event)]
+
+    # then exactly one new card exists, linked to version 2, with version 1's family sections
+    assert [r.error for r in results] == [None, None, None]
+    new_name = card_name_for(account.group, 2)
+    assert account.card_names() == sorted(["churn-card-by-hand", new_name])
+    card = account.card(new_name)
+    assert card["status"] == "Draft"
+    assert card["content"]["model_package_details"]["model_package_arn"] == v2
+    assert card["content"]["business_details"] == HAND_MADE["business_details"]
+    assert card["content"]["intended_uses"] == HAND_MADE["intended_uses"]
+    assert card["content"]["additional_information"]["caveats_and_recommendations"] == "Not for pricing decisions"
+    assert card["content"]["model_overview"]["model_artifact"] == ["s3://models/churn/v2/model.tar.gz"]
+    assert card["content"]["additional_information"]["custom_details"]["carried_from_card"] == "churn-card-by-hand"
+    assert oracle_errors(card["content"]) == []
+    # and the package's own card was filled once, valid for the package schema
+    embedded = account.embedded(v2)
+    assert embedded == {"business_details": HAND_MADE["business_details"], "intended_uses": HAND_MADE["intended_uses"]}
+    assert oracle_errors(embedded, package=True) == []
+    # and one notice was published
+    [notice] = world.inbox("AlertsNotices")
+    assert notice.subject == f"Model card {new_name} created for {account.group} v2"
+    assert "Carried from:    churn-card-by-hand" in notice.body
+    assert notice.attributes == {"event_type": "model_card_created", "model_package_group": account.group, "risk_rating": "Medium"}
+    # and the metric was emitted once
+    assert sum(m.get("ModelCardsCarriedForward", [0])[0] for r in results for m in r.metrics) == 1
+
+
+def test_ledger_records_the_creation_once_per_event(world, sample_event):
+    account = Account("ledger-group")
+    v1 = account.register(1)
+    account.hand_made_card("ledger-card", v1)
+    v2 = account.register(2)
+    for _ in range(2):
+        world.put_event(registered_event(sample_event, account, v2, 2))
+    table = world.function("carry_forward").environment["STATE_TABLE_NAME"]
+    actions = [r["action"] for r in Ledger(boto3.client("dynamodb", region_name=REGION), table).for_group(account.group)]
+    assert sorted(actions) == ["card_created", "embedded_card_updated", "notice_sent"]
+
+
+def test_source_is_the_highest_earlier_version_with_a_card(world, sample_event):
+    account = Account("multi")
+    v1, v2, _v3 = account.register(1), account.register(2), account.register(3)
+    account.hand_made_card("card-for-v1", v1, {**HAND_MADE, "business_details": {"business_problem": "old"}})
+    account.hand_made_card("card-for-v2", v2, {**HAND_MADE, "business_details": {"business_problem": "newer"}})
+    v4 = account.register(4)
+    world.put_event(registered_event(sample_event, account, v4, 4))
+    card = account.card(card_name_for("multi", 4))
+    assert card["content"]["business_details"] == {"business_problem": "newer"}
+    assert card["content"]["additional_information"]["custom_details"]["carried_from_model_package_version"] == "2"
+
+
+def test_chain_of_registrations_carries_from_the_systems_own_previous_card(world, sample_event):
+    account = Account("chain")
+    v1 = account.register(1)
+    account.hand_made_card("chain-origin", v1)
+    for version in (2, 3):
+        arn = account.register(version)
+        world.put_event(registered_event(sample_event, account, arn, version))
+    custom = account.card(card_name_for("chain", 3))["content"]["additional_information"]["custom_details"]
+    assert custom["carried_from_card"] == card_name_for("chain", 2)
+    assert account.card(card_name_for("chain", 3))["content"]["intended_uses"] == HAND_MADE["intended_uses"]
+
+
+def test_no_earlier_card_creates_a_draft_from_the_package_and_says_so(world, sample_event):
+    account = Account("first-of-its-kind")
+    v1 = account.register(1, ModelPackageDescription="Baseline model")
+    world.put_event(registered_event(sample_event, account, v1, 1))
+    card = account.card(card_name_for("first-of-its-kind", 1))
+    assert card["content"]["model_overview"]["model_description"] == "Baseline model"
+    assert "business_details" not in card["content"]
+    [notice] = world.inbox("AlertsNotices")
+    assert notice.attributes["event_type"] == "no_documented_predecessor"
+    assert "no documented predecessor" in notice.body
+
+
+def test_card_creation_without_predecessor_can_be_turned_off(world, sample_event):
+    world.function("carry_forward").environment["CREATE_CARD_WITHOUT_PREDECESSOR"] = "false"
+    account = Account("off-switch")
+    v1 = account.register(1)
+    for _ in range(2):
+        world.put_event(registered_event(sample_event, account, v1, 1))
+    assert account.card_names() == []
+    [notice] = world.inbox("AlertsNotices")
+    assert "No card was created" in notice.body
+
+
+def test_an_invalid_source_card_gives_a_clear_error_and_writes_nothing(world, sample_event):
+    account = Account("bad-source")
+    v1 = account.register(1)
+    account.hand_made_card("bad-card", v1, {**HAND_MADE, "intended_uses": {"risk_rating": "Catastrophic"}})
+    v2 = account.register(2)
+    [invocation] = world.put_event(registered_event(sample_event, account, v2, 2))
+    assert "risk_rating" in str(invocation.error) and "bad-card" in str(invocation.error)
+    assert account.card_names() == ["bad-card"]
+    assert account.embedded(v2) is None
+    assert world.inbox("AlertsNotices") == []
+
+
+def test_a_person_written_embedded_card_is_not_overwritten(world, sample_event):
+    account = Account("hand-written-package-card")
+    v1 = account.register(1)
+    account.hand_made_card("origin", v1)
+    written = {"business_details": {"business_problem": "As written by the owner"}}
+    v2 = account.register(2, ModelCard={"ModelCardContent": json.dumps(written), "ModelCardStatus": "Draft"})
+    world.put_event(registered_event(sample_event, account, v2, 2))
+    embedded = account.embedded(v2)
+    assert embedded["business_details"]["business_problem"] == "As written by the owner"
+    assert embedded["business_details"]["business_stakeholders"] == "CRM team"
+    assert embedded["intended_uses"] == HAND_MADE["intended_uses"]
+
+
+def test_an_archived_embedded_card_is_never_touched(world, sample_event):
+    account = Account("archived-package-card")
+    v1 = account.register(1)
+    account.hand_made_card("origin-archived", v1)
+    v2 = account.register(2, ModelCard={"ModelCardContent": "{}", "ModelCardStatus": "Archived"})
+    [invocation] = world.put_event(registered_event(sample_event, account, v2, 2))
+    assert invocation.error is None
+    assert account.embedded(v2) == {}
+
+
+def test_retry_after_a_failed_package_update_converges(world, sample_event, monkeypatch):
+    account = Account("partial")
+    v1 = account.register(1)
+    account.hand_made_card("partial-origin", v1)
+    v2 = account.register(2)
+    event = registered_event(sample_event, account, v2, 2)
+    from model_governance.adapters import sagemaker
+
+    original = sagemaker.ModelRegistry.update_package_card_content
+
+    def fail_once(self, arn, content):
+        monkeypatch.setattr(sagemaker.ModelRegistry, "update_package_card_content", original)
+        raise RuntimeError("throttled for too long")
+
+    monkeypatch.setattr(sagemaker.ModelRegistry, "update_package_card_content", fail_once)
+    [first] = world.put_event(event)
+    assert first.error is not None and account.embedded(v2) is None
+    assert world.inbox("AlertsNotices") == []
+    [retry] = world.put_event(event)
+    [again] = world.put_event(event)
+    assert retry.error is None and again.error is None
+    assert account.card_names() == sorted(["partial-origin", card_name_for("partial", 2)])
+    assert account.embedded(v2)["business_details"] == HAND_MADE["business_details"]
+    assert len(world.inbox("AlertsNotices")) == 1
+
+
+@pytest.mark.parametrize("detail", [{"ModelPackageStatus": "InProgress"}, {"ModelPackageStatus": "Failed"}])
+def test_packages_that_did_not_complete_are_not_delivered(world, sample_event, detail):
+    account = Account("incomplete")
+    v1 = account.register(1)
+    event = registered_event(sample_event, account, v1, 1)
+    event["detail"].update(detail)
+    assert world.put_event(event) == []
+
+
+def test_a_63_character_group_gets_a_valid_card_name(world, sample_event):
+    account = Account("g" * 63)
+    v1 = account.register(1)
+    world.put_event(registered_event(sample_event, account, v1, 1))
+    [name] = account.card_names()
+    assert name == card_name_for("g" * 63, 1) and len(name) <= 63
+
+
+def test_a_package_deleted_before_the_event_is_handled_fails_clearly(world, sample_event):
+    account = Account("gone")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/gone/7"
+    [invocation] = world.put_event(registered_event(sample_event, account, arn, 7))
+    assert invocation.error is not None and "gone/7" in str(invocation.error)
+    assert account.card_names() == []

@@ -1,0 +1,142 @@
+"""The carry-forward workflow against botocore's Stubber: every SageMaker request it makes for the documented
+event is validated against the real service model, including the two moto cannot check (Search over
+ModelCard, and UpdateModelPackage's ModelCard)."""
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import ANY, Stubber
+
+from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.cards.naming import card_name_for
+from model_governance.events import parse_model_package_state_change
+from model_governance.workflows.carry_forward import CarryForwardSettings, carry_forward
+from tests.conftest import read_event
+from tests.fakes import MemoryAudit, MemoryLinks, MemoryNotices
+from tests.oracle import oracle_errors
+
+EVENT = read_event("model_package_state_change")
+GROUP = EVENT["detail"]["ModelPackageGroupName"]
+V1 = EVENT["detail"]["ModelPackageArn"].rsplit("/", 1)[0] + "/1"
+V2 = EVENT["detail"]["ModelPackageArn"]
+NEW_CARD = card_name_for(GROUP, 2)
+SOURCE_CONTENT = {
+    "model_overview": {"model_owner": "abalone team"},
+    "model_package_details": {"model_package_arn": V1, "model_package_group_name": GROUP},
+    "intended_uses": {"intended_uses": "age estimation", "risk_rating": "Low"},
+    "business_details": {"business_problem": "grading shellfish"},
+}
+WHEN = datetime(2021, 2, 24, 17, 0, 14, tzinfo=UTC)
+
+
+def package_response(model_card: dict | None = None) -> dict:
+    response = {
+        "ModelPackageName": GROUP,
+        "ModelPackageGroupName": GROUP,
+        "ModelPackageVersion": 2,
+        "ModelPackageArn": V2,
+        "CreationTime": WHEN,
+        "InferenceSpecification": EVENT["detail"]["InferenceSpecification"],
+        "ModelPackageStatus": "Completed",
+        "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
+        "ModelApprovalStatus": "Rejected",
+    }
+    if model_card:
+        response["ModelCard"] = model_card
+    return response
+
+
+def card_response(name: str, content: dict, version: int = 1) -> dict:
+    return {
+        "ModelCardArn": f"arn:aws:sagemaker:us-east-2:123456789012:model-card/{name}",
+        "ModelCardName": name,
+        "ModelCardVersion": version,
+        "Content": json.dumps(content),
+        "ModelCardStatus": "Draft",
+        "CreationTime": WHEN,
+        "CreatedBy": {"UserProfileName": "data-scientist"},
+        "LastModifiedTime": WHEN,
+    }
+
+
+def test_documented_event_makes_exactly_these_valid_requests():
+    client = boto3.client("sagemaker", region_name="us-east-2")
+    links, notices, audit = MemoryLinks(), MemoryNotices(), MemoryAudit()
+    created: dict = {}
+
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_model_package", package_response(), {"ModelPackageName": V2})
+        stubber.add_client_error(
+            "describe_model_card", "ResourceNotFound", "Modelcard does not exist.", 400, expected_params={"ModelCardName": NEW_CARD}
+        )
+        stubber.add_response(
+            "search",
+            {"Results": [{"ModelCard": {**card_response("abalone-v1-card", SOURCE_CONTENT, 3), "ModelPackageGroupName": GROUP}}]},
+            {
+                "Resource": "ModelCard",
+                "SearchExpression": {"Filters": [{"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": GROUP}]},
+                "SortBy": "LastModifiedTime",
+                "SortOrder": "Descending",
+                "MaxResults": 100,
+            },
+        )
+        stubber.add_response("describe_model_card", card_response("abalone-v1-card", SOURCE_CONTENT, 3), {"ModelCardName": "abalone-v1-card"})
+        stubber.add_response(
+            "create_model_card",
+            {"ModelCardArn": f"arn:aws:sagemaker:us-east-2:123456789012:model-card/{NEW_CARD}"},
+            {"ModelCardName": NEW_CARD, "Content": ANY, "ModelCardStatus": "Draft"},
+        )
+
+        def capture(params, **_):
+            created.update(json.loads(params["Content"]))
+
+        client.meta.events.register("provide-client-params.sagemaker.CreateModelCard", capture)
+        stubber.add_response("describe_model_card", card_response(NEW_CARD, {**SOURCE_CONTENT, "model_package_details": {"model_package_arn": V2}}), {"ModelCardName": NEW_CARD})
+        stubber.add_response(
+            "update_model_package",
+            {"ModelPackageArn": V2},
+            {"ModelPackageArn": V2, "ModelCard": {"ModelCardContent": ANY}},
+        )
+        result = carry_forward(
+            parse_model_package_state_change(EVENT),
+            registry=ModelRegistry(client),
+            links=links,
+            notices=notices,
+            audit=audit,
+            settings=CarryForwardSettings(),
+            now=lambda: WHEN,
+        )
+        stubber.assert_no_pending_responses()
+
+    assert result.outcome == "created" and result.source_card == "abalone-v1-card"
+    assert created["business_details"] == SOURCE_CONTENT["business_details"]
+    assert created["model_package_details"]["model_package_arn"] == V2
+    assert oracle_errors(created) == []
+    assert links.link_for(GROUP, 2).card_name == NEW_CARD
+
+
+def test_sagemaker_calls_per_event_do_not_depend_on_the_account():
+    """Already-carried version (the approval-change redelivery): two reads, no search, no writes."""
+    client = boto3.client("sagemaker", region_name="us-east-2")
+    links = MemoryLinks()
+    carried = {
+        "business_details": SOURCE_CONTENT["business_details"],
+        "model_package_details": {"model_package_arn": V2},
+        "additional_information": {"custom_details": {"carried_by": "x", "carried_from_card": "abalone-v1-card"}},
+    }
+    embedded = {"ModelCardContent": json.dumps({"business_details": SOURCE_CONTENT["business_details"]}), "ModelCardStatus": "Draft"}
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_model_package", package_response(embedded), {"ModelPackageName": V2})
+        stubber.add_response("describe_model_card", card_response(NEW_CARD, carried), {"ModelCardName": NEW_CARD})
+        links.claims.add(f"card-created#{V2}")
+        result = carry_forward(
+            parse_model_package_state_change(EVENT),
+            registry=ModelRegistry(client),
+            links=links,
+            notices=MemoryNotices(),
+            audit=MemoryAudit(),
+            settings=CarryForwardSettings(),
+        )
+        stubber.assert_no_pending_responses()
+    assert result.outcome == "exists" and not result.embedded_card_updated and not result.notice_published
