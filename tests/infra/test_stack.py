@@ -148,7 +148,9 @@ def _delivered(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
         events.put_rule(Name="probe", EventPattern=json.dumps(pattern))
         events.put_targets(Rule="probe", Targets=[{"Id": "probe", "Arn": arn}])
         events.put_events(
-            Entries=[{"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}]
+            Entries=[
+                {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
+            ]
         )
         return bool(sqs.receive_message(QueueUrl=url).get("Messages"))
 

@@ -15,9 +15,21 @@ from tests.oracle import oracle_errors
 
 REGION = "us-east-1"
 HAND_MADE = {
-    "model_overview": {"model_owner": "retention-ml team", "model_description": "Predicts churn", "problem_type": "Binary classification"},
-    "intended_uses": {"purpose_of_model": "Target retention offers", "intended_uses": "Monthly batch scoring", "risk_rating": "Medium"},
-    "business_details": {"business_problem": "Subscribers leave", "business_stakeholders": "CRM team", "line_of_business": "Consumer"},
+    "model_overview": {
+        "model_owner": "retention-ml team",
+        "model_description": "Predicts churn",
+        "problem_type": "Binary classification",
+    },
+    "intended_uses": {
+        "purpose_of_model": "Target retention offers",
+        "intended_uses": "Monthly batch scoring",
+        "risk_rating": "Medium",
+    },
+    "business_details": {
+        "business_problem": "Subscribers leave",
+        "business_stakeholders": "CRM team",
+        "line_of_business": "Consumer",
+    },
     "additional_information": {"caveats_and_recommendations": "Not for pricing decisions"},
 }
 
@@ -25,7 +37,10 @@ HAND_MADE = {
 def container(version: int) -> dict:
     return {
         "Containers": [
-            {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7", "ModelDataUrl": f"s3://models/churn/v{version}/model.tar.gz"}
+            {
+                "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7",
+                "ModelDataUrl": f"s3://models/churn/v{version}/model.tar.gz",
+            }
         ],
         "SupportedContentTypes": ["text/csv"],
         "SupportedResponseMIMETypes": ["text/csv"],
@@ -41,7 +56,9 @@ class Account:
         self.sm.create_model_package_group(ModelPackageGroupName=group)
 
     def register(self, version: int, **extra) -> str:
-        arn = self.sm.create_model_package(ModelPackageGroupName=self.group, InferenceSpecification=container(version), **extra)
+        arn = self.sm.create_model_package(
+            ModelPackageGroupName=self.group, InferenceSpecification=container(version), **extra
+        )
         return arn["ModelPackageArn"]
 
     def hand_made_card(self, name: str, package_arn: str, content: dict | None = None) -> None:
@@ -62,7 +79,12 @@ class Account:
 
 
 def registered_event(sample_event, account: Account, arn: str, version: int) -> dict:
-    event = sample_event("model_package_state_change", ModelPackageGroupName=account.group, ModelPackageVersion=version, ModelPackageArn=arn)
+    event = sample_event(
+        "model_package_state_change",
+        ModelPackageGroupName=account.group,
+        ModelPackageVersion=version,
+        ModelPackageArn=arn,
+    )
     event.update(region=REGION, resources=[arn])
     return event
 
@@ -99,7 +121,11 @@ def test_documented_event_for_version_2_carries_version_1s_card_exactly_once(wor
     [notice] = world.inbox("AlertsNotices")
     assert notice.subject == f"Model card {new_name} created for {account.group} v2"
     assert "Carried from:    churn-card-by-hand" in notice.body
-    assert notice.attributes == {"event_type": "model_card_created", "model_package_group": account.group, "risk_rating": "Medium"}
+    assert notice.attributes == {
+        "event_type": "model_card_created",
+        "model_package_group": account.group,
+        "risk_rating": "Medium",
+    }
     # and the metric was emitted once
     assert sum(m.get("ModelCardsCarriedForward", [0])[0] for r in results for m in r.metrics) == 1
 
@@ -112,7 +138,9 @@ def test_ledger_records_the_creation_once_per_event(world, sample_event):
     for _ in range(2):
         world.put_event(registered_event(sample_event, account, v2, 2))
     table = world.function("carry_forward").environment["STATE_TABLE_NAME"]
-    actions = [r["action"] for r in Ledger(boto3.client("dynamodb", region_name=REGION), table).for_group(account.group)]
+    actions = [
+        r["action"] for r in Ledger(boto3.client("dynamodb", region_name=REGION), table).for_group(account.group)
+    ]
     assert sorted(actions) == ["card_created", "embedded_card_updated", "notice_sent"]
 
 

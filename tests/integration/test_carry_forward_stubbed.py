@@ -68,20 +68,39 @@ def test_documented_event_makes_exactly_these_valid_requests():
     with Stubber(client) as stubber:
         stubber.add_response("describe_model_package", package_response(), {"ModelPackageName": V2})
         stubber.add_client_error(
-            "describe_model_card", "ResourceNotFound", "Modelcard does not exist.", 400, expected_params={"ModelCardName": NEW_CARD}
+            "describe_model_card",
+            "ResourceNotFound",
+            "Modelcard does not exist.",
+            400,
+            expected_params={"ModelCardName": NEW_CARD},
         )
         stubber.add_response(
             "search",
-            {"Results": [{"ModelCard": {**card_response("abalone-v1-card", SOURCE_CONTENT, 3), "ModelPackageGroupName": GROUP}}]},
+            {
+                "Results": [
+                    {
+                        "ModelCard": {
+                            **card_response("abalone-v1-card", SOURCE_CONTENT, 3),
+                            "ModelPackageGroupName": GROUP,
+                        }
+                    }
+                ]
+            },
             {
                 "Resource": "ModelCard",
-                "SearchExpression": {"Filters": [{"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": GROUP}]},
+                "SearchExpression": {
+                    "Filters": [{"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": GROUP}]
+                },
                 "SortBy": "LastModifiedTime",
                 "SortOrder": "Descending",
                 "MaxResults": 100,
             },
         )
-        stubber.add_response("describe_model_card", card_response("abalone-v1-card", SOURCE_CONTENT, 3), {"ModelCardName": "abalone-v1-card"})
+        stubber.add_response(
+            "describe_model_card",
+            card_response("abalone-v1-card", SOURCE_CONTENT, 3),
+            {"ModelCardName": "abalone-v1-card"},
+        )
         stubber.add_response(
             "create_model_card",
             {"ModelCardArn": f"arn:aws:sagemaker:us-east-2:123456789012:model-card/{NEW_CARD}"},
@@ -92,7 +111,11 @@ def test_documented_event_makes_exactly_these_valid_requests():
             created.update(json.loads(params["Content"]))
 
         client.meta.events.register("provide-client-params.sagemaker.CreateModelCard", capture)
-        stubber.add_response("describe_model_card", card_response(NEW_CARD, {**SOURCE_CONTENT, "model_package_details": {"model_package_arn": V2}}), {"ModelCardName": NEW_CARD})
+        stubber.add_response(
+            "describe_model_card",
+            card_response(NEW_CARD, {**SOURCE_CONTENT, "model_package_details": {"model_package_arn": V2}}),
+            {"ModelCardName": NEW_CARD},
+        )
         stubber.add_response(
             "update_model_package",
             {"ModelPackageArn": V2},
@@ -125,7 +148,10 @@ def test_sagemaker_calls_per_event_do_not_depend_on_the_account():
         "model_package_details": {"model_package_arn": V2},
         "additional_information": {"custom_details": {"carried_by": "x", "carried_from_card": "abalone-v1-card"}},
     }
-    embedded = {"ModelCardContent": json.dumps({"business_details": SOURCE_CONTENT["business_details"]}), "ModelCardStatus": "Draft"}
+    embedded = {
+        "ModelCardContent": json.dumps({"business_details": SOURCE_CONTENT["business_details"]}),
+        "ModelCardStatus": "Draft",
+    }
     with Stubber(client) as stubber:
         stubber.add_response("describe_model_package", package_response(embedded), {"ModelPackageName": V2})
         stubber.add_response("describe_model_card", card_response(NEW_CARD, carried), {"ModelCardName": NEW_CARD})

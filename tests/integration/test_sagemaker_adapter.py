@@ -62,7 +62,10 @@ def test_embedded_card_update_sends_content_only(stubbed):
     stubber.add_response(
         "update_model_package",
         {"ModelPackageArn": ARN_V2},
-        {"ModelPackageArn": ARN_V2, "ModelCard": {"ModelCardContent": '{"business_details":{"business_problem":"churn"}}'}},
+        {
+            "ModelPackageArn": ARN_V2,
+            "ModelCard": {"ModelCardContent": '{"business_details":{"business_problem":"churn"}}'},
+        },
     )
     registry.update_package_card_content(ARN_V2, content)
 
@@ -81,7 +84,9 @@ def test_embedded_card_is_read_from_describe_model_package(stubbed):
             "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
             "ModelApprovalStatus": "PendingManualApproval",
             "ModelCard": {"ModelCardContent": '{"intended_uses":{"risk_rating":"Low"}}', "ModelCardStatus": "Draft"},
-            "ModelMetrics": {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}},
+            "ModelMetrics": {
+                "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}
+            },
         },
         {"ModelPackageName": ARN_V2},
     )

@@ -98,13 +98,18 @@ def test_without_a_source_the_card_comes_from_the_package_alone():
 def test_embedded_card_is_filled_when_empty_and_valid_for_the_package_schema():
     card = plan_new_card("churn-v2", PACKAGE, SOURCE, NOW).content
     filled = fill_embedded_card(None, card)
-    assert filled == {"business_details": SOURCE.content["business_details"], "intended_uses": SOURCE.content["intended_uses"]}
+    assert filled == {
+        "business_details": SOURCE.content["business_details"],
+        "intended_uses": SOURCE.content["intended_uses"],
+    }
     assert oracle_errors(filled, package=True) == []
 
 
 def test_embedded_card_keeps_what_a_person_wrote():
     card = plan_new_card("churn-v2", PACKAGE, SOURCE, NOW).content
-    current = EmbeddedCard(content={"intended_uses": {"purpose_of_model": "written by hand", "intended_uses": ""}}, status="Draft")
+    current = EmbeddedCard(
+        content={"intended_uses": {"purpose_of_model": "written by hand", "intended_uses": ""}}, status="Draft"
+    )
     filled = fill_embedded_card(current, card)
     assert filled is not None
     assert filled["intended_uses"]["purpose_of_model"] == "written by hand"

@@ -23,7 +23,13 @@ def test_comma_separated_emails_from_the_command_line_are_accepted():
 def test_every_problem_is_reported_at_once_with_the_key_name():
     with pytest.raises(ConfigError) as error:
         GovernanceConfig.from_mapping(
-            {**DEFAULTS, "alertEmails": ["ops@example"], "logRetentionDays": 42, "approvalGate": "strict", "sweepSchedule": "daily"}
+            {
+                **DEFAULTS,
+                "alertEmails": ["ops@example"],
+                "logRetentionDays": 42,
+                "approvalGate": "strict",
+                "sweepSchedule": "daily",
+            }
         )
     text = str(error.value)
     for expected in ("alertEmails", "ops@example", "logRetentionDays", "approvalGate", "sweepSchedule"):

@@ -38,7 +38,9 @@ def test_processing_job_event_parses_with_and_without_schedule():
         (lambda e: e["detail"].update(ModelPackageVersion="two"), "ModelPackageVersion"),
         (lambda e: e["detail"].update(ModelPackageVersion=3), "names"),
         (
-            lambda e: e["detail"].update(ModelPackageArn="arn:aws:sagemaker:us-east-2:123456789012:model-package/unversioned"),
+            lambda e: e["detail"].update(
+                ModelPackageArn="arn:aws:sagemaker:us-east-2:123456789012:model-package/unversioned"
+            ),
             "versioned",
         ),
         (lambda e: e.update(time="yesterday"), "ISO 8601"),

@@ -1,0 +1,75 @@
+"""Cold-start proxy: fresh-process import time of each handler, beside the SageMaker SDK's model card module."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SDK_VENV = ROOT / ".venv-bench"
+RUNS = 5
+TIMER = "import time, importlib.util as u; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
+
+
+def _import_handler(handler_dir: str) -> str:
+    path = ROOT / "functions" / handler_dir / "app.py"
+    return f"s = u.spec_from_file_location('h', {str(path)!r}); m = u.module_from_spec(s); s.loader.exec_module(m)"
+
+
+def _median_seconds(python: str, body: str, env: dict[str, str]) -> float:
+    samples = []
+    for _ in range(RUNS):
+        output = subprocess.run(
+            [python, "-c", TIMER.format(body=body)], capture_output=True, text=True, check=True, env=env, cwd=ROOT
+        ).stdout
+        samples.append(float(output.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def _sdk_python() -> str | None:
+    python = SDK_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(SDK_VENV)], check=True)
+        uv = Path(sys.executable).parent / "uv"
+        result = subprocess.run(
+            [
+                str(uv),
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(python),
+                "-r",
+                str(ROOT / "bench" / "requirements-sdk.txt"),
+            ],
+            env={**os.environ, "UV_COMPILE_BYTECODE": "1"},
+        )
+        if result.returncode != 0:
+            return None
+    return str(python)
+
+
+def run() -> list[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "python")}
+    handlers = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
+    timings = {h: _median_seconds(sys.executable, _import_handler(h), env) for h in handlers}
+    sdk_python = _sdk_python()
+    sdk = _median_seconds(sdk_python, "import sagemaker.model_card", dict(os.environ)) if sdk_python else None
+    lines = [
+        f"### Cold-start proxy: fresh-process import time (median of {RUNS}, bytecode compiled)",
+        "",
+        "| module | import time | vs SageMaker SDK `sagemaker.model_card` |",
+        "| --- | ---: | ---: |",
+    ]
+    for handler, seconds in timings.items():
+        ratio = f"{sdk / seconds:.1f}x faster" if sdk else "n/a"
+        lines.append(f"| `functions/{handler}/app.py` | {seconds * 1000:.0f} ms | {ratio} |")
+    lines.append(
+        f"| SageMaker Python SDK 2.257.1 `import sagemaker.model_card` | {sdk * 1000:.0f} ms | 1.0x |"
+        if sdk
+        else "| SageMaker Python SDK | not installed (no registry access) | |"
+    )
+    return lines

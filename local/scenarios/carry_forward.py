@@ -1,0 +1,128 @@
+"""Demo: a team registers model versions; the system carries the model card forward, exactly once."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+
+from local.world import REGION, LocalWorld
+
+GROUP = "customer-churn"
+EVENT_FILE = "events/model_package_state_change.json"
+HAND_MADE_CARD = "customer-churn-model-card"
+HAND_MADE_CONTENT = {
+    "model_overview": {
+        "model_owner": "Retention ML team",
+        "model_creator": "Ana Ng",
+        "model_description": "Scores each subscriber's probability of cancelling within 30 days.",
+        "problem_type": "Binary classification",
+        "algorithm_type": "XGBoost",
+    },
+    "intended_uses": {
+        "purpose_of_model": "Target retention offers at subscribers likely to cancel.",
+        "intended_uses": "Monthly batch scoring of active subscribers.",
+        "factors_affecting_model_efficiency": "Seasonality; pricing changes.",
+        "risk_rating": "Medium",
+        "explanations_for_risk_rating": "Offers affect revenue, not access to service.",
+    },
+    "business_details": {
+        "business_problem": "Subscribers cancel without warning.",
+        "business_stakeholders": "CRM, Finance",
+        "line_of_business": "Consumer subscriptions",
+    },
+    "additional_information": {"caveats_and_recommendations": "Not for pricing or credit decisions."},
+    "training_details": {"training_observations": "Trained on Jan-Sep data."},
+}
+
+
+def inference(version: int) -> dict[str, Any]:
+    return {
+        "Containers": [
+            {
+                "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+                "ModelDataUrl": f"s3://ml-models-123456789012/customer-churn/v{version}/model.tar.gz",
+            }
+        ],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+
+
+def state_change(arn: str, version: int, group: str = GROUP, **detail: Any) -> dict[str, Any]:
+    """The event SageMaker sends, shaped like the documented sample in events/."""
+    with open(EVENT_FILE) as file:
+        event = json.load(file)
+    event = copy.deepcopy(event)
+    event["region"], event["resources"] = REGION, [arn]
+    event["detail"].update(
+        ModelPackageGroupName=group,
+        ModelPackageVersion=version,
+        ModelPackageArn=arn,
+        ModelApprovalStatus="PendingManualApproval",
+    )
+    event["detail"].update(detail)
+    return event
+
+
+def run(world: LocalWorld, say: Any) -> None:
+    sm = boto3.client("sagemaker", region_name=REGION)
+
+    say.heading("Carry-forward: a new model version inherits its model card")
+    sm.create_model_package_group(ModelPackageGroupName=GROUP, ModelPackageGroupDescription="Churn propensity")
+    v1 = sm.create_model_package(ModelPackageGroupName=GROUP, InferenceSpecification=inference(1))["ModelPackageArn"]
+    card = dict(HAND_MADE_CONTENT, model_package_details={"model_package_arn": v1, "model_package_group_name": GROUP})
+    sm.create_model_card(ModelCardName=HAND_MADE_CARD, Content=json.dumps(card), ModelCardStatus="Approved")
+    say(f"SageMaker: group {GROUP}; version 1 registered; card {HAND_MADE_CARD!r} written by hand and linked to it.")
+    v2 = sm.create_model_package(
+        ModelPackageGroupName=GROUP,
+        InferenceSpecification=inference(2),
+        ModelPackageDescription="Retrained on October data",
+    )["ModelPackageArn"]
+    say("SageMaker: version 2 registered by the training pipeline. SageMaker sends 'Model Package State Change'.")
+
+    [invocation] = world.put_event(state_change(v2, 2))
+    if invocation.error:
+        raise invocation.error
+    result = invocation.result
+    say(f"Rule matched -> function {invocation.function}: outcome {result['outcome']!r}.")
+    say(f"  Created card    {result['card_name']} (Draft), linked to version 2")
+    say(
+        f"  From card       {result['source_card']} (card version {result['source_card_version']}, package version {result['source_package_version']})"
+    )
+    say(f"  Carried         {', '.join(result['carried'])}")
+    say(f"  Refreshed       {', '.join(result['refreshed'])}")
+    say("  Not carried     training_details (belonged to version 1)")
+    embedded = json.loads(sm.describe_model_package(ModelPackageName=v2)["ModelCard"]["ModelCardContent"])
+    say(f"  Package's own card filled with: {', '.join(sorted(embedded))}")
+    for metric in invocation.metrics:
+        names = [m["Name"] for d in metric["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+        say(f"  Metrics (EMF)   {', '.join(names)}")
+
+    say("\nThe notice model owners and reviewers receive (lifecycle topic):")
+    for message in world.inbox("AlertsNotices"):
+        say.block(f"Subject: {message.subject}\nAttributes: {json.dumps(message.attributes)}\n\n{message.body}")
+
+    say("\nSageMaker sends the same event twice more, and once more when version 2's approval changes:")
+    repeats = [state_change(v2, 2), state_change(v2, 2), state_change(v2, 2, ModelApprovalStatus="Approved")]
+    for event in repeats:
+        for repeat in world.put_event(event):
+            say(
+                f"  {repeat.function}: outcome {repeat.result['outcome']!r}, embedded card updated: {repeat.result['embedded_card_updated']}, notice: {repeat.result['notice_published']}"
+            )
+    cards = [c["ModelCardName"] for c in sm.list_model_cards()["ModelCardSummaries"]]
+    say(f"  Cards in the account: {sorted(cards)}; new notices: {len(world.inbox('AlertsNotices'))}")
+
+    say("\nA brand-new group registers its first version (no earlier card to carry):")
+    sm.create_model_package_group(ModelPackageGroupName="fraud-scoring")
+    f1 = sm.create_model_package(ModelPackageGroupName="fraud-scoring", InferenceSpecification=inference(1))[
+        "ModelPackageArn"
+    ]
+    [first] = world.put_event(state_change(f1, 1, group="fraud-scoring"))
+    say(
+        f"  {first.function}: outcome {first.result['outcome']!r}, card {first.result['card_name']} created from the package alone"
+    )
+    for message in world.inbox("AlertsNotices"):
+        say.block(f"Subject: {message.subject}\n\n{message.body}")
