@@ -52,7 +52,22 @@ def main() -> int:
     kinds: dict[str, int] = {}
     for resource in template["Resources"].values():
         kinds[resource["Type"]] = kinds.get(resource["Type"], 0) + 1
-    say(f"{sum(kinds.values())} resources; " + ", ".join(f"{n} {t.split('::')[-1]}" for t, n in sorted(kinds.items()) if t.startswith(("AWS::Lambda::Function", "AWS::Events::Rule", "AWS::CloudWatch::Alarm", "AWS::SNS::Topic", "AWS::SQS::Queue"))))
+    say(
+        f"{sum(kinds.values())} resources; "
+        + ", ".join(
+            f"{n} {t.split('::')[-1]}"
+            for t, n in sorted(kinds.items())
+            if t.startswith(
+                (
+                    "AWS::Lambda::Function",
+                    "AWS::Events::Rule",
+                    "AWS::CloudWatch::Alarm",
+                    "AWS::SNS::Topic",
+                    "AWS::SQS::Queue",
+                )
+            )
+        )
+    )
 
     failures = 0
     with mock_aws(), sagemaker_gaps_filled():
@@ -68,7 +83,9 @@ def main() -> int:
             except Exception as error:  # keep telling the rest of the story, but fail the command
                 failures += 1
                 say(f"!! scenario {name} failed: {type(error).__name__}: {error}")
-    say.heading(f"Done in {time.perf_counter() - started:.1f} s" + (f" with {failures} failed scenario(s)" if failures else ""))
+    say.heading(
+        f"Done in {time.perf_counter() - started:.1f} s" + (f" with {failures} failed scenario(s)" if failures else "")
+    )
     return 1 if failures else 0
 
 
