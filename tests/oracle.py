@@ -1,4 +1,4 @@
-"""AWS's published model card JSON schemas (../shared/reference/schemas), used as an outside oracle.
+"""AWS's published model card JSON schemas (tests/schemas, copied from ../shared/reference/schemas), an outside oracle.
 
 The package flavour is the SageMaker SDK's model-package card schema as published. The standalone flavour is
 the Developer Guide's 2023 schema plus the two sections it predates, taken from the same sources the
@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
 @cache
