@@ -275,3 +275,23 @@ def test_a_package_deleted_before_the_event_is_handled_fails_clearly(world, samp
     [invocation] = world.put_event(registered_event(sample_event, account, arn, 7))
     assert invocation.error is not None and "gone/7" in str(invocation.error)
     assert account.card_names() == []
+
+
+def test_a_card_someone_already_linked_to_the_new_version_is_adopted_not_duplicated(world, sample_event):
+    account = Account("adopt")
+    v1 = account.register(1)
+    account.hand_made_card("adopt-v1-card", v1)
+    v2 = account.register(2)
+    account.hand_made_card("written-for-v2-by-the-sdk", v2)
+    world.put_event(registered_event(sample_event, account, v2, 2))
+    assert account.card_names() == ["adopt-v1-card", "written-for-v2-by-the-sdk"]
+    assert account.embedded(v2)["business_details"] == HAND_MADE["business_details"]
+
+
+def test_a_deterministic_name_taken_by_an_unrelated_card_is_a_clear_error(world, sample_event):
+    account = Account("taken")
+    v1 = account.register(1)
+    other = account.register(2)
+    account.hand_made_card(card_name_for("taken", 1), other)
+    [invocation] = world.put_event(registered_event(sample_event, account, v1, 1))
+    assert "already exists and documents" in str(invocation.error)

@@ -19,6 +19,10 @@ class InvalidCardContentError(GovernanceError, ValueError):
         super().__init__(f"model card content for {card!r} is invalid: {listed}")
 
 
+class CardNameTakenError(GovernanceError, RuntimeError):
+    """The deterministic card name of a version is used by a card that documents something else."""
+
+
 class MissingResourceError(GovernanceError, LookupError):
     """A resource the event names does not exist (any more)."""
 

@@ -17,7 +17,7 @@ from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
-from model_governance.errors import InvalidCardContentError
+from model_governance.errors import CardNameTakenError, InvalidCardContentError
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
 
@@ -100,10 +100,12 @@ def carry_forward(
         result.reason = f"package status is now {package.status}"
         return result
 
-    card = _card_of_this_version(package, registry, links)
     plan: NewCardPlan | None = None
+    source: CardRecord | None = None
+    card = _card_of_this_version(package, registry, links)
     if card is None:
-        source = _source_card(package, registry, links)
+        card, source = _search_group(package, registry, links)
+    if card is None:
         if source is None and not settings.create_card_without_predecessor:
             result.outcome = "no-predecessor"
             result.reason = "no earlier version has a card and card creation without a predecessor is off"
@@ -113,6 +115,8 @@ def carry_forward(
                 f"no-predecessor#{package.arn}",
                 _no_predecessor_notice(package, change.envelope.region, created=None),
             )
+            if result.notice_published:
+                record("notice_sent", details={"notice": "no_documented_predecessor", "version": package.version})
             return result
         plan = plan_new_card(card_name_for(package.group, package.version), package, source, now())
         problems = card_content.validate_content(plan.content, card_content.Flavour.STANDALONE)
@@ -120,10 +124,15 @@ def carry_forward(
             origin = f" (carried from {source.name} v{source.version})" if source else ""
             raise InvalidCardContentError(plan.card_name + origin, problems)
         created = registry.create_card(plan.card_name, plan.content)
-        links.record_link(CardLink(group=package.group, package_version=package.version, card_name=plan.card_name))
         card = registry.describe_card(plan.card_name)
         if card is None:  # deleted between our create and read: let the retry start over
             raise RuntimeError(f"model card {plan.card_name} disappeared right after it was written")
+        if card.linked_package_arn not in (None, package.arn):
+            raise CardNameTakenError(
+                f"model card {plan.card_name} already exists and documents {card.linked_package_arn}, not "
+                f"{package.arn}: rename that card or link a card to this version by hand"
+            )
+        links.record_link(CardLink(group=package.group, package_version=package.version, card_name=plan.card_name))
         result.outcome = "created" if created else "exists"
         if created:
             metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
@@ -172,23 +181,32 @@ def _card_of_this_version(package: PackageFacts, registry: Registry, links: Link
     return None
 
 
-def _source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
-    """The card of the highest earlier version: from the system's own links (consistent) and from one Search
-    (finds hand-made cards, also those older than the deployment). Calls do not grow with the account."""
+def _search_group(
+    package: PackageFacts, registry: Registry, links: Links
+) -> tuple[CardRecord | None, CardRecord | None]:
+    """One Search over the group's cards: (a card someone already linked to this version, the source card).
+
+    The source is the card of the highest earlier version, from the system's own links (consistent) and the
+    Search (finds hand-made cards, also those older than the deployment). Calls do not grow with the account.
+    """
     candidates: list[CardLink] = []
     recorded = links.latest_link_before(package.group, package.version)
     if recorded:
         candidates.append(recorded)
     for found in registry.search_group_cards(package.group):
-        if found.linked_group == package.group and found.linked_version is not None:
-            candidates.append(CardLink(package.group, found.linked_version, found.name))
+        if found.linked_group != package.group or found.linked_version is None:
+            continue
+        if found.linked_version == package.version:  # one card per model version: adopt it, create none
+            links.record_link(CardLink(package.group, package.version, found.name))
+            return registry.describe_card(found.name), None
+        candidates.append(CardLink(package.group, found.linked_version, found.name))
     chosen = choose_source(candidates, package.version)
     if chosen is None:
-        return None
+        return None, None
     source = registry.describe_card(chosen.card_name)  # latest content, not Search's possibly stale copy
     if source is None:
         logger.warning("source card vanished", extra={"card": chosen.card_name})
-    return source
+    return None, source
 
 
 def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Registry) -> dict[str, Any] | None:
