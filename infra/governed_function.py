@@ -18,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.nag import acknowledge, nag_form
+from model_governance import constants
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -88,7 +89,13 @@ class GovernedFunction(Construct):
             dead_letter_queue=self.dead_letter_queue,
             retry_attempts=2,
             max_event_age=Duration.hours(6),
-            environment={"POWERTOOLS_METRICS_FUNCTION_NAME": handler_dir, **environment},
+            environment={
+                "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
+                "POWERTOOLS_METRICS_FUNCTION_NAME": handler_dir,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
         )
         self.function.node.default_child.add_metadata(HANDLER_METADATA_KEY, handler_dir)  # type: ignore[union-attr]
         self._alarm(

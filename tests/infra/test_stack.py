@@ -177,3 +177,10 @@ def test_carry_forward_rule_ignores_unrelated_events(template, change):
         event["detail"].update(change.get("detail", {}))
         event.update({k: v for k, v in change.items() if k != "detail"})
     assert not _delivered(_carry_forward_pattern(template), event)
+
+
+def test_functions_share_one_powertools_contract(template):
+    for logical_id, function in resources(template, "AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "model-governance", logical_id
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ModelGovernance", logical_id
