@@ -18,3 +18,44 @@ def model_package_registered() -> events.EventPattern:
             "ModelPackageVersion": [{"exists": True}],
         },
     )
+
+
+def processing_job_finished() -> events.EventPattern:
+    """Any processing job in a terminal status; the handler keeps only Model Monitor executions.
+
+    Not narrowed by job name: only the data-quality naming (``model-monitoring-<time>-<hash>``) has been seen,
+    the other monitor types' names are not confirmed, and whether the detail carries MonitoringScheduleArn
+    is not confirmed either (aws-facts.md 1.3). A prefix here could silently lose executions; the handler's
+    check costs one DescribeProcessingJob per non-monitoring job at most.
+    """
+    return events.EventPattern(
+        source=SAGEMAKER,
+        detail_type=["SageMaker Processing Job State Change"],
+        detail={"ProcessingJobStatus": ["Completed", "Failed", "Stopped"]},
+    )
+
+
+def model_card_state_changed() -> events.EventPattern:
+    """Any status change of a model card (the review workflow acts on every status; the event has no content)."""
+    return events.EventPattern(
+        source=SAGEMAKER,
+        detail_type=["SageMaker Model Card State Change"],
+        detail={
+            "ModelCardName": [{"exists": True}],
+            "ModelCardVersion": [{"exists": True}],
+            "ModelCardStatus": ["Draft", "PendingReview", "Approved", "Archived"],
+        },
+    )
+
+
+def model_package_approved() -> events.EventPattern:
+    """A versioned model package whose approval status is Approved (the approval gate's trigger)."""
+    return events.EventPattern(
+        source=SAGEMAKER,
+        detail_type=["SageMaker Model Package State Change"],
+        detail={
+            "ModelApprovalStatus": ["Approved"],
+            "ModelPackageGroupName": [{"exists": True}],
+            "ModelPackageVersion": [{"exists": True}],
+        },
+    )

@@ -7,14 +7,19 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
+from infra.account_sweep import AccountSweep
 from infra.alerting import AlertTopics
+from infra.approval_gate import ApprovalGate
+from infra.card_review import CardReview
 from infra.carry_forward import CarryForward
 from infra.config import GovernanceConfig
+from infra.dashboard import GovernanceDashboard
 from infra.evidence_bucket import EvidenceBucket
 from infra.governed_function import RUNTIME
 from infra.shared import SharedResources
 from infra.shared_layer import SharedLayer
 from infra.state_table import StateTable
+from infra.violation_alerts import ViolationAlerts
 
 
 class ModelGovernanceStack(Stack):
@@ -29,3 +34,25 @@ class ModelGovernanceStack(Stack):
         carry_forward = CarryForward(self, "CarryForward", shared=shared).handler
         state.grant_read_write(carry_forward.role)
         topics.grant_publish(topics.notices, carry_forward.role)
+
+        violations = ViolationAlerts(self, "ViolationAlerts", shared=shared).handler
+        state.grant_read_write(violations.role)
+        topics.grant_publish(topics.ops, violations.role)
+
+        card_review = CardReview(self, "CardReview", shared=shared).handler
+        state.grant_read_write(card_review.role)
+        topics.grant_publish(topics.notices, card_review.role)
+        if config.approval_gate != "off":  # off: no function, no rule, no permission on approvals
+            approval_gate = ApprovalGate(self, "ApprovalGate", shared=shared).handler
+            state.grant_read_write(approval_gate.role)
+            topics.grant_publish(topics.ops, approval_gate.role)
+            topics.grant_publish(topics.notices, approval_gate.role)
+
+        # Fills itself at synthesis with every GovernedFunction of the stack, wherever this line stands.
+        GovernanceDashboard(self, "Dashboard")
+
+        sweep = AccountSweep(self, "AccountSweep", shared=shared)
+        state.grant_read_write(sweep.handler.role)
+        topics.grant_publish(topics.ops, sweep.handler.role)
+        state.grant_read_write(sweep.backfill.role)
+        topics.grant_publish(topics.notices, sweep.backfill.role)

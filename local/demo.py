@@ -42,6 +42,7 @@ def main() -> int:
     from moto import mock_aws
 
     from local.moto_gaps import sagemaker_gaps_filled
+    from local.moto_monitoring import monitoring_emulated
     from local.scenarios import ORDER
     from local.world import LocalWorld, synthesize
 
@@ -70,7 +71,7 @@ def main() -> int:
     )
 
     failures = 0
-    with mock_aws(), sagemaker_gaps_filled():
+    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
         world = LocalWorld(template)
         say(f"In-memory AWS ready: {len(world.functions)} functions wired to their synthesized rules.")
         for name in ORDER:

@@ -78,8 +78,9 @@ def template() -> dict[str, Any]:
 def world(template: dict[str, Any]) -> Iterator[Any]:
     """The synthesized stack on moto (with moto's SageMaker gaps filled), ready to receive events."""
     from local.moto_gaps import sagemaker_gaps_filled
+    from local.moto_monitoring import monitoring_emulated
     from local.world import LocalWorld
 
-    with mock_aws(), sagemaker_gaps_filled():
+    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
         yield LocalWorld(template)
     reset_clients()

@@ -26,3 +26,23 @@ PROVENANCE_SOURCE_CARD_VERSION = "carried_from_card_version"
 PROVENANCE_SOURCE_PACKAGE_VERSION = "carried_from_model_package_version"
 PROVENANCE_CARRIED_AT = "carried_at"
 PROVENANCE_CARRIED_BY = "carried_by"
+
+# Model Monitor violation alerts (issue 3).
+PROCESSING_JOB_TERMINAL_STATUSES = ("Completed", "Failed", "Stopped")
+VIOLATIONS_REPORT_FILE = "constraint_violations.json"  # the SDK's and the schema page's spelling (aws-facts 2.2)
+METRIC_MONITOR_EXECUTIONS_WITH_VIOLATIONS = "MonitorExecutionsWithViolations"
+METRIC_MONITOR_VIOLATIONS = "MonitorViolations"
+METRIC_MONITOR_VIOLATIONS_BY_CHECK_TYPE = "MonitorViolationsByCheckType"
+METRIC_MONITOR_FAILURES = "MonitorFailures"
+METRIC_MONITOR_REPORTS_UNREADABLE = "MonitorReportsUnreadable"
+METRIC_VIOLATION_ALERTS_SENT = "ViolationAlertsSent"
+METRIC_VIOLATION_ALERTS_SUPPRESSED = "ViolationAlertsSuppressed"
+
+# Model card review and approval gate (issue 4).
+# CloudFormation output naming the state table: `python -m ops.ledger` reads it from the deployed stack.
+STATE_TABLE_OUTPUT = "StateTableName"
+
+# Account sweep and backfill (issue 5).
+SWEEP_REPORT_PREFIX = "sweeps/"  # evidence bucket prefix of the sweep's JSON reports (the only one it may write)
+# CloudFormation output naming the backfill function: `python -m ops.backfill` reads it from the deployed stack.
+BACKFILL_FUNCTION_OUTPUT = "BackfillFunctionName"

@@ -9,7 +9,7 @@ conditional put means a record, once written, is never overwritten.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +66,7 @@ class Ledger:
             "before": json.dumps(dict(record.before), default=str, sort_keys=True),
             "after": json.dumps(dict(record.after), default=str, sort_keys=True),
             "details": json.dumps(dict(record.details), default=str, sort_keys=True),
+            # Orders the records of one event (they share its time) in the order they were written.
             "recorded_at": datetime.now(UTC).isoformat(),
         }
         if record.card:
@@ -80,6 +81,13 @@ class Ledger:
                 return False
             raise
         return True
+
+    def history(self, *, group: str | None = None, card: str | None = None) -> list[dict[str, Any]]:
+        """A group's or a card's records in the order they happened (both given: the card's within the group)."""
+        if group is None and card is None:
+            raise ValueError("name a group, a card, or both")
+        records = self.for_group(group) if group is not None else self.for_card(str(card))
+        return in_order(r for r in records if card is None or r.get("card") == card)
 
     def for_group(self, group: str) -> Iterator[dict[str, Any]]:
         yield from self._query("pk", f"GROUP#{group}", index=None)
@@ -105,3 +113,14 @@ class Ledger:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def in_order(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Records by when they happened, then by when they were written (one event's steps share a time)."""
+    return sorted((dict(r) for r in records), key=lambda r: (_when(r), str(r.get("recorded_at", ""))))
+
+
+def _when(record: Mapping[str, Any]) -> str:
+    """The fixed-width time in the sort key (``LEDGER#<time>#...``); ``at`` for records built another way."""
+    key = str(record.get("sk") or "")
+    return key.split("#", 2)[1] if key.startswith("LEDGER#") else str(record.get("at", ""))

@@ -88,6 +88,47 @@ class ModelRegistry:
             ModelPackageArn=package_arn, ModelCard={"ModelCardContent": card_content.serialize(content)}
         )
 
+    # Review workflow and approval gate ------------------------------------------------------------------
+    def previous_card_version(self, name: str, version: int) -> int | None:
+        """The highest version of the card below ``version`` (ListModelCardVersions), or None for the first."""
+        request: dict[str, Any] = {"ModelCardName": name, "SortBy": "Version", "SortOrder": "Descending"}
+        best: int | None = None
+        while True:
+            response = self._client.list_model_card_versions(**request)
+            for summary in response.get("ModelCardVersionSummaryList", []):
+                number = int(summary["ModelCardVersion"])
+                if number < version and (best is None or number > best):
+                    best = number
+            if best is not None or not response.get("NextToken"):
+                return best
+            request["NextToken"] = response["NextToken"]
+
+    def update_package_card_status(self, package_arn: str, status: str) -> None:
+        """Set the embedded card's status (status only: AWS rejects content and status in one update)."""
+        self._client.update_model_package(ModelPackageArn=package_arn, ModelCard={"ModelCardStatus": status})
+
+    def update_package_approval(self, package_arn: str, status: str, description: str) -> None:
+        """Change only the approval status and its description; nothing else about the package."""
+        self._client.update_model_package(
+            ModelPackageArn=package_arn, ModelApprovalStatus=status, ApprovalDescription=description
+        )
+
+    def create_card_export_job(self, name: str, version: int, job_name: str, s3_output_path: str) -> str | None:
+        """Start a PDF export of one card version; the job's ARN, or None when a job of that name exists."""
+        try:
+            response = self._client.create_model_card_export_job(
+                ModelCardName=name,
+                ModelCardVersion=version,
+                ModelCardExportJobName=job_name,
+                OutputConfig={"S3OutputPath": s3_output_path},
+            )
+        except ClientError as error:
+            message = str(error.response.get("Error", {}).get("Message", "")).lower()
+            if error_code(error) == "ConflictException" or "already exist" in message:
+                return None
+            raise
+        return str(response["ModelCardExportJobArn"])
+
 
 def card_record(response: dict[str, Any]) -> CardRecord:
     name = response["ModelCardName"]

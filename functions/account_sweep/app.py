@@ -1,0 +1,66 @@
+"""Sweeps the account on a schedule (models without cards, approvals without approved cards, overdue reviews,
+unmonitored or failing monitors) and sends ops a digest."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from model_governance import constants
+from model_governance.adapters.clients import client
+from model_governance.adapters.inventory import AccountInventory, SweepReports
+from model_governance.adapters.ledger import Ledger
+from model_governance.adapters.notifications import Publisher
+from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.adapters.state import StateStore
+from model_governance.observability import logger, metrics
+from model_governance.settings import env_bool, env_int, env_str
+from model_governance.sweep.rules import SweepSettings
+from model_governance.workflows.account_sweep import run_for, run_sweep
+
+
+@cache
+def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, Publisher, Ledger, SweepSettings]:
+    """Read the environment and build the adapters once per container."""
+    table = env_str(constants.ENV_STATE_TABLE)
+    settings = SweepSettings(
+        pending_review_max_days=env_int(constants.ENV_PENDING_REVIEW_MAX_DAYS, minimum=1),
+        send_all_clear=env_bool(constants.ENV_SEND_ALL_CLEAR),
+    )
+    return (
+        ModelRegistry(client("sagemaker")),
+        StateStore(client("dynamodb"), table),
+        SweepReports(client("s3"), env_str(constants.ENV_EVIDENCE_BUCKET)),
+        Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
+        Ledger(client("dynamodb"), table),
+        settings,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    registry, links, reports, ops, audit, settings = _dependencies()
+    run = run_for(
+        event,
+        request_id=context.aws_request_id,
+        function_arn=context.invoked_function_arn,
+        region=os.environ.get("AWS_REGION", ""),
+        now=datetime.now(UTC),
+    )
+    logger.append_keys(run_id=run.run_id)
+    outcome = run_sweep(
+        run,
+        reader=AccountInventory(client("sagemaker")),  # fresh per run: it counts this run's calls
+        links=links,
+        cards=registry,
+        reports=reports,
+        ops=ops,
+        audit=audit,
+        settings=settings,
+    )
+    return outcome.summary()

@@ -1,0 +1,65 @@
+"""On demand: carries cards forward onto every group's latest version that has none ({"dry_run": true} plans)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from model_governance import constants
+from model_governance.adapters.clients import client
+from model_governance.adapters.inventory import AccountInventory
+from model_governance.adapters.ledger import Ledger
+from model_governance.adapters.notifications import Publisher
+from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.adapters.state import StateStore
+from model_governance.errors import InvalidEventError
+from model_governance.observability import logger, metrics
+from model_governance.settings import env_bool, env_str
+from model_governance.workflows.backfill import run_backfill
+from model_governance.workflows.carry_forward import CarryForwardSettings
+
+MAX_LIMIT = 1000
+
+
+@cache
+def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, Ledger, CarryForwardSettings]:
+    table = env_str(constants.ENV_STATE_TABLE)
+    settings = CarryForwardSettings(
+        create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
+    )
+    return (
+        ModelRegistry(client("sagemaker")),
+        StateStore(client("dynamodb"), table),
+        Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        Ledger(client("dynamodb"), table),
+        settings,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """``{"mode": "backfill", "dry_run": true|false, "limit": 200}``; dry_run defaults to true (safe)."""
+    if not isinstance(event, dict) or event.get("mode", "backfill") != "backfill":
+        raise InvalidEventError('expected {"mode": "backfill", "dry_run": true|false}')
+    dry_run = event.get("dry_run", True)
+    limit = event.get("limit", 200)
+    if not isinstance(dry_run, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidEventError(f"dry_run must be true or false and limit a number from 1 to {MAX_LIMIT}")
+    registry, links, notices, audit, settings = _dependencies()
+    run_id = str(event.get("run_id") or context.aws_request_id)
+    logger.append_keys(run_id=run_id, dry_run=dry_run)
+    result = run_backfill(
+        run_id,
+        dry_run=dry_run,
+        reader=AccountInventory(client("sagemaker")),
+        registry=registry,
+        links=links,
+        notices=notices,
+        audit=audit,
+        settings=settings,
+        limit=limit,
+    )
+    return result.as_dict()

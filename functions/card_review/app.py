@@ -1,0 +1,42 @@
+"""Model card review: reviewer notices, PDF evidence of approved versions, embedded cards kept in step."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from model_governance import constants
+from model_governance.adapters.clients import client
+from model_governance.adapters.ledger import Ledger
+from model_governance.adapters.notifications import Publisher
+from model_governance.adapters.review_state import ReviewStateStore
+from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.events import parse_model_card_state_change
+from model_governance.observability import logger, metrics
+from model_governance.settings import env_str
+from model_governance.workflows.card_review import ReviewSettings, review_card_change
+
+
+@cache
+def _dependencies() -> tuple[ModelRegistry, ReviewStateStore, Publisher, Ledger, ReviewSettings]:
+    """Read the environment and build the adapters once per container."""
+    table = env_str(constants.ENV_STATE_TABLE)
+    return (
+        ModelRegistry(client("sagemaker")),
+        ReviewStateStore(client("dynamodb"), table),
+        Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        Ledger(client("dynamodb"), table),
+        ReviewSettings(evidence_bucket=env_str(constants.ENV_EVIDENCE_BUCKET)),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    change = parse_model_card_state_change(event)
+    logger.append_keys(model_card=change.card_name, card_version=change.card_version, event_id=change.envelope.id)
+    registry, state, notices, audit, settings = _dependencies()
+    result = review_card_change(change, registry=registry, state=state, notices=notices, audit=audit, settings=settings)
+    return result.__dict__

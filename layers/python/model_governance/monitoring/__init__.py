@@ -1,0 +1,1 @@
+"""Model Monitor executions: typed facts, report parsing, the dedup decision and the alert emails (pure)."""

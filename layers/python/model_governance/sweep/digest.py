@@ -1,0 +1,114 @@
+"""The ops digest and the JSON report of one sweep: grouped by finding, counts first, worst items first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from model_governance.adapters.notifications import SUBJECT_LIMIT, Message
+from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts
+
+# An email stays readable (and far below SNS's 256 KB) with this many items per finding; the report has all.
+ITEMS_PER_KIND = 25
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    run_id: str
+    started: datetime
+    region: str
+    account: str
+    report_uri: str | None = None
+
+
+def scanned_line(scanned: Mapping[str, int]) -> str:
+    return (
+        f"{scanned.get('groups', 0)} model package groups ({scanned.get('versions', 0)} versions), "
+        f"{scanned.get('cards', 0)} model cards, {scanned.get('endpoints_in_service', 0)} in-service endpoints, "
+        f"{scanned.get('schedules', 0)} monitoring schedules"
+    )
+
+
+def render_digest(
+    findings: list[Finding], *, run: SweepRun, scanned: Mapping[str, int], settings: SweepSettings
+) -> Message | None:
+    """The email to ops, or None when there is nothing to say and no all-clear is wanted."""
+    totals = counts(findings)
+    when = run.started.strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"Model governance sweep of account {run.account} in {run.region}, {when} (run {run.run_id}).",
+        f"Scanned: {scanned_line(scanned)}.",
+        "",
+    ]
+    footer = ["", f"Full report: {run.report_uri}" if run.report_uri else "", f"Run id: {run.run_id}"]
+    if not findings:
+        if not settings.send_all_clear:
+            return None
+        body = [*header, "All clear: no model, card or monitor needs attention.", *footer]
+        return Message(
+            subject=f"Governance sweep {run.started:%Y-%m-%d}: all clear",
+            body="\n".join(line for line in body if line is not None),
+            attributes={"event_type": "account_sweep_digest", "findings": "0"},
+        )
+    lines = [*header, f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
+    width = len(str(max(totals.values())))
+    lines += [f"  {totals[kind.code]:>{width}}  {kind.title}" for kind in KINDS if totals[kind.code]]
+    for kind in KINDS:
+        items = [f for f in findings if f.kind == kind]
+        if not items:
+            continue
+        lines += ["", f"== {kind.title} ({len(items)}) ==", f"What to do: {kind.advice}"]
+        lines += [f"  - {item.subject}: {item.detail}" for item in items[:ITEMS_PER_KIND]]
+        if len(items) > ITEMS_PER_KIND:
+            lines.append(f"  ... and {len(items) - ITEMS_PER_KIND} more (see the full report)")
+    lines += footer
+    return Message(
+        subject=_subject(f"Governance sweep {run.started:%Y-%m-%d}: {len(findings)} findings", totals),
+        body="\n".join(lines).rstrip() + "\n",
+        attributes={"event_type": "account_sweep_digest", "findings": str(len(findings))},
+    )
+
+
+_SHORT = {
+    "approved_without_approved_card": "approved w/o approved card",
+    "monitor_execution_failed": "monitor failed",
+    "monitor_not_scheduled": "monitor stopped",
+    "endpoint_without_monitor": "unmonitored",
+    "monitor_idle": "monitor idle",
+    "model_without_card": "no card",
+    "review_overdue": "review overdue",
+}
+
+
+def _subject(head: str, totals: Mapping[str, int]) -> str:
+    """``head (2 approved w/o approved card, 1 monitor failed, ...)``: as many counts as fit SNS's 100 characters."""
+    parts = [f"{totals[k.code]} {_SHORT.get(k.code, k.code)}" for k in KINDS if totals[k.code]]
+    for shown in range(len(parts), -1, -1):
+        listed = ", ".join(parts[:shown] + (["..."] if shown < len(parts) else []))
+        subject = f"{head} ({listed})"
+        if len(subject) <= SUBJECT_LIMIT:
+            return subject
+    return head
+
+
+def build_report(
+    findings: list[Finding], *, run: SweepRun, scanned: Mapping[str, int], settings: SweepSettings
+) -> dict[str, Any]:
+    """The JSON evidence of one sweep: every finding, the counts and what was scanned."""
+    return {
+        "run_id": run.run_id,
+        "started": run.started.isoformat(),
+        "account": run.account,
+        "region": run.region,
+        "settings": {"pending_review_max_days": settings.pending_review_max_days},
+        "scanned": dict(scanned),
+        "counts": counts(findings),
+        "findings": [finding.as_dict() for finding in findings],
+    }
+
+
+def report_key(run: SweepRun) -> str:
+    """``sweeps/<date>/<run id>.json``: the same run (a retry) writes the same key."""
+    return f"sweeps/{run.started:%Y-%m-%d}/{run.run_id}.json"

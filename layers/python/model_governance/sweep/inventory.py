@@ -1,0 +1,80 @@
+"""What the sweep reads from the account, as typed values (built by adapters/inventory.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    """One versioned model package (a ModelPackageSummary)."""
+
+    group: str
+    version: int
+    arn: str
+    status: str  # Pending | InProgress | Completed | Failed | Deleting
+    approval_status: str | None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CardSummary:
+    """The latest version of a standalone model card, with the package version it documents (if any)."""
+
+    name: str
+    status: str
+    last_modified: datetime | None
+    linked_group: str | None = None
+    linked_version: int | None = None
+    risk_rating: str = "Unknown"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    arn: str
+    status: str
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MonitorSchedule:
+    """A monitoring schedule with what DescribeMonitoringSchedule adds to its summary."""
+
+    name: str
+    endpoint: str | None
+    status: str  # Pending | Failed | Scheduled | Stopped
+    monitoring_type: str | None = None
+    expression: str | None = None
+    created: datetime | None = None
+    failure_reason: str | None = None
+    last_execution_status: str | None = None
+    last_execution_time: datetime | None = None  # ScheduledTime of the last execution
+    last_execution_failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The account as the sweep saw it. ``links`` maps (group, version) to the card documenting that version."""
+
+    packages: tuple[PackageVersion, ...] = ()
+    cards: tuple[CardSummary, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    schedules: tuple[MonitorSchedule, ...] = ()
+    links: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> set[str]:
+        return {p.group for p in self.packages}
+
+    def latest_versions(self) -> list[PackageVersion]:
+        """The highest Completed version of each group (registrations still running or failed need no card)."""
+        latest: dict[str, PackageVersion] = {}
+        for package in self.packages:
+            if package.status != "Completed":
+                continue
+            current = latest.get(package.group)
+            if current is None or package.version > current.version:
+                latest[package.group] = package
+        return sorted(latest.values(), key=lambda p: p.group)

@@ -1,0 +1,228 @@
+"""Sweep the account the way the SageMaker Model Dashboard reads it, and tell ops what needs attention.
+
+Idempotent on the run id: a retried run (Lambda's async retry of the same scheduled event) rewrites the same
+report key, appends no duplicate ledger records (conditional puts keyed on the run id) and sends the digest
+once (a claim in the state table). The metrics are gauges (findings now), so a repeated value changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from model_governance.adapters.ledger import LedgerRecord
+from model_governance.adapters.notifications import Message
+from model_governance.cards.records import CardLink, CardRecord
+from model_governance.events import parse_timestamp
+from model_governance.observability import MetricUnit, logger, metrics
+from model_governance.sweep.digest import SweepRun, build_report, render_digest, report_key
+from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
+from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
+
+ACTOR = "model-governance"
+METRIC_FINDINGS = "SweepFindings"
+METRIC_COMPLETED = "SweepsCompleted"
+METRIC_CALLS = "SweepSageMakerCalls"
+_CARD_STATUS_RANK = {"Approved": 0, "PendingReview": 1, "Draft": 2, "Archived": 3}
+
+
+class InventoryReader(Protocol):
+    @property
+    def total_calls(self) -> int: ...
+    def package_versions(self) -> list[PackageVersion]: ...
+    def cards(self) -> list[CardSummary]: ...
+    def endpoints_in_service(self) -> list[Endpoint]: ...
+    def schedules(self, endpoints: set[str]) -> list[MonitorSchedule]: ...
+
+
+class Links(Protocol):
+    def link_for(self, group: str, version: int) -> CardLink | None: ...
+    def claim(self, key: str, **details: Any) -> bool: ...
+    def release(self, key: str) -> None: ...
+
+
+class Cards(Protocol):
+    def describe_card(self, name: str, version: int | None = None) -> CardRecord | None: ...
+
+
+class Reports(Protocol):
+    def put_json(self, key: str, document: dict[str, Any]) -> str: ...
+
+
+class Publisher(Protocol):
+    def publish(self, message: Message) -> str: ...
+
+
+class Audit(Protocol):
+    def append(self, record: LedgerRecord) -> bool: ...
+
+
+@dataclass
+class SweepOutcome:
+    run_id: str
+    counts: dict[str, int]
+    scanned: dict[str, int]
+    report_uri: str
+    digest_sent: bool
+    findings: list[Finding] = field(repr=False, default_factory=list)
+    digest: Message | None = field(repr=False, default=None)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "counts": self.counts,
+            "scanned": self.scanned,
+            "report_uri": self.report_uri,
+            "digest_sent": self.digest_sent,
+        }
+
+
+def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monitoring: bool = True) -> Inventory:
+    """The account, with each version that matters linked to its card.
+
+    Links come from the cards' own content (one Search pass) and, for the versions the rules judge (Approved
+    ones and each group's latest) that Search did not link, from the system's own records: Search's index lags
+    a fresh card by a little, the state table does not. A recorded card Search has not indexed yet is described.
+    """
+    packages = reader.package_versions()
+    summaries = {card.name: card for card in reader.cards()}
+    links_found: dict[tuple[str, int], str] = {}
+    for card in sorted(summaries.values(), key=lambda c: _CARD_STATUS_RANK.get(c.status, 9), reverse=True):
+        if card.linked_group and card.linked_version is not None:
+            links_found[(card.linked_group, card.linked_version)] = card.name  # best status written last wins
+    inventory = Inventory(packages=tuple(packages))
+    judged = {(p.group, p.version) for p in packages if p.approval_status == "Approved"}
+    judged |= {(p.group, p.version) for p in inventory.latest_versions()}
+    for group, version in sorted(judged - links_found.keys()):
+        recorded = links.link_for(group, version)
+        if recorded is None:
+            continue
+        if recorded.card_name not in summaries:
+            record = cards.describe_card(recorded.card_name)
+            if record is None:
+                continue  # the recorded card was deleted: the version is undocumented again
+            summaries[record.name] = CardSummary(
+                name=record.name,
+                status=record.status,
+                last_modified=record.last_modified,
+                linked_group=group,
+                linked_version=version,
+                risk_rating=record.risk_rating,
+            )
+        links_found[(group, version)] = recorded.card_name
+    endpoints = reader.endpoints_in_service() if monitoring else []
+    schedules = reader.schedules({e.name for e in endpoints}) if endpoints else []
+    return replace(
+        inventory,
+        cards=tuple(summaries.values()),
+        endpoints=tuple(endpoints),
+        schedules=tuple(schedules),
+        links=links_found,
+    )
+
+
+def scanned_counts(inventory: Inventory, reader: InventoryReader) -> dict[str, int]:
+    return {
+        "groups": len(inventory.groups),
+        "versions": len(inventory.packages),
+        "cards": len(inventory.cards),
+        "endpoints_in_service": len(inventory.endpoints),
+        "schedules": len(inventory.schedules),
+        "sagemaker_calls": reader.total_calls,
+    }
+
+
+def run_sweep(
+    run: SweepRun,
+    *,
+    reader: InventoryReader,
+    links: Links,
+    cards: Cards,
+    reports: Reports,
+    ops: Publisher,
+    audit: Audit,
+    settings: SweepSettings,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> SweepOutcome:
+    inventory = read_inventory(reader, links, cards)
+    findings = find_problems(inventory, now=now(), settings=settings)
+    scanned = scanned_counts(inventory, reader)
+    uri = reports.put_json(report_key(run), build_report(findings, run=run, scanned=scanned, settings=settings))
+    run = replace(run, report_uri=uri)
+    totals = counts(findings)
+    _record(run, findings, totals, audit)
+    for kind in KINDS:
+        metrics.add_metric(name=kind.metric, unit=MetricUnit.Count, value=totals[kind.code])
+    metrics.add_metric(name=METRIC_FINDINGS, unit=MetricUnit.Count, value=len(findings))
+    metrics.add_metric(name=METRIC_CALLS, unit=MetricUnit.Count, value=reader.total_calls)
+    digest = render_digest(findings, run=run, scanned=scanned, settings=settings)
+    sent = digest is not None and _publish_once(links, ops, f"sweep-digest#{run.run_id}", digest)
+    metrics.add_metric(name=METRIC_COMPLETED, unit=MetricUnit.Count, value=1)
+    outcome = SweepOutcome(run.run_id, totals, scanned, uri, sent, findings, digest)
+    logger.info("account sweep done", extra=outcome.summary())
+    return outcome
+
+
+def _publish_once(links: Links, ops: Publisher, key: str, message: Message) -> bool:
+    if not links.claim(key):
+        return False  # a retry of a run whose digest already went out
+    try:
+        ops.publish(message)
+    except Exception:
+        links.release(key)
+        raise
+    return True
+
+
+def _record(run: SweepRun, findings: list[Finding], totals: dict[str, int], audit: Audit) -> None:
+    """One ledger record per group (or endpoint, or unlinked card) with findings, and one for the run."""
+    by_subject: dict[tuple[str | None, str | None], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.group:
+            by_subject[(finding.group, None)].append(finding)
+        elif finding.endpoint:
+            by_subject[(None, f"endpoint/{finding.endpoint}")].append(finding)
+        else:
+            by_subject[(None, f"model-card/{finding.card}")].append(finding)
+    for (group, subject), items in by_subject.items():
+        audit.append(
+            LedgerRecord(
+                action="sweep_findings",
+                at=run.started,
+                source_event_id=run.run_id,
+                actor=ACTOR,
+                group=group,
+                subject=subject,
+                details={"findings": [item.as_dict() for item in items], "report": run.report_uri},
+            )
+        )
+    audit.append(
+        LedgerRecord(
+            action="account_swept",
+            at=run.started,
+            source_event_id=run.run_id,
+            actor=ACTOR,
+            subject="account-sweep",
+            details={"counts": totals, "report": run.report_uri},
+        )
+    )
+
+
+def run_for(event: Any, *, request_id: str, function_arn: str, region: str, now: datetime) -> SweepRun:
+    """The run an invocation is about, keyed so that a retry of the same event is the same run.
+
+    A scheduled event names it (its time and id); a hand-made invocation may pass ``run_id``, else the
+    Lambda request id is used.
+    """
+    event = event if isinstance(event, dict) else {}
+    account = function_arn.split(":")[4] if function_arn.count(":") >= 5 else str(event.get("account", ""))
+    if event.get("detail-type") == "Scheduled Event" and event.get("time") and event.get("id"):
+        started = parse_timestamp(event["time"])
+        run_id = f"{started:%Y%m%dT%H%M%SZ}-{str(event['id'])[:8]}"
+    else:
+        started = now
+        run_id = str(event.get("run_id") or f"{now:%Y%m%dT%H%M%SZ}-{request_id[:8]}")
+    return SweepRun(run_id=run_id, started=started, region=str(event.get("region") or region), account=account)

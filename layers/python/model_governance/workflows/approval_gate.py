@@ -1,0 +1,221 @@
+"""Approval gate: no model package version stays Approved while its model card is not Approved.
+
+Setting ``approvalGate``: ``off`` (no gate), ``warn`` (alert ops and the card's owner), ``enforce`` (also set
+the version back to PendingManualApproval with a reason). Decided on the package's state now, not the event's:
+a late event for a version that is no longer Approved changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from model_governance.adapters.ledger import LedgerRecord
+from model_governance.adapters.notifications import Message
+from model_governance.cards.naming import card_name_for
+from model_governance.cards.records import CardLink, CardRecord, PackageFacts
+from model_governance.events import ModelPackageStateChange, parse_timestamp
+from model_governance.observability import MetricUnit, logger, metrics
+from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
+from model_governance.workflows.carry_forward import console_card_url
+
+SYSTEM_ACTOR = "model-governance"
+PENDING = "PendingManualApproval"
+
+
+class Registry(Protocol):
+    def describe_package(self, arn: str) -> PackageFacts: ...
+    def describe_card(self, name: str, version: int | None = None) -> CardRecord | None: ...
+    def search_group_cards(self, group: str) -> list[CardRecord]: ...
+    def update_package_approval(self, package_arn: str, status: str, description: str) -> None: ...
+
+
+class GateState(Protocol):
+    def link_for(self, group: str, version: int) -> CardLink | None: ...
+    def claim(self, key: str, **details: Any) -> bool: ...
+    def release(self, key: str) -> None: ...
+
+
+class Publisher(Protocol):
+    def publish(self, message: Message) -> str: ...
+
+
+class Audit(Protocol):
+    def append(self, record: LedgerRecord) -> bool: ...
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    mode: str  # off | warn | enforce
+
+
+@dataclass
+class GateResult:
+    package_arn: str
+    verdict: str
+    reason: str
+    card_name: str | None = None
+    alerted: bool = False
+    reverted: bool = False
+
+
+def approval_gate(
+    change: ModelPackageStateChange,
+    *,
+    registry: Registry,
+    state: GateState,
+    ops: Publisher,
+    notices: Publisher,
+    audit: Audit,
+    settings: GateSettings,
+) -> GateResult:
+    if settings.mode == "off" or change.approval_status != "Approved":
+        decision = gate_decision(settings.mode, change.approval_status, None)
+        return GateResult(change.package_arn, decision.verdict, decision.reason)
+    package = registry.describe_package(change.package_arn)
+    card = linked_card(package, registry, state)
+    decision = gate_decision(settings.mode, package.approval_status, card)
+    result = GateResult(package.arn, decision.verdict, decision.reason, card_name=card.name if card else None)
+    changed_at = _changed_at(change)
+
+    def record(action: str, **fields: Any) -> None:
+        audit.append(
+            LedgerRecord(
+                action=action,
+                at=change.envelope.time,
+                source_event_id=change.envelope.id,
+                actor=SYSTEM_ACTOR,
+                group=package.group,
+                card=card.name if card else None,
+                subject=package.arn,
+                **fields,
+            )
+        )
+
+    if decision.verdict == "skip":
+        return result
+    record(
+        "gate_decision",
+        before={"approval_status": "Approved"},
+        after={"approval_status": PENDING if decision.revert else package.approval_status},
+        details={
+            "mode": settings.mode,
+            "verdict": decision.verdict,
+            "reason": decision.reason,
+            "card_status": card.status if card else None,
+            "card_version": card.version if card else None,
+            "approved_by": _approved_by(change),
+        },
+    )
+    if decision.alert:
+        # Alert first, revert second: a retry after a failed revert still reverts, and never alerts twice.
+        result.alerted = _alert_once(change, package, card, decision, state, ops, notices, record, changed_at)
+    if decision.revert:
+        registry.update_package_approval(package.arn, PENDING, approval_description(decision.reason))
+        result.reverted = True
+        metrics.add_metric(name="ApprovalsReverted", unit=MetricUnit.Count, value=1)
+        record(
+            "package_approval_reverted",
+            before={"approval_status": "Approved"},
+            after={"approval_status": PENDING, "approval_description": approval_description(decision.reason)},
+        )
+    logger.info("approval gate done", extra={"result": result.__dict__})
+    return result
+
+
+def linked_card(package: PackageFacts, registry: Registry, state: GateState) -> CardRecord | None:
+    """The version's card: the link the system recorded, the carried-forward name, or a hand-made card
+    whose model_package_details name this package (one Search)."""
+    recorded = state.link_for(package.group, package.version)
+    name = recorded.card_name if recorded else card_name_for(package.group, package.version)
+    card = registry.describe_card(name)
+    if card is not None and card.linked_package_arn in (None, package.arn):
+        return card
+    for found in registry.search_group_cards(package.group):
+        if found.linked_package_arn == package.arn:
+            return registry.describe_card(found.name)
+    return None
+
+
+def _alert_once(
+    change: ModelPackageStateChange,
+    package: PackageFacts,
+    card: CardRecord | None,
+    decision: GateDecision,
+    state: GateState,
+    ops: Publisher,
+    notices: Publisher,
+    record: Callable[..., None],
+    changed_at: datetime,
+) -> bool:
+    key = f"gate-alert#{package.arn}#{changed_at.isoformat()}"
+    if not state.claim(key):
+        return False
+    alert, notice = gate_messages(package, card, decision, change.envelope.region)
+    try:
+        ops.publish(alert)
+        notices.publish(notice)
+    except Exception:
+        state.release(key)
+        raise
+    metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
+    record("alert_sent", details={"topic": "ops", "subject": alert.subject})
+    record(
+        "notice_sent",
+        details={"topic": "notices", "subject": notice.subject, "owner": notice.attributes.get("model_owner")},
+    )
+    return True
+
+
+def gate_messages(
+    package: PackageFacts, card: CardRecord | None, decision: GateDecision, region: str
+) -> tuple[Message, Message]:
+    """The ops alert and the owner's notice for a version approved without an approved card."""
+    owner = card_owner(card, fallback=package.created_by) or "unknown"
+    action = (
+        f"The version was set back to {PENDING} (approvalGate=enforce)."
+        if decision.revert
+        else "The version stays Approved (approvalGate=warn): approve the card or withdraw the approval."
+    )
+    lines = [
+        f"Model package {package.group} version {package.version} was approved, but {decision.reason}.",
+        action,
+        "",
+        f"Model package: {package.arn}",
+        f"Model card:    {card.name if card else '(none)'}",
+        f"Card owner:    {owner}",
+        f"Risk rating:   {card.risk_rating if card else 'Unknown'}",
+    ]
+    if card is not None:
+        lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
+    body = "\n".join(lines)
+    verdict = "reverted" if decision.revert else "warning"
+    attributes = {
+        "event_type": f"approval_gate_{verdict}",
+        "model_package_group": package.group,
+        "risk_rating": card.risk_rating if card else "Unknown",
+        "model_owner": owner,
+    }
+    alert = Message(
+        subject=f"Approval gate ({verdict}): {package.group} v{package.version} approved without an approved card",
+        body=body,
+        attributes=attributes,
+    )
+    notice = Message(
+        subject=f"Your model card needs approval: {package.group} v{package.version}",
+        body=f"To {owner}:\n\n{body}",
+        attributes=attributes,
+    )
+    return alert, notice
+
+
+def _changed_at(change: ModelPackageStateChange) -> datetime:
+    modified = change.envelope.detail.get("LastModifiedTime")
+    return parse_timestamp(modified, field_name="detail.LastModifiedTime") if modified else change.envelope.time
+
+
+def _approved_by(change: ModelPackageStateChange) -> str | None:
+    who = change.envelope.detail.get("LastModifiedBy")
+    return who.get("UserProfileName") if isinstance(who, dict) else None

@@ -1,0 +1,131 @@
+"""Model card behaviour moto 5.2.5 lacks or gets wrong, emulated for the local demo and flow tests.
+
+- CreateModelCardExportJob / DescribeModelCardExportJob are not implemented: the emulation completes the job at
+  once and writes a small placeholder PDF under the job's S3 output path (moto's S3), so the evidence exists.
+- UpdateModelCard: AWS rejects content and status in one call, and a status-only update creates no new version
+  (aws-facts.md 3.1, 3.2); moto accepts both together and makes every update a new version (wiping the status
+  or the content it was not given). Content updates of an Archived card are refused here too.
+- DescribeModelCard returns the creation time as LastModifiedTime; here it is the version's own time.
+
+The request and response shapes of these calls are checked against the real service model by the Stubber
+tests (tests/integration/test_review_stubbed.py). Nothing here is used by the deployed functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from unittest import mock
+
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.s3.models import s3_backends
+from moto.sagemaker.exceptions import ConflictException, ResourceNotFound, ValidationError
+from moto.sagemaker.models import FakeModelCard
+from moto.sagemaker.responses import SageMakerResponse
+from moto.utilities.utils import get_partition
+
+# export job ARN -> DescribeModelCardExportJob response
+_EXPORT_JOBS: dict[str, dict[str, Any]] = {}
+PLACEHOLDER_PDF = b"%PDF-1.4\n% model card export placeholder written by local/moto_cards.py\n%%EOF\n"
+
+
+def _versions(self: SageMakerResponse, name: str) -> list[FakeModelCard]:
+    name = name.rsplit("/", 1)[-1]  # a name or an ARN
+    versions = self.sagemaker_backend.model_cards.get(name)
+    if not versions:
+        raise ResourceNotFound(f"Modelcard {name} does not exist.")
+    return list(versions)
+
+
+def _update_model_card(original: Any) -> Any:
+    def update(self: SageMakerResponse) -> ActionResult:
+        content, status = self._get_param("Content"), self._get_param("ModelCardStatus")
+        if content is not None and status is not None:
+            raise ValidationError("Content and ModelCardStatus cannot be updated in the same request.")
+        latest = _versions(self, self._get_param("ModelCardName"))[-1]
+        if status is not None:  # a status change keeps the version
+            latest.model_card_status = status
+            latest.last_modified_time = utcnow()
+            return ActionResult({"ModelCardArn": latest.arn})
+        if latest.model_card_status == "Archived":
+            raise ValidationError(f"Model Card {latest.model_card_name} is in Archived state.")
+        result = original(self)
+        new = _versions(self, latest.model_card_name)[-1]
+        new.model_card_status = latest.model_card_status  # a new version keeps the card's status
+        return result
+
+    return update
+
+
+def _describe_model_card(original: Any) -> Any:
+    def describe(self: SageMakerResponse) -> ActionResult:
+        result = original(self)
+        described = result.result  # type: ignore[attr-defined]
+        for version in _versions(self, described["ModelCardName"]):
+            if version.model_card_version == described["ModelCardVersion"]:
+                described["LastModifiedTime"] = version.last_modified_time
+        return result
+
+    return describe
+
+
+def _create_export_job(self: SageMakerResponse) -> ActionResult:
+    name, job_name = self._get_param("ModelCardName"), self._get_param("ModelCardExportJobName")
+    versions = _versions(self, name)
+    card = versions[-1]
+    number = self._get_param("ModelCardVersion") or card.model_card_version
+    if not any(v.model_card_version == number for v in versions):
+        raise ResourceNotFound(f"Modelcard {card.model_card_name} has no version {number}.")
+    arn = f"{card.arn}/export-job/{job_name}"
+    if arn in _EXPORT_JOBS:
+        raise ConflictException(f"Model card export job {job_name} already exists.")
+    output = self._get_param("OutputConfig")["S3OutputPath"]
+    bucket, _, prefix = output.removeprefix("s3://").partition("/")
+    key = f"{prefix.rstrip('/')}/{card.model_card_name}.pdf".lstrip("/")
+    s3_backends[self.current_account][get_partition(self.region)].put_object(bucket, key, PLACEHOLDER_PDF)
+    now = utcnow()
+    _EXPORT_JOBS[arn] = {
+        "ModelCardExportJobName": job_name,
+        "ModelCardExportJobArn": arn,
+        "Status": "Completed",
+        "ModelCardName": card.model_card_name,
+        "ModelCardVersion": number,
+        "OutputConfig": {"S3OutputPath": output},
+        "CreatedAt": now,
+        "LastModifiedAt": now,
+        "ExportArtifacts": {"S3ExportArtifacts": f"s3://{bucket}/{key}"},
+    }
+    return ActionResult({"ModelCardExportJobArn": arn})
+
+
+def _describe_export_job(self: SageMakerResponse) -> ActionResult:
+    arn = self._get_param("ModelCardExportJobArn")
+    if arn not in _EXPORT_JOBS:
+        raise ResourceNotFound(f"Model card export job {arn} does not exist.")
+    return ActionResult(dict(_EXPORT_JOBS[arn]))
+
+
+def export_jobs() -> list[dict[str, Any]]:
+    """The export jobs started inside the block (for the demo's story and the tests)."""
+    return [dict(job) for job in _EXPORT_JOBS.values()]
+
+
+@contextmanager
+def model_cards_emulated() -> Iterator[None]:
+    """Patch moto's SageMaker responses for the block (use inside ``mock_aws``; combines with moto_gaps)."""
+    _EXPORT_JOBS.clear()
+    with ExitStack() as stack:
+        for name, wrap in {
+            "update_model_card": _update_model_card,
+            "describe_model_card": _describe_model_card,
+        }.items():
+            stack.enter_context(mock.patch.object(SageMakerResponse, name, wrap(getattr(SageMakerResponse, name))))
+        for name, method in {
+            "create_model_card_export_job": _create_export_job,
+            "describe_model_card_export_job": _describe_export_job,
+        }.items():
+            stack.enter_context(mock.patch.object(SageMakerResponse, name, method, create=True))
+        yield
+    _EXPORT_JOBS.clear()

@@ -1,0 +1,202 @@
+"""The model card review workflow and the approval gate, told with the events SageMaker would send."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from local.moto_cards import export_jobs, model_cards_emulated
+from local.world import REGION, LocalWorld, Published
+from model_governance import constants
+from model_governance.adapters.ledger import Ledger
+from ops.ledger import format_history
+
+GROUP = "fraud-detector"
+CARD = f"{GROUP}-v1"
+
+
+def run(world: LocalWorld, say: Any) -> None:
+    with model_cards_emulated():
+        _story(world, say)
+
+
+def _story(world: LocalWorld, say: Any) -> None:
+    sm = boto3.client("sagemaker", region_name=REGION)
+    say.heading("Model card review workflow")
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    v1 = _register(sm, "PendingManualApproval")
+    sm.create_model_card(ModelCardName=CARD, Content=json.dumps(_content(v1, "Low")), ModelCardStatus="Draft")
+    say(f"Registered {GROUP} v1 and its model card {CARD} (Draft, risk Low).")
+    _card_event(world, sm, say, "Draft")
+    world.inbox("Alerts")  # carry-forward and other stories may have left messages: start clean
+
+    sm.update_model_card(ModelCardName=CARD, Content=json.dumps(_content(v1, "High", stakeholders=True)))
+    say("alice edits the card: risk rating Low -> High, business stakeholders added (a content update: version 2).")
+    late_draft = _card_event(world, sm, say, "Draft")
+
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+    say("alice submits version 2 for review (a status-only update: still version 2).")
+    _card_event(world, sm, say, "PendingReview")
+    for message in _of_type(world.inbox("AlertsNotices"), "model_card_pending_review"):
+        say(f"Reviewers receive on the notices topic: {message.subject}  {message.attributes}")
+        say.block(message.body)
+
+    say("The Draft event of version 2 arrives again, late (SageMaker may send an event more than once).")
+    replay = world.put_event(late_draft)
+    say(f"  -> card_review: {_outcome(replay)}; the embedded card still says {_embedded_status(sm, v1)}.")
+
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
+    say("bob approves version 2.")
+    _card_event(world, sm, say, "Approved")
+    table = world.function("card_review").environment[constants.ENV_STATE_TABLE]
+    export = _export_record(table, CARD, 2)
+    say(f"  -> evidence recorded in the state table: {export.get('s3_output_path')} (job {export.get('job_name')})")
+    for job in export_jobs():
+        say(f"  -> export job {job['Status']}: {job['ExportArtifacts']['S3ExportArtifacts']}")
+    say(f"  -> embedded card of v1 is now {_embedded_status(sm, v1)} with risk {_embedded_risk(sm, v1)}.")
+
+    say.heading("Approval gate (enforce)")
+    gate = world.function("approval_gate")
+    gate.environment[constants.ENV_APPROVAL_GATE] = "enforce"
+    gate._module = None  # a fresh container reads the new setting at cold start
+    say(
+        "The demo stack was synthesized with the cdk.json default approvalGate=warn. For this part the gate "
+        "function's environment is switched to enforce (a deployed stack gets this with -c approvalGate=enforce, "
+        "which also grants it UpdateModelPackage limited to PendingManualApproval)."
+    )
+    v2 = _register(sm, "PendingManualApproval")
+    world.put_event(_package_event(v2, 2, "PendingManualApproval"))
+    card_v2 = sm.describe_model_card(ModelCardName=f"{GROUP}-v2")
+    say(f"Registered {GROUP} v2; carry-forward gave it card {card_v2['ModelCardName']} ({card_v2['ModelCardStatus']}).")
+    world.inbox("Alerts")
+    sm.update_model_package(ModelPackageArn=v2, ModelApprovalStatus="Approved")
+    say("Someone approves v2 in the registry while its card is still Draft.")
+    invocations = world.put_event(_package_event(v2, 2, "Approved"))
+    for invocation in invocations:
+        if invocation.function == "approval_gate":
+            say(f"  -> approval_gate: {invocation.error or invocation.result}")
+    package = sm.describe_model_package(ModelPackageName=v2)
+    say(f"  -> {GROUP} v2 is {package['ModelApprovalStatus']}: {package.get('ApprovalDescription')}")
+    for message in world.inbox("AlertsOps"):
+        say(f"Ops receive: {message.subject}")
+    for message in _of_type(world.inbox("AlertsNotices"), "approval_gate_reverted"):
+        say(f"The card's owner receives: {message.subject}  {message.attributes}")
+        say.block(message.body)
+
+    say.heading(f"Audit ledger of {GROUP} (python -m ops.ledger --group {GROUP})")
+    say.block(format_history(Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)), "    ")
+
+
+def _register(sm: Any, approval: str) -> str:
+    return str(
+        sm.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=approval,
+            InferenceSpecification={
+                "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:1"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
+    )
+
+
+def _content(package_arn: str, risk: str, *, stakeholders: bool = False) -> dict[str, Any]:
+    business = {"business_problem": "Stop card fraud at authorization time", "line_of_business": "Payments"}
+    if stakeholders:
+        business["business_stakeholders"] = "Fraud operations, Risk"
+    return {
+        "model_overview": {"model_owner": "alice", "model_id": package_arn, "model_name": GROUP},
+        "model_package_details": {
+            "model_package_arn": package_arn,
+            "model_package_group_name": GROUP,
+            "model_package_version": int(package_arn.rsplit("/", 1)[1]),
+        },
+        "intended_uses": {"purpose_of_model": "Score card transactions", "risk_rating": risk},
+        "business_details": business,
+    }
+
+
+def _card_event(world: LocalWorld, sm: Any, say: Any, status: str) -> dict[str, Any]:
+    card = sm.describe_model_card(ModelCardName=CARD)
+    event = _read("model_card_state_change")
+    event["resources"] = [card["ModelCardArn"]]
+    who = {"DomainId": "d-demo", "UserProfileName": "bob" if status == "Approved" else "alice"}
+    event["detail"].update(
+        ModelCardName=CARD,
+        ModelCardVersion=card["ModelCardVersion"],
+        ModelCardStatus=status,
+        LastModifiedTime=card["LastModifiedTime"].astimezone(UTC).isoformat(),
+        LastModifiedBy=who,
+        ModelId=GROUP,
+    )
+    say(f"EventBridge: SageMaker Model Card State Change {CARD} v{card['ModelCardVersion']} {status}")
+    say(f"  -> card_review: {_outcome(world.put_event(event))}")
+    return event
+
+
+def _package_event(arn: str, version: int, approval: str) -> dict[str, Any]:
+    event = _read("model_package_state_change")
+    event["region"] = REGION
+    event["resources"] = [arn]
+    event["detail"].update(
+        ModelPackageGroupName=GROUP,
+        ModelPackageVersion=version,
+        ModelPackageArn=arn,
+        ModelApprovalStatus=approval,
+        LastModifiedTime=datetime.now(UTC).isoformat(),
+    )
+    return event
+
+
+def _outcome(invocations: list[Any]) -> str:
+    for invocation in invocations:
+        if invocation.function == "card_review":
+            if invocation.error:
+                return f"FAILED {type(invocation.error).__name__}: {invocation.error}"
+            result = invocation.result
+            done = [
+                name
+                for name, flag in (
+                    ("reviewer notice sent", result["review_notice_published"]),
+                    ("export requested", result["export_job_arn"]),
+                    ("embedded card content synced", result["embedded_content_updated"]),
+                    ("embedded card status synced", result["embedded_status_updated"]),
+                )
+                if flag
+            ]
+            return f"{result['outcome']}" + (f" ({', '.join(done)})" if done else "")
+    return "no card_review invocation"
+
+
+def _embedded(sm: Any, arn: str) -> dict[str, Any]:
+    return dict(sm.describe_model_package(ModelPackageName=arn).get("ModelCard") or {})
+
+
+def _embedded_status(sm: Any, arn: str) -> str:
+    return str(_embedded(sm, arn).get("ModelCardStatus", "(no embedded card)"))
+
+
+def _embedded_risk(sm: Any, arn: str) -> str:
+    content = json.loads(_embedded(sm, arn).get("ModelCardContent") or "{}")
+    return str((content.get("intended_uses") or {}).get("risk_rating"))
+
+
+def _export_record(table: str, card: str, version: int) -> dict[str, Any]:
+    from model_governance.adapters.review_state import ReviewStateStore
+
+    return ReviewStateStore(boto3.client("dynamodb", region_name=REGION), table).export_for(card, version) or {}
+
+
+def _of_type(messages: list[Published], event_type: str) -> list[Published]:
+    return [m for m in messages if m.attributes.get("event_type") == event_type]
+
+
+def _read(name: str) -> dict[str, Any]:
+    from local.world import ROOT
+
+    return copy.deepcopy(json.loads((ROOT / "events" / f"{name}.json").read_text()))

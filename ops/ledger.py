@@ -1,0 +1,92 @@
+"""Print the audit ledger of a model package group (optionally one card), oldest first.
+
+    python -m ops.ledger --group fraud-detector [--card fraud-detector-v2] [--table <state table>]
+
+Without --table the state table's name is read from the deployed stack's outputs (StateTableName).
+Read-only: it queries the table, it never writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import boto3
+
+from model_governance.adapters.ledger import Ledger, in_order
+from model_governance.constants import STATE_TABLE_OUTPUT
+
+DEFAULT_STACK = "ModelGovernance"
+_DETAIL_KEYS = ("reason", "verdict", "s3_output_path", "export_job_arn", "subject", "changed_sections", "owner")
+
+
+def format_history(records: Iterable[Mapping[str, Any]]) -> str:
+    """One block per record: when, what, on which card or resource, by whom; then what changed and why."""
+    lines: list[str] = []
+    for record in in_order(records):
+        what = record.get("card") or record.get("subject") or "-"
+        lines.append(
+            f"{str(record.get('at', ''))[:19]}Z  {record.get('action', ''):<29} {what}  by {record.get('actor')}"
+        )
+        change = _change(record.get("before") or {}, record.get("after") or {})
+        if change:
+            lines.append(f"      {change}")
+        details = record.get("details") or {}
+        for key in _DETAIL_KEYS:
+            if details.get(key) not in (None, "", []):
+                lines.append(f"      {key}: {_text(details[key])}")
+    return "\n".join(lines) if lines else "(no ledger records)"
+
+
+def _change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    parts = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict | list) or isinstance(new, dict | list):
+            parts.append(f"{key} rewritten")
+        else:
+            parts.append(f"{key}: {old} -> {new}" if key in before else f"{key}: {new}")
+    return "; ".join(parts)
+
+
+def _text(value: Any) -> str:
+    return (
+        ", ".join(map(str, value))
+        if isinstance(value, list)
+        else json.dumps(value)
+        if isinstance(value, dict)
+        else str(value)
+    )
+
+
+def table_from_stack(stack: str, cloudformation: Any) -> str:
+    outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    for output in outputs:
+        if output.get("OutputKey") == STATE_TABLE_OUTPUT:
+            return str(output["OutputValue"])
+    raise SystemExit(f"stack {stack} has no {STATE_TABLE_OUTPUT} output: deploy the current version or pass --table")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.ledger", description=__doc__.splitlines()[0])
+    parser.add_argument("--group", required=True, help="model package group name")
+    parser.add_argument("--card", help="only this model card's records")
+    parser.add_argument("--table", help="state table name (default: the stack's StateTableName output)")
+    parser.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name (default {DEFAULT_STACK})")
+    args = parser.parse_args(argv)
+    if not args.group:
+        parser.error("--group must not be empty (make ledger GROUP=<name>)")
+    table = args.table or table_from_stack(args.stack, boto3.client("cloudformation"))
+    ledger = Ledger(boto3.client("dynamodb"), table)
+    print(f"Ledger of model package group {args.group}" + (f", card {args.card}" if args.card else "") + f" ({table})")
+    print(format_history(ledger.history(group=args.group, card=args.card)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

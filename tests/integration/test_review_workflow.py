@@ -1,0 +1,226 @@
+"""The review workflow end to end: AWS-documented events through the synthesized rules to the real handler,
+on moto (with moto's model card gaps emulated by local/moto_gaps.py and local/moto_cards.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.moto_cards import model_cards_emulated
+from local.moto_gaps import sagemaker_gaps_filled
+from local.world import REGION, LocalWorld
+from model_governance import constants
+from model_governance.adapters.clients import reset_clients
+from model_governance.adapters.ledger import Ledger
+from model_governance.adapters.review_state import ReviewStateStore
+
+CARD = "example-card"  # the card of the AWS-documented sample event
+GROUP = "example-group"
+
+
+@pytest.fixture
+def review_world(template: dict[str, Any]) -> Iterator[LocalWorld]:
+    with mock_aws(), sagemaker_gaps_filled(), model_cards_emulated():
+        yield LocalWorld(template)
+    reset_clients()
+
+
+@pytest.fixture
+def sm(review_world: LocalWorld) -> Any:
+    return boto3.client("sagemaker", region_name=REGION)
+
+
+def content(package_arn: str, risk: str) -> dict[str, Any]:
+    return {
+        "model_overview": {"model_owner": "alice", "model_id": package_arn, "model_name": GROUP},
+        "model_package_details": {"model_package_arn": package_arn, "model_package_group_name": GROUP},
+        "intended_uses": {"purpose_of_model": "score transactions", "risk_rating": risk},
+        "business_details": {"business_problem": "fraud"},
+    }
+
+
+@pytest.fixture
+def package(sm: Any) -> str:
+    """Given a package version and the sample's card at version 2 (risk Low -> High), linked to it."""
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    arn = str(
+        sm.create_model_package(ModelPackageGroupName=GROUP, ModelApprovalStatus="PendingManualApproval")[
+            "ModelPackageArn"
+        ]
+    )
+    sm.create_model_card(ModelCardName=CARD, Content=json.dumps(content(arn, "Low")), ModelCardStatus="Draft")
+    sm.update_model_card(ModelCardName=CARD, Content=json.dumps(content(arn, "High")))
+    return arn
+
+
+def card_event(sample_event: Callable[..., dict[str, Any]], status: str, second: int) -> dict[str, Any]:
+    """The AWS-documented sample (card example-card, version 2), with the status and a later modification time."""
+    return sample_event(
+        "model_card_state_change", ModelCardStatus=status, LastModifiedTime=f"2022-12-03T00:10:{second:02d}.893854735Z"
+    )
+
+
+def review(world: LocalWorld, event: dict[str, Any]) -> dict[str, Any]:
+    (invocation,) = [i for i in world.put_event(event) if i.function == "card_review"]
+    assert invocation.error is None, invocation.error
+    return dict(invocation.result)
+
+
+def embedded(sm: Any, arn: str) -> tuple[dict[str, Any], str | None]:
+    card = sm.describe_model_package(ModelPackageName=arn).get("ModelCard") or {}
+    return json.loads(card.get("ModelCardContent") or "{}"), card.get("ModelCardStatus")
+
+
+def ledger(world: LocalWorld) -> Ledger:
+    return Ledger(
+        boto3.client("dynamodb", region_name=REGION),
+        world.function("card_review").environment[constants.ENV_STATE_TABLE],
+    )
+
+
+def test_the_documented_draft_event_keeps_the_embedded_card_in_step(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    result = review(review_world, sample_event("model_card_state_change"))
+
+    body, status = embedded(sm, package)
+    assert result["outcome"] == "acted" and result["group"] == GROUP
+    assert status == "Draft"
+    assert body["intended_uses"]["risk_rating"] == "High"
+    assert set(body) == {"intended_uses", "business_details"}  # the simplified schema: no model_package_details
+    assert review_world.inbox("AlertsNotices") == []  # Draft: nobody to notify
+
+
+def test_pending_review_tells_reviewers_what_changed_who_and_the_risk(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+
+    review(review_world, card_event(sample_event, "PendingReview", 1))
+
+    (notice,) = review_world.inbox("AlertsNotices")
+    assert notice.attributes == {
+        "event_type": "model_card_pending_review",
+        "model_package_group": GROUP,
+        "risk_rating": "High",
+    }
+    assert "Changes compared with version 1:" in notice.body
+    assert "~ risk_rating: 'Low' -> 'High'" in notice.body
+    assert "Submitted by:        user" in notice.body
+    assert "#/model-cards/example-card" in notice.body
+    assert embedded(sm, package)[1] == "PendingReview"
+
+
+def test_approved_exports_the_version_as_evidence_and_records_where_it_is(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
+
+    result = review(review_world, card_event(sample_event, "Approved", 2))
+
+    bucket = review_world.function("card_review").environment[constants.ENV_EVIDENCE_BUCKET]
+    keys = [o["Key"] for o in boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["model-cards/example-card/v2/example-card.pdf"]
+    table = review_world.function("card_review").environment[constants.ENV_STATE_TABLE]
+    export = ReviewStateStore(boto3.client("dynamodb", region_name=REGION), table).export_for(CARD, 2)
+    assert export is not None
+    assert export["s3_output_path"] == f"s3://{bucket}/model-cards/example-card/v2/"
+    assert export["job_name"] == "example-card-v2-pdf" == result["export_job_arn"].rsplit("/", 1)[1]
+    actions = [r["action"] for r in ledger(review_world).history(card=CARD)]
+    assert "export_requested" in actions
+    assert embedded(sm, package)[1] == "Approved"
+
+
+def test_archived_card_archives_the_embedded_card_which_then_stays_as_it_is(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Archived")
+    review(review_world, card_event(sample_event, "Archived", 3))
+    archived = embedded(sm, package)
+
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Draft")
+    sm.update_model_card(ModelCardName=CARD, Content=json.dumps(content(package, "Medium")))
+    result = review(
+        review_world,
+        sample_event("model_card_state_change", ModelCardVersion=3, LastModifiedTime="2022-12-04T00:00:00Z"),
+    )
+
+    assert archived[1] == "Archived"
+    assert embedded(sm, package) == archived
+    assert not result["embedded_content_updated"] and not result["embedded_status_updated"]
+
+
+def test_a_stale_event_changes_nothing(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
+    review(review_world, card_event(sample_event, "Approved", 5))
+    before = (embedded(sm, package), ledger(review_world).history(group=GROUP))
+    review_world.inbox("AlertsNotices")
+
+    late = review(review_world, card_event(sample_event, "PendingReview", 4))  # older than the approval
+
+    assert late["outcome"] == "stale"
+    assert (embedded(sm, package), ledger(review_world).history(group=GROUP)) == before
+    assert review_world.inbox("AlertsNotices") == []
+
+
+def test_a_replayed_event_changes_nothing(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+    event = card_event(sample_event, "PendingReview", 6)
+    first = review(review_world, event)
+    records = ledger(review_world).history(group=GROUP)
+
+    again = review(review_world, event)
+
+    assert (first["outcome"], again["outcome"]) == ("acted", "duplicate")
+    assert len(review_world.inbox("AlertsNotices")) == 1
+    assert ledger(review_world).history(group=GROUP) == records
+
+
+def test_the_ledger_shows_every_step_in_order_and_nothing_overwritten(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    review(review_world, card_event(sample_event, "Draft", 10))
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+    review(review_world, card_event(sample_event, "PendingReview", 11))
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
+    review(review_world, card_event(sample_event, "Approved", 12))
+
+    history = ledger(review_world).history(group=GROUP)
+
+    assert [(r["action"], r["after"].get("status")) for r in history] == [
+        ("card_status_changed", "Draft"),
+        ("embedded_card_updated", None),
+        ("embedded_card_status_changed", "Draft"),
+        ("card_status_changed", "PendingReview"),
+        ("review_notice_sent", None),
+        ("embedded_card_status_changed", "PendingReview"),
+        ("card_status_changed", "Approved"),
+        ("export_requested", None),
+        ("embedded_card_status_changed", "Approved"),
+    ]
+    statuses = [
+        (r["before"].get("status"), r["after"]["status"]) for r in history if r["action"] == "card_status_changed"
+    ]
+    assert statuses == [(None, "Draft"), ("Draft", "PendingReview"), ("PendingReview", "Approved")]
+    assert {r["actor"] for r in history if r["action"] == "card_status_changed"} == {"user"}
+    assert [r["sk"] for r in ledger(review_world).history(card=CARD)] == [r["sk"] for r in history]
+
+
+def test_the_event_files_drive_the_review_and_the_gate(review_world: LocalWorld, sm: Any, package: str) -> None:
+    from tests.conftest import read_event
+
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+    result = review(review_world, read_event("model_card_pending_review"))
+    approved = read_event("model_package_approved")
+
+    assert result["review_notice_published"]
+    assert [i.function for i in review_world.put_event(approved) if i.function == "approval_gate"] == ["approval_gate"]
