@@ -34,10 +34,15 @@ class CarryForward(Construct):
             description="A versioned model package reached Completed",
             event_pattern=event_patterns.model_package_registered(),
         )
+        versions = [self.handler.sagemaker_arn("model-package/*/*")]
+        any_version = "any group of the account may register a version; versioned packages only (<group>/<n>)"
+        self.handler.allow(["sagemaker:DescribeModelPackage"], versions, wildcard_reason=any_version)
+        # It fills the embedded card; the condition keeps it from ever changing an approval status.
         self.handler.allow(
-            ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
-            [self.handler.sagemaker_arn("model-package/*/*")],
-            wildcard_reason="any group of the account may register a version; versioned packages only (<group>/<n>)",
+            ["sagemaker:UpdateModelPackage"],
+            versions,
+            wildcard_reason=any_version,
+            Null={"sagemaker:ModelApprovalStatus": "true"},
         )
         self.handler.allow(
             ["sagemaker:DescribeModelCard", "sagemaker:CreateModelCard"],
