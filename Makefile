@@ -26,7 +26,8 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/python infra app.py local bench
+	$(VENV)/bin/mypy layers/python infra app.py local bench ops
+	for handler in functions/*/app.py; do $(VENV)/bin/mypy "$$handler" || exit 1; done
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -7,35 +7,19 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from model_governance import constants
 from model_governance.adapters.clients import client
 from model_governance.adapters.inventory import AccountInventory
-from model_governance.adapters.ledger import Ledger
-from model_governance.adapters.notifications import Publisher
-from model_governance.adapters.sagemaker import ModelRegistry
-from model_governance.adapters.state import StateStore
 from model_governance.errors import InvalidEventError
 from model_governance.observability import logger, metrics
-from model_governance.settings import env_bool, env_str
+from model_governance.wiring import CarryForwardDependencies, carry_forward_dependencies
 from model_governance.workflows.backfill import run_backfill
-from model_governance.workflows.carry_forward import CarryForwardSettings
 
 MAX_LIMIT = 1000
 
 
 @cache
-def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, Ledger, CarryForwardSettings]:
-    table = env_str(constants.ENV_STATE_TABLE)
-    settings = CarryForwardSettings(
-        create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
-    )
-    return (
-        ModelRegistry(client("sagemaker")),
-        StateStore(client("dynamodb"), table),
-        Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
-        Ledger(client("dynamodb"), table),
-        settings,
-    )
+def _dependencies() -> CarryForwardDependencies:
+    return carry_forward_dependencies()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -48,18 +32,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     limit = event.get("limit", 200)
     if not isinstance(dry_run, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidEventError(f"dry_run must be true or false and limit a number from 1 to {MAX_LIMIT}")
-    registry, links, notices, audit, settings = _dependencies()
+    deps = _dependencies()
     run_id = str(event.get("run_id") or context.aws_request_id)
     logger.append_keys(run_id=run_id, dry_run=dry_run)
     result = run_backfill(
         run_id,
         dry_run=dry_run,
         reader=AccountInventory(client("sagemaker")),
-        registry=registry,
-        links=links,
-        notices=notices,
-        audit=audit,
-        settings=settings,
+        registry=deps.registry,
+        links=deps.links,
+        notices=deps.notices,
+        audit=deps.audit,
+        settings=deps.settings,
         limit=limit,
     )
     return result.as_dict()

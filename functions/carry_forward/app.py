@@ -7,32 +7,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from model_governance import constants
-from model_governance.adapters.clients import client
-from model_governance.adapters.ledger import Ledger
-from model_governance.adapters.notifications import Publisher
-from model_governance.adapters.sagemaker import ModelRegistry
-from model_governance.adapters.state import StateStore
 from model_governance.events import parse_model_package_state_change
 from model_governance.observability import logger, metrics
-from model_governance.settings import env_bool, env_str
-from model_governance.workflows.carry_forward import CarryForwardSettings, carry_forward
+from model_governance.wiring import CarryForwardDependencies, carry_forward_dependencies
+from model_governance.workflows.carry_forward import carry_forward
 
 
 @cache
-def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, Ledger, CarryForwardSettings]:
-    """Read the environment and build the adapters once per container."""
-    table = env_str(constants.ENV_STATE_TABLE)
-    settings = CarryForwardSettings(
-        create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
-    )
-    return (
-        ModelRegistry(client("sagemaker")),
-        StateStore(client("dynamodb"), table),
-        Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
-        Ledger(client("dynamodb"), table),
-        settings,
-    )
+def _dependencies() -> CarryForwardDependencies:
+    return carry_forward_dependencies()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -40,6 +23,8 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, Publisher, Ledger, Carry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_model_package_state_change(event)
     logger.append_keys(model_package_arn=change.package_arn, event_id=change.envelope.id)
-    registry, links, notices, audit, settings = _dependencies()
-    result = carry_forward(change, registry=registry, links=links, notices=notices, audit=audit, settings=settings)
+    deps = _dependencies()
+    result = carry_forward(
+        change, registry=deps.registry, links=deps.links, notices=deps.notices, audit=deps.audit, settings=deps.settings
+    )
     return result.__dict__

@@ -21,6 +21,7 @@ from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
+from model_governance.workflows.ports import Audit, Publisher
 
 ACTOR = "model-governance"
 METRIC_FINDINGS = "SweepFindings"
@@ -50,14 +51,6 @@ class Cards(Protocol):
 
 class Reports(Protocol):
     def put_json(self, key: str, document: dict[str, Any]) -> str: ...
-
-
-class Publisher(Protocol):
-    def publish(self, message: Message) -> str: ...
-
-
-class Audit(Protocol):
-    def append(self, record: LedgerRecord) -> bool: ...
 
 
 @dataclass

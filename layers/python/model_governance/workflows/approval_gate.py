@@ -20,6 +20,7 @@ from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
 from model_governance.workflows.carry_forward import console_card_url
+from model_governance.workflows.ports import Audit, Publisher
 
 SYSTEM_ACTOR = "model-governance"
 PENDING = "PendingManualApproval"
@@ -36,14 +37,6 @@ class GateState(Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
     def claim(self, key: str, **details: Any) -> bool: ...
     def release(self, key: str) -> None: ...
-
-
-class Publisher(Protocol):
-    def publish(self, message: Message) -> str: ...
-
-
-class Audit(Protocol):
-    def append(self, record: LedgerRecord) -> bool: ...
 
 
 @dataclass(frozen=True)

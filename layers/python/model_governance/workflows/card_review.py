@@ -33,6 +33,8 @@ from model_governance.review.decisions import (
 )
 from model_governance.review.diff import changed_sections, diff_content, render_diff
 from model_governance.workflows.carry_forward import console_card_url
+from model_governance.workflows.ports import Audit
+from model_governance.workflows.ports import Publisher as Notices
 
 SYSTEM_ACTOR = "model-governance"
 MARK_ATTEMPTS = 3
@@ -54,14 +56,6 @@ class ReviewState(Protocol):
     def record_export(self, card: str, version: int, **details: Any) -> bool: ...
     def claim(self, key: str, **details: Any) -> bool: ...
     def release(self, key: str) -> None: ...
-
-
-class Notices(Protocol):
-    def publish(self, message: Message) -> str: ...
-
-
-class Audit(Protocol):
-    def append(self, record: LedgerRecord) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.errors import CardNameTakenError, InvalidCardContentError
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
+from model_governance.workflows.ports import Audit
+from model_governance.workflows.ports import Publisher as Notices
 
 
 class Registry(Protocol):
@@ -36,14 +38,6 @@ class Links(Protocol):
     def record_link(self, link: CardLink) -> None: ...
     def claim(self, key: str, **details: Any) -> bool: ...
     def release(self, key: str) -> None: ...
-
-
-class Notices(Protocol):
-    def publish(self, message: Message) -> str: ...
-
-
-class Audit(Protocol):
-    def append(self, record: LedgerRecord) -> bool: ...
 
 
 @dataclass(frozen=True)

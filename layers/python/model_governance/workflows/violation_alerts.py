@@ -31,6 +31,8 @@ from model_governance.monitoring.render import (
 )
 from model_governance.monitoring.report import UnreadableReportError, Violation, parse_violations
 from model_governance.observability import MetricUnit, logger, metrics
+from model_governance.workflows.ports import Audit
+from model_governance.workflows.ports import Publisher as Alerts
 
 SAVE_ATTEMPTS = 5
 
@@ -53,14 +55,6 @@ class States(Protocol):
 class Claims(Protocol):
     def claim(self, key: str, **details: Any) -> bool: ...
     def release(self, key: str) -> None: ...
-
-
-class Alerts(Protocol):
-    def publish(self, message: Message) -> str: ...
-
-
-class Audit(Protocol):
-    def append(self, record: LedgerRecord) -> bool: ...
 
 
 @dataclass(frozen=True)

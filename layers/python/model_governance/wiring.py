@@ -1,0 +1,39 @@
+"""Composition of the adapters a workflow needs, from the environment contract, shared by its handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model_governance import constants
+from model_governance.adapters.clients import client
+from model_governance.adapters.ledger import Ledger
+from model_governance.adapters.notifications import Publisher
+from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.adapters.state import StateStore
+from model_governance.settings import env_bool, env_str
+from model_governance.workflows.carry_forward import CarryForwardSettings
+
+
+@dataclass(frozen=True)
+class CarryForwardDependencies:
+    """What ``carry_forward`` takes besides the event (the carry_forward and backfill functions both run it)."""
+
+    registry: ModelRegistry
+    links: StateStore
+    notices: Publisher
+    audit: Ledger
+    settings: CarryForwardSettings
+
+
+def carry_forward_dependencies() -> CarryForwardDependencies:
+    """Read the environment and build the adapters (call once per container)."""
+    table = env_str(constants.ENV_STATE_TABLE)
+    return CarryForwardDependencies(
+        registry=ModelRegistry(client("sagemaker")),
+        links=StateStore(client("dynamodb"), table),
+        notices=Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        audit=Ledger(client("dynamodb"), table),
+        settings=CarryForwardSettings(
+            create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
+        ),
+    )
