@@ -126,13 +126,16 @@ def run(world: LocalWorld, say: Any) -> None:
     say(f"SageMaker: endpoint {ENDPOINT} serves {GROUP} v1 (card risk rating High); schedule {SCHEDULE} runs hourly.")
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
 
-    say.heading("13:00 run: the seed article's three violations")
+    def hour(offset: int) -> str:
+        return f"{(start + timedelta(hours=offset)):%H:%M} UTC"
+
+    say.heading(f"{hour(0)} run: the seed article's three violations")
     show(world, say, execute(world, sm, start, SEED_VIOLATIONS)[1])
 
-    say.heading("14:00 run: the same three violations again (within the 24 h cooldown)")
+    say.heading(f"{hour(1)} run: the same three violations again (within the 24 h cooldown)")
     show(world, say, execute(world, sm, start + timedelta(hours=1), SEED_VIOLATIONS)[1])
 
-    say.heading("15:00 run: State_AL is fixed, a completeness problem appears")
+    say.heading(f"{hour(2)} run: State_AL is fixed, a completeness problem appears")
     changed = [
         *SEED_VIOLATIONS[1:],
         {
@@ -143,11 +146,11 @@ def run(world: LocalWorld, say: Any) -> None:
     ]
     show(world, say, execute(world, sm, start + timedelta(hours=2), changed)[1])
 
-    say.heading("16:00 run: clean")
+    say.heading(f"{hour(3)} run: clean")
     clean_event, invocations = execute(world, sm, start + timedelta(hours=3), [])
     show(world, say, invocations)
 
-    say.heading("17:00 run: the monitor fails")
+    say.heading(f"{hour(4)} run: the monitor fails")
     show(
         world,
         say,
@@ -157,10 +160,10 @@ def run(world: LocalWorld, say: Any) -> None:
             start + timedelta(hours=4),
             None,
             status="Failed",
-            failure_reason="AlgorithmError: No captured data found for the period 16:00-17:00 under s3://.../datacapture/churn-endpoint",
+            failure_reason=f"AlgorithmError: No captured data found for the hour before {hour(4)} under s3://.../datacapture/churn-endpoint",
         )[1],
     )
 
-    say.heading("The 16:00 event delivered again (SageMaker may send one state change twice)")
+    say.heading(f"The {hour(3)} event delivered again (SageMaker may send one state change twice)")
     say("Same job ARN: the recorded decision is reused; no email, no double-counted metrics.")
     show(world, say, world.put_event(clean_event))
