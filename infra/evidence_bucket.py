@@ -6,8 +6,6 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.nag import acknowledge
-
 
 class EvidenceBucket(Construct):
     """Versioned, encrypted, private, TLS-only; object versions kept for the configured retention."""
@@ -23,11 +21,6 @@ class EvidenceBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
             removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.access_logs,
-            "S1",
-            "this is the access-log bucket of the evidence bucket; logging it to itself would loop",
         )
         self.bucket = s3.Bucket(
             self,
