@@ -21,7 +21,7 @@ from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
-from model_governance.workflows.ports import Audit, Publisher
+from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once
 
 ACTOR = "model-governance"
 METRIC_FINDINGS = "SweepFindings"
@@ -39,10 +39,8 @@ class InventoryReader(Protocol):
     def schedules(self, endpoints: set[str]) -> list[MonitorSchedule]: ...
 
 
-class Links(Protocol):
+class Links(Claims, Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
-    def claim(self, key: str, **details: Any) -> bool: ...
-    def release(self, key: str) -> None: ...
 
 
 class Cards(Protocol):
@@ -152,22 +150,11 @@ def run_sweep(
     metrics.add_metric(name=METRIC_FINDINGS, unit=MetricUnit.Count, value=len(findings))
     metrics.add_metric(name=METRIC_CALLS, unit=MetricUnit.Count, value=reader.total_calls)
     digest = render_digest(findings, run=run, scanned=scanned, settings=settings)
-    sent = digest is not None and _publish_once(links, ops, f"sweep-digest#{run.run_id}", digest)
+    sent = digest is not None and publish_once(links, f"sweep-digest#{run.run_id}", (ops, digest))
     metrics.add_metric(name=METRIC_COMPLETED, unit=MetricUnit.Count, value=1)
     outcome = SweepOutcome(run.run_id, totals, scanned, uri, sent, findings, digest)
     logger.info("account sweep done", extra=outcome.summary())
     return outcome
-
-
-def _publish_once(links: Links, ops: Publisher, key: str, message: Message) -> bool:
-    if not links.claim(key):
-        return False  # a retry of a run whose digest already went out
-    try:
-        ops.publish(message)
-    except Exception:
-        links.release(key)
-        raise
-    return True
 
 
 def _record(run: SweepRun, findings: list[Finding], totals: dict[str, int], audit: Audit) -> None:

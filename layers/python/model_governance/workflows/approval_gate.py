@@ -20,7 +20,7 @@ from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.ports import Audit, Publisher
+from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once
 
 SYSTEM_ACTOR = "model-governance"
 PENDING = "PendingManualApproval"
@@ -33,10 +33,8 @@ class Registry(Protocol):
     def update_package_approval(self, package_arn: str, status: str, description: str) -> None: ...
 
 
-class GateState(Protocol):
+class GateState(Claims, Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
-    def claim(self, key: str, **details: Any) -> bool: ...
-    def release(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -144,15 +142,9 @@ def _alert_once(
     changed_at: datetime,
 ) -> bool:
     key = f"gate-alert#{package.arn}#{changed_at.isoformat()}"
-    if not state.claim(key):
-        return False
     alert, notice = gate_messages(package, card, decision, change.envelope.region)
-    try:
-        ops.publish(alert)
-        notices.publish(notice)
-    except Exception:
-        state.release(key)
-        raise
+    if not publish_once(state, key, (ops, alert), (notices, notice)):
+        return False
     metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
     record("alert_sent", details={"topic": "ops", "subject": alert.subject})
     record(

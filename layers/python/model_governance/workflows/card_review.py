@@ -33,7 +33,7 @@ from model_governance.review.decisions import (
 )
 from model_governance.review.diff import changed_sections, diff_content, render_diff
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.ports import Audit
+from model_governance.workflows.ports import Audit, Claims, publish_once
 from model_governance.workflows.ports import Publisher as Notices
 
 SYSTEM_ACTOR = "model-governance"
@@ -50,12 +50,10 @@ class Registry(Protocol):
     def create_card_export_job(self, name: str, version: int, job_name: str, s3_output_path: str) -> str | None: ...
 
 
-class ReviewState(Protocol):
+class ReviewState(Claims, Protocol):
     def card_mark(self, card: str) -> CardMark | None: ...
     def advance_card_mark(self, mark: CardMark, expected: CardMark | None) -> bool: ...
     def record_export(self, card: str, version: int, **details: Any) -> bool: ...
-    def claim(self, key: str, **details: Any) -> bool: ...
-    def release(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -177,13 +175,8 @@ def _request_review(
     diffs = diff_content(previous.content if previous else {}, card.content)
     message = review_notice(change, card, previous, render_diff(diffs), result.group)
     key = f"review-notice#{card.name}#{card.version}#{change.last_modified.isoformat()}"
-    if not state.claim(key):
+    if not publish_once(state, key, (notices, message)):
         return
-    try:
-        notices.publish(message)
-    except Exception:
-        state.release(key)
-        raise
     result.review_notice_published = True
     metrics.add_metric(name="ReviewNoticesSent", unit=MetricUnit.Count, value=1)
     record(

@@ -20,7 +20,7 @@ from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.errors import CardNameTakenError, InvalidCardContentError
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.workflows.ports import Audit
+from model_governance.workflows.ports import Audit, Claims, publish_once
 from model_governance.workflows.ports import Publisher as Notices
 
 
@@ -32,12 +32,10 @@ class Registry(Protocol):
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
 
 
-class Links(Protocol):
+class Links(Claims, Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
     def latest_link_before(self, group: str, version: int) -> CardLink | None: ...
     def record_link(self, link: CardLink) -> None: ...
-    def claim(self, key: str, **details: Any) -> bool: ...
-    def release(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -103,11 +101,10 @@ def carry_forward(
         if source is None and not settings.create_card_without_predecessor:
             result.outcome = "no-predecessor"
             result.reason = "no earlier version has a card and card creation without a predecessor is off"
-            result.notice_published = _notify_once(
+            result.notice_published = publish_once(
                 links,
-                notices,
                 f"no-predecessor#{package.arn}",
-                _no_predecessor_notice(package, change.envelope.region, created=None),
+                (notices, _no_predecessor_notice(package, change.envelope.region, created=None)),
             )
             if result.notice_published:
                 record("notice_sent", details={"notice": "no_documented_predecessor", "version": package.version})
@@ -158,7 +155,7 @@ def carry_forward(
             if source_name
             else _no_predecessor_notice(package, change.envelope.region, created=card.name)
         )
-        result.notice_published = _notify_once(links, notices, f"card-created#{package.arn}", message)
+        result.notice_published = publish_once(links, f"card-created#{package.arn}", (notices, message))
         if result.notice_published:
             record("notice_sent", card=card.name, details={"subject": message.subject})
     logger.info("carry-forward done", extra={"result": result.__dict__})
@@ -214,17 +211,6 @@ def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Regis
     registry.update_package_card_content(package.arn, updated)
     metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
     return updated
-
-
-def _notify_once(links: Links, notices: Notices, key: str, message: Message) -> bool:
-    if not links.claim(key):
-        return False
-    try:
-        notices.publish(message)
-    except Exception:
-        links.release(key)
-        raise
-    return True
 
 
 def _is_carried_by_us(card: CardRecord) -> bool:

@@ -1,11 +1,11 @@
-"""Ports every workflow shares: publishing a message and appending to the audit ledger.
+"""Ports every workflow shares, and the one way the system sends a message exactly once.
 
-Workflows declare what they need as Protocols, so tests hand them fakes; these two are the same everywhere.
+Workflows declare what they need as Protocols, so tests hand them fakes; these are the same everywhere.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
@@ -17,3 +17,22 @@ class Publisher(Protocol):
 
 class Audit(Protocol):
     def append(self, record: LedgerRecord) -> bool: ...
+
+
+class Claims(Protocol):
+    def claim(self, key: str, **details: Any) -> bool: ...
+    def release(self, key: str) -> None: ...
+
+
+def publish_once(claims: Claims, key: str, *sends: tuple[Publisher, Message], **details: Any) -> bool:
+    """Publish ``sends`` once per ``key``: a redelivery finds the key claimed and sends nothing; a failed
+    publish releases the claim, so the retry that follows sends it. True when this call published."""
+    if not claims.claim(key, **details):
+        return False
+    try:
+        for publisher, message in sends:
+            publisher.publish(message)
+    except Exception:
+        claims.release(key)
+        raise
+    return True

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from aws_lambda_powertools.metrics import single_metric
 
@@ -31,7 +31,7 @@ from model_governance.monitoring.render import (
 )
 from model_governance.monitoring.report import UnreadableReportError, Violation, parse_violations
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.workflows.ports import Audit
+from model_governance.workflows.ports import Audit, Claims, publish_once
 from model_governance.workflows.ports import Publisher as Alerts
 
 SAVE_ATTEMPTS = 5
@@ -50,11 +50,6 @@ class Tracer(Protocol):
 class States(Protocol):
     def load(self, schedule: str) -> ScheduleState | None: ...
     def save(self, state: ScheduleState, *, expected_revision: int) -> bool: ...
-
-
-class Claims(Protocol):
-    def claim(self, key: str, **details: Any) -> bool: ...
-    def release(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -243,13 +238,8 @@ def _send_once(
     message: Message,
 ) -> None:
     result.subject = message.subject
-    if not claims.claim(f"{kind}#{execution.job_arn}", schedule=execution.schedule_name):
+    if not publish_once(claims, f"{kind}#{execution.job_arn}", (alerts, message), schedule=execution.schedule_name):
         return
-    try:
-        alerts.publish(message)
-    except Exception:
-        claims.release(f"{kind}#{execution.job_arn}")
-        raise
     result.email_sent = True
     if kind == "monitor-violations":
         metrics.add_metric(name=constants.METRIC_VIOLATION_ALERTS_SENT, unit=MetricUnit.Count, value=1)
