@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 
 from local.moto_monitoring import add_schedule, execution_event, run_execution
-from local.world import ACCOUNT, REGION, LocalWorld
+from local.world import ACCOUNT, REGION, ROOT, LocalWorld
 
 GROUP = "telco-churn"
 ENDPOINT = "churn-endpoint"
@@ -17,23 +17,7 @@ SCHEDULE = "churn-data-quality"
 BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"  # the default monitoring output bucket the stack may read
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 # The violations of the seed article (AWS blog, Model Monitor launch): an integer feature got floats, two drifted.
-SEED_VIOLATIONS = [
-    {
-        "feature_name": "State_AL",
-        "constraint_check_type": "data_type_check",
-        "description": "Value: 0.8 does not meet the constraint requirement! ",
-    },
-    {
-        "feature_name": "Eve Mins",
-        "constraint_check_type": "baseline_drift_check",
-        "description": "Numerical distance: 0.2711598746081505 exceeds numerical threshold: 0",
-    },
-    {
-        "feature_name": "CustServ Calls",
-        "constraint_check_type": "baseline_drift_check",
-        "description": "Numerical distance: 0.6470588235294117 exceeds numerical threshold: 0",
-    },
-]
+SEED_VIOLATIONS = json.loads((ROOT / "events" / "constraint_violations_seed.json").read_text())["violations"]
 
 
 def deploy_monitored_endpoint(sm: Any) -> None:

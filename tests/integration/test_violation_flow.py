@@ -13,6 +13,7 @@ import pytest
 from local.moto_monitoring import add_schedule, execution_event, run_execution
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.state import from_item
+from tests.conftest import read_event
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -20,23 +21,7 @@ BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"  # readable by default (monitoringOutpu
 SCHEDULE = "churn-data-quality"
 ENDPOINT = "churn-endpoint"
 T0 = datetime(2026, 11, 21, 13, tzinfo=UTC)
-SEED = [
-    {
-        "feature_name": "State_AL",
-        "constraint_check_type": "data_type_check",
-        "description": "Value: 0.8 does not meet the constraint requirement! ",
-    },
-    {
-        "feature_name": "Eve Mins",
-        "constraint_check_type": "baseline_drift_check",
-        "description": "Numerical distance: 0.2711598746081505 exceeds numerical threshold: 0",
-    },
-    {
-        "feature_name": "CustServ Calls",
-        "constraint_check_type": "baseline_drift_check",
-        "description": "Numerical distance: 0.6470588235294117 exceeds numerical threshold: 0",
-    },
-]
+SEED = read_event("constraint_violations_seed")["violations"]  # the seed article's three violations
 BARE = ("ProcessingJobName", "ProcessingJobStatus")  # the least an event may carry
 
 

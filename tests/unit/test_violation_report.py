@@ -6,26 +6,9 @@ import re
 import pytest
 
 from model_governance.monitoring.report import UnreadableReportError, by_check_type, parse_violations
+from tests.conftest import read_event
 
-SEED = {
-    "violations": [
-        {
-            "feature_name": "State_AL",
-            "constraint_check_type": "data_type_check",
-            "description": "Value: 0.8 does not meet the constraint requirement! ",
-        },
-        {
-            "feature_name": "Eve Mins",
-            "constraint_check_type": "baseline_drift_check",
-            "description": "Numerical distance: 0.2711598746081505 exceeds numerical threshold: 0",
-        },
-        {
-            "feature_name": "CustServ Calls",
-            "constraint_check_type": "baseline_drift_check",
-            "description": "Numerical distance: 0.6470588235294117 exceeds numerical threshold: 0",
-        },
-    ]
-}
+SEED = read_event("constraint_violations_seed")  # the seed article's report
 
 
 def test_the_seed_articles_report_parses_into_three_violations():
