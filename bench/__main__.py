@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-import warnings
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="bench",
-    AWS_SECRET_ACCESS_KEY="bench",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    AWS_EC2_METADATA_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-    POWERTOOLS_METRICS_NAMESPACE="ModelGovernance",
-)
-warnings.filterwarnings("ignore")
+from local.offline import use_offline_environment
+
+use_offline_environment(log_level="ERROR")
 
 
 def main() -> int:

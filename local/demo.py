@@ -7,22 +7,13 @@ real ones. Each feature's story lives in local/scenarios/<feature>.py.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import textwrap
 import time
-import warnings
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="demo",
-    AWS_SECRET_ACCESS_KEY="demo",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    AWS_EC2_METADATA_DISABLED="true",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-    POWERTOOLS_METRICS_NAMESPACE="ModelGovernance",
-)
-warnings.filterwarnings("ignore")
+from local.offline import use_offline_environment
+
+use_offline_environment(log_level="WARNING")
 
 
 class Narrator:

@@ -21,11 +21,10 @@ from unittest import mock
 import boto3
 
 from infra.governed_function import HANDLER_METADATA_KEY
+from local.offline import ACCOUNT, REGION
 from model_governance.adapters.clients import reset_clients
 
 ROOT = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 
 
 def synthesize(context: dict[str, Any] | None = None) -> dict[str, Any]:

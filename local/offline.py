@@ -1,0 +1,24 @@
+"""The process environment of everything that runs against the in-memory AWS (make demo, make bench)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+
+
+def use_offline_environment(*, log_level: str) -> None:
+    """Fake credentials (nothing can reach a real account), one region, quiet logs. Call before importing
+    the handlers: Powertools reads its settings when the Logger is created."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="offline",
+        AWS_SECRET_ACCESS_KEY="offline",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL=log_level,
+        POWERTOOLS_METRICS_NAMESPACE="ModelGovernance",
+    )
+    warnings.filterwarnings("ignore")
