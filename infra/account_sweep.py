@@ -59,9 +59,7 @@ class AccountSweep(Construct):
             "Handler",
             handler_dir="account_sweep",
             description="Sweeps the account like the Model Dashboard and sends ops a digest of what needs attention",
-            layer=shared.layer,
-            alarm_topic=shared.topics.ops,
-            log_retention=shared.log_retention,
+            shared=shared,
             timeout_seconds=SWEEP_TIMEOUT_SECONDS,
             memory_size=1024,  # Search pages carry whole card contents
             environment={
@@ -117,9 +115,7 @@ class AccountSweep(Construct):
             "Backfill",
             handler_dir="backfill",
             description='On demand: carries cards forward onto latest versions without one ({"dry_run": true} plans)',
-            layer=shared.layer,
-            alarm_topic=shared.topics.ops,
-            log_retention=shared.log_retention,
+            shared=shared,
             timeout_seconds=SWEEP_TIMEOUT_SECONDS,
             memory_size=1024,
             environment={

@@ -21,9 +21,7 @@ class ApprovalGate(Construct):
             "Handler",
             handler_dir="approval_gate",
             description=f"Approval gate ({mode}): no approved model package version without an approved card",
-            layer=shared.layer,
-            alarm_topic=shared.topics.ops,
-            log_retention=shared.log_retention,
+            shared=shared,
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,

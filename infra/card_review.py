@@ -23,9 +23,7 @@ class CardReview(Construct):
             "Handler",
             handler_dir="card_review",
             description="Model card review: reviewer notices, approved-card PDF evidence, embedded cards in step",
-            layer=shared.layer,
-            alarm_topic=shared.topics.ops,
-            log_retention=shared.log_retention,
+            shared=shared,
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,

@@ -18,9 +18,7 @@ class CarryForward(Construct):
             "Handler",
             handler_dir="carry_forward",
             description="Carries the previous version's model card onto a newly registered model package version",
-            layer=shared.layer,
-            alarm_topic=shared.topics.ops,
-            log_retention=shared.log_retention,
+            shared=shared,
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,

@@ -13,11 +13,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.nag import acknowledge, nag_form
+from infra.shared import SharedResources
 from model_governance import constants
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
@@ -40,15 +40,13 @@ class GovernedFunction(Construct):
         *,
         handler_dir: str,
         description: str,
-        layer: lambda_.ILayerVersion,
-        alarm_topic: sns.ITopic,
-        log_retention: logs.RetentionDays,
+        shared: SharedResources,
         environment: dict[str, str],
         timeout_seconds: int = 60,
         memory_size: int = 256,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._alarm_action = cw_actions.SnsAction(alarm_topic)
+        self._alarm_action = cw_actions.SnsAction(shared.topics.ops)
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -56,7 +54,9 @@ class GovernedFunction(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.RETAIN)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=shared.log_retention, removal_policy=RemovalPolicy.RETAIN
+        )
         # An explicit role instead of AWSLambdaBasicExecutionRole: it may write only to its own log group.
         self.role = iam.Role(
             self,
@@ -77,7 +77,7 @@ class GovernedFunction(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler="app.handler",
             code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / handler_dir), exclude=["__pycache__", "*.pyc"]),
-            layers=[layer],
+            layers=[shared.layer],
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,

@@ -32,9 +32,7 @@ class ViolationAlerts(Construct):
             "Handler",
             handler_dir="violation_alert",
             description="Reads Model Monitor violation reports and alerts ops (deduplicated), and on failed monitors",
-            layer=shared.layer,
-            alarm_topic=shared.topics.ops,
-            log_retention=shared.log_retention,
+            shared=shared,
             memory_size=512,  # reports of thousands of features are parsed in memory
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
