@@ -112,11 +112,6 @@ def test_documented_event_makes_exactly_these_valid_requests():
 
         client.meta.events.register("provide-client-params.sagemaker.CreateModelCard", capture)
         stubber.add_response(
-            "describe_model_card",
-            card_response(NEW_CARD, {**SOURCE_CONTENT, "model_package_details": {"model_package_arn": V2}}),
-            {"ModelCardName": NEW_CARD},
-        )
-        stubber.add_response(
             "update_model_package",
             {"ModelPackageArn": V2},
             {"ModelPackageArn": V2, "ModelCard": {"ModelCardContent": ANY}},

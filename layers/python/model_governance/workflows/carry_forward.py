@@ -115,9 +115,14 @@ def carry_forward(
             origin = f" (carried from {source.name} v{source.version})" if source else ""
             raise InvalidCardContentError(plan.card_name + origin, problems)
         created = registry.create_card(plan.card_name, plan.content)
-        card = registry.describe_card(plan.card_name)
-        if card is None:  # deleted between our create and read: let the retry start over
-            raise RuntimeError(f"model card {plan.card_name} disappeared right after it was written")
+        # Written by this call: we know the card. Otherwise another delivery (or a person) got there first: read it.
+        card = (
+            CardRecord(name=plan.card_name, version=1, status="Draft", content=plan.content)
+            if created
+            else registry.describe_card(plan.card_name)
+        )
+        if card is None:  # deleted between the conflict and the read: let the retry start over
+            raise RuntimeError(f"model card {plan.card_name} disappeared right after a conflicting write")
         if card.linked_package_arn not in (None, package.arn):
             raise CardNameTakenError(
                 f"model card {plan.card_name} already exists and documents {card.linked_package_arn}, not "
