@@ -21,9 +21,8 @@ from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
-from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once
+from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Claims, Publisher, publish_once
 
-ACTOR = "model-governance"
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
 METRIC_CALLS = "SweepSageMakerCalls"
@@ -173,7 +172,7 @@ def _record(run: SweepRun, findings: list[Finding], totals: dict[str, int], audi
                 action="sweep_findings",
                 at=run.started,
                 source_event_id=run.run_id,
-                actor=ACTOR,
+                actor=SYSTEM_ACTOR,
                 group=group,
                 subject=subject,
                 details={"findings": [item.as_dict() for item in items], "report": run.report_uri},
@@ -184,7 +183,7 @@ def _record(run: SweepRun, findings: list[Finding], totals: dict[str, int], audi
             action="account_swept",
             at=run.started,
             source_event_id=run.run_id,
-            actor=ACTOR,
+            actor=SYSTEM_ACTOR,
             subject="account-sweep",
             details={"counts": totals, "report": run.report_uri},
         )

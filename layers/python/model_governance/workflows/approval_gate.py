@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
@@ -20,9 +19,8 @@ from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once
+from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once, recorder
 
-SYSTEM_ACTOR = "model-governance"
 PENDING = "PendingManualApproval"
 
 
@@ -71,19 +69,9 @@ def approval_gate(
     result = GateResult(package.arn, decision.verdict, decision.reason, card_name=card.name if card else None)
     changed_at = _changed_at(change)
 
-    def record(action: str, **fields: Any) -> None:
-        audit.append(
-            LedgerRecord(
-                action=action,
-                at=change.envelope.time,
-                source_event_id=change.envelope.id,
-                actor=SYSTEM_ACTOR,
-                group=package.group,
-                card=card.name if card else None,
-                subject=package.arn,
-                **fields,
-            )
-        )
+    record = recorder(
+        audit, change.envelope, group=package.group, card=card.name if card else None, subject=package.arn
+    )
 
     if decision.verdict == "skip":
         return result

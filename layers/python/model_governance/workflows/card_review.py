@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.records import CardRecord, PackageFacts
@@ -33,10 +32,9 @@ from model_governance.review.decisions import (
 )
 from model_governance.review.diff import changed_sections, diff_content, render_diff
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.ports import Audit, Claims, publish_once
+from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
-SYSTEM_ACTOR = "model-governance"
 MARK_ATTEMPTS = 3
 Recorder = Callable[..., None]
 
@@ -103,18 +101,8 @@ def review_card_change(
     result.outcome = "acted"
     result.group = latest.linked_group or card.linked_group
 
-    def record(action: str, actor: str = SYSTEM_ACTOR, **fields: Any) -> None:
-        audit.append(
-            LedgerRecord(
-                action=action,
-                at=change.envelope.time,  # like every ledger record; one event's steps keep their write order
-                source_event_id=change.envelope.id,
-                actor=actor,
-                group=result.group,
-                card=change.card_name,
-                **fields,
-            )
-        )
+    # One event's steps share its time; the ledger keeps them in write order.
+    record = recorder(audit, change.envelope, group=result.group, card=change.card_name)
 
     record(
         "card_status_changed",

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
@@ -20,7 +19,7 @@ from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.errors import CardNameTakenError, InvalidCardContentError
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.workflows.ports import Audit, Claims, publish_once
+from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
 
@@ -71,18 +70,7 @@ def carry_forward(
 ) -> CarryForwardResult:
     result = CarryForwardResult(package_arn=change.package_arn, outcome="skipped")
 
-    def record(action: str, **fields: Any) -> None:
-        audit.append(
-            LedgerRecord(
-                action=action,
-                at=change.envelope.time,
-                source_event_id=change.envelope.id,
-                actor="model-governance",
-                group=change.group_name,
-                subject=change.package_arn,
-                **fields,
-            )
-        )
+    record = recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn)
 
     if not change.is_registration_complete:
         result.reason = f"package status is {change.status}, not Completed"

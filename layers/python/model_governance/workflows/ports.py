@@ -5,10 +5,14 @@ Workflows declare what they need as Protocols, so tests hand them fakes; these a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
+from model_governance.events import Envelope
+
+SYSTEM_ACTOR = "model-governance"  # the actor of every ledger record of what the system did
 
 
 class Publisher(Protocol):
@@ -36,3 +40,14 @@ def publish_once(claims: Claims, key: str, *sends: tuple[Publisher, Message], **
         claims.release(key)
         raise
     return True
+
+
+def recorder(audit: Audit, envelope: Envelope, **defaults: Any) -> Callable[..., None]:
+    """``record(action, **fields)``: appends a ledger record stamped with the event's time and id, the system as
+    actor, and ``defaults`` (group, card, subject); ``fields`` override any of them."""
+
+    def record(action: str, **fields: Any) -> None:
+        values = {"actor": SYSTEM_ACTOR, **defaults, **fields}
+        audit.append(LedgerRecord(action=action, at=envelope.time, source_event_id=envelope.id, **values))
+
+    return record

@@ -17,7 +17,6 @@ from typing import Protocol
 from aws_lambda_powertools.metrics import single_metric
 
 from model_governance import constants
-from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.events import ProcessingJobStateChange
 from model_governance.monitoring.dedup import Decision, Outcome, Reason, ScheduleState, decide
@@ -31,7 +30,7 @@ from model_governance.monitoring.render import (
 )
 from model_governance.monitoring.report import UnreadableReportError, Violation, parse_violations
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.workflows.ports import Audit, Claims, publish_once
+from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Alerts
 
 SAVE_ATTEMPTS = 5
@@ -243,24 +242,19 @@ def _send_once(
     result.email_sent = True
     if kind == "monitor-violations":
         metrics.add_metric(name=constants.METRIC_VIOLATION_ALERTS_SENT, unit=MetricUnit.Count, value=1)
-    audit.append(
-        LedgerRecord(
-            action="alert_sent",
-            at=change.envelope.time,
-            source_event_id=change.envelope.id,
-            actor="model-governance",
-            group=context.group,
-            card=context.card_name,
-            subject=f"monitoring-schedule/{execution.schedule_name}",
-            details={
-                "kind": kind,
-                "subject": message.subject,
-                "processing_job_arn": execution.job_arn,
-                "endpoint": context.endpoint or execution.endpoint,
-                "severity": context.severity,
-                "violations": result.violations,
-            },
-        )
+    recorder(audit, change.envelope)(
+        "alert_sent",
+        group=context.group,
+        card=context.card_name,
+        subject=f"monitoring-schedule/{execution.schedule_name}",
+        details={
+            "kind": kind,
+            "subject": message.subject,
+            "processing_job_arn": execution.job_arn,
+            "endpoint": context.endpoint or execution.endpoint,
+            "severity": context.severity,
+            "violations": result.violations,
+        },
     )
 
 
