@@ -16,10 +16,15 @@ def card_name_for(group: str, version: int) -> str:
         raise ValueError(f"{group!r} is not a valid model package group name")
     if version < 1:
         raise ValueError(f"model package version must be at least 1, got {version}")
-    suffix = f"-v{version}"
-    name = f"{group}{suffix}"
+    return entity_name(group, f"-v{version}")
+
+
+def entity_name(base: str, suffix: str) -> str:
+    """``<base><suffix>`` within AWS's 63-character entity names; a base too long for it is cut and followed by an
+    8-hex digest of the whole base, so two long bases that share a prefix stay apart. Deterministic."""
+    name = f"{base}{suffix}"
     if len(name) <= MAX_NAME_LENGTH:
         return name
-    digest = hashlib.sha256(group.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(base.encode()).hexdigest()[:8]
     keep = MAX_NAME_LENGTH - len(suffix) - len(digest) - 1
-    return f"{group[:keep].rstrip('-')}-{digest}{suffix}"
+    return f"{base[:keep].rstrip('-')}-{digest}{suffix}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from model_governance.cards.content import CARRIED_SECTIONS, SECTIONS_PACKAGE
-from model_governance.cards.naming import MAX_NAME_LENGTH
+from model_governance.cards.naming import entity_name
 from model_governance.cards.records import CardRecord, EmbeddedCard
 
 GATE_MODES = ("off", "warn", "enforce")
@@ -83,13 +82,7 @@ def export_job_name(card: str, version: int) -> str:
     ``<card>-v<version>-pdf``; a long card name is cut and an 8-hex digest of the full name keeps two long
     names that share a prefix apart (EntityName: at most 63, ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``).
     """
-    suffix = f"-v{version}-pdf"
-    name = f"{card}{suffix}"
-    if len(name) <= MAX_NAME_LENGTH:
-        return name
-    digest = hashlib.sha256(card.encode()).hexdigest()[:8]
-    keep = MAX_NAME_LENGTH - len(suffix) - len(digest) - 1
-    return f"{card[:keep].rstrip('-')}-{digest}{suffix}"
+    return entity_name(card, f"-v{version}-pdf")
 
 
 def export_prefix(card: str, version: int) -> str:
