@@ -94,21 +94,14 @@ def handle_execution(
     result.schedule, result.endpoint = execution.schedule_name, execution.endpoint
     logger.append_keys(monitoring_schedule=execution.schedule_name, processing_job_arn=execution.job_arn)
 
+    def send(kind: str, context: ModelContext, message: Message) -> None:
+        _send_once(result, claims, alerts, audit, change, execution, context, kind, message)
+
     if execution.status in {"Failed", "Stopped"}:
         context = tracer.trace(execution.endpoint)
         result.outcome = "failed"
         result.reason = execution.failure_reason or execution.exit_message or execution.status
-        _send_once(
-            result,
-            claims,
-            alerts,
-            audit,
-            change,
-            execution,
-            context,
-            "monitor-failed",
-            failure_alert(execution, context),
-        )
+        send("monitor-failed", context, failure_alert(execution, context))
         if result.email_sent:  # counted once per execution: a redelivery finds the alert claimed
             metrics.add_metric(name=constants.METRIC_MONITOR_FAILURES, unit=MetricUnit.Count, value=1)
             _per_schedule(constants.METRIC_MONITOR_FAILURES, 1, execution)
@@ -120,17 +113,7 @@ def handle_execution(
         context = tracer.trace(execution.endpoint)
         result.outcome, result.reason = "unreadable", str(error)
         # Not raised: a retry reads the same bytes (or hits the same denial), only the alert helps.
-        _send_once(
-            result,
-            claims,
-            alerts,
-            audit,
-            change,
-            execution,
-            context,
-            "monitor-unreadable",
-            unreadable_alert(execution, context, str(error)),
-        )
+        send("monitor-unreadable", context, unreadable_alert(execution, context, str(error)))
         if result.email_sent:
             metrics.add_metric(name=constants.METRIC_MONITOR_REPORTS_UNREADABLE, unit=MetricUnit.Count, value=1)
         return result
@@ -149,7 +132,7 @@ def handle_execution(
             else resolved_alert(execution, context, outcome.previous)
         )
         kind = "monitor-violations" if outcome.decision is Decision.ALERT else "monitor-resolved"
-        _send_once(result, claims, alerts, audit, change, execution, context, kind, message)
+        send(kind, context, message)
     logger.info("monitoring execution handled", extra={"result": result.__dict__})
     return result
 
