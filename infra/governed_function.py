@@ -24,6 +24,8 @@ FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 # CloudFormation metadata key naming the handler folder, read by the local replay (local/world.py).
 HANDLER_METADATA_KEY = "ModelGovernance:Handler"
+# An effect's lease outlives the function's timeout by this much (clock skew between Lambda and DynamoDB).
+LEASE_MARGIN_SECONDS = 30
 
 
 class GovernedFunction(Construct):
@@ -94,6 +96,7 @@ class GovernedFunction(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
                 "POWERTOOLS_METRICS_FUNCTION_NAME": handler_dir,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                constants.ENV_EFFECT_LEASE_SECONDS: str(timeout_seconds + LEASE_MARGIN_SECONDS),
                 **environment,
             },
         )

@@ -101,7 +101,8 @@ def run_execution(
     exit message the analyzer writes and the execution status ListMonitoringExecutions reports.
     """
     schedule = _SCHEDULES[schedule_name]
-    digest = hashlib.sha256(f"{schedule_name}{at.isoformat()}{uuid.uuid4()}".encode()).hexdigest()[:24]
+    # Deterministic, like a schedule run: the same schedule and time give the same job (tests compare runs).
+    digest = hashlib.sha256(f"{schedule_name}{at.isoformat()}{status}".encode()).hexdigest()[:24]
     job_name = f"model-monitoring-{at:%Y%m%d%H%M}-{digest}"
     output = f"{schedule.output_s3_uri}/{schedule.endpoint or 'batch'}/{schedule_name}/{at:%Y/%m/%d/%H}"
     arn = sagemaker.create_processing_job(

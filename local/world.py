@@ -86,12 +86,17 @@ class LocalFunction:
             self._module = module
         return self._module
 
+    def run(self, event: dict[str, Any]) -> Any:
+        """Run the handler as Lambda would, letting whatever it raises through (tests of retries use this)."""
+        with mock.patch.dict(os.environ, self.environment):
+            return self.module().handler(event, FakeLambdaContext(self.handler_dir))
+
     def invoke(self, event: dict[str, Any]) -> Invocation:
         invocation = Invocation(function=self.handler_dir, event=event)
         out = io.StringIO()
-        with mock.patch.dict(os.environ, self.environment), contextlib.redirect_stdout(out):
+        with contextlib.redirect_stdout(out):
             try:
-                invocation.result = self.module().handler(event, FakeLambdaContext(self.handler_dir))
+                invocation.result = self.run(event)
             except Exception as error:  # the demo reports it; Lambda would retry and then dead-letter it
                 invocation.error = error
         for line in out.getvalue().splitlines():
@@ -216,6 +221,10 @@ class LocalWorld:
 
     def put_event(self, event: dict[str, Any]) -> list[Invocation]:
         """Put ``event`` on the default bus and run every function whose synthesized rule matched it."""
+        self._put(event)
+        return self.deliver()
+
+    def _put(self, event: dict[str, Any]) -> None:
         entry = {
             "Source": event["source"],
             "DetailType": event["detail-type"],
@@ -225,10 +234,21 @@ class LocalWorld:
         response = self.events.put_events(Entries=[entry])
         if response.get("FailedEntryCount"):
             raise RuntimeError(f"EventBridge refused the event: {response['Entries']}")
-        return self.deliver()
 
     def deliver(self) -> list[Invocation]:
-        invocations = []
+        return [function.invoke(event) for function, event in self.delivered()]
+
+    def route(self, event: dict[str, Any]) -> list[tuple[LocalFunction, dict[str, Any]]]:
+        """Put ``event`` on the bus; the (function, event) pairs its rules delivered, not yet invoked.
+
+        moto stamps a new id and time on what it delivers; SageMaker's events keep theirs, so they are put back.
+        """
+        self._put(event)
+        kept = {key: event[key] for key in ("id", "time") if key in event}
+        return [(function, {**delivered, **kept}) for function, delivered in self.delivered()]
+
+    def delivered(self) -> list[tuple[LocalFunction, dict[str, Any]]]:
+        deliveries = []
         for function in self.functions.values():
             if not function.delivery_queue_url:
                 continue
@@ -236,8 +256,8 @@ class LocalWorld:
                 event = json.loads(body)
                 # moto's SQS delivery drops the envelope's account; EventBridge always sends it.
                 event.setdefault("account", ACCOUNT)
-                invocations.append(function.invoke(event))
-        return invocations
+                deliveries.append((function, event))
+        return deliveries
 
     def inbox(self, logical_prefix: str) -> list[Published]:
         """Messages published to the topic whose logical id starts with ``logical_prefix`` since last read."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from typing import Any
+
 from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink
+from model_governance.workflows.effects import EffectBusy, Lease, LeaseLost, Origin, Plan
 
 
 class MemoryLinks:
@@ -51,3 +56,45 @@ class MemoryAudit:
             return False
         self.records[key] = record
         return True
+
+
+class MemoryEffects:
+    """Effect leases with the state table's semantics (adapters/effects.py), in memory; ``now`` is settable."""
+
+    def __init__(self, lease_seconds: int = 90) -> None:
+        self.lease_seconds = lease_seconds
+        self.now = 0.0
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def begin(self, key: str, origin: Origin) -> Lease | None:
+        item = self.items.get(key)
+        if item is not None and item.get("done"):
+            return None
+        if item is not None and item["until"] >= self.now:
+            raise EffectBusy(key)
+        item = item or {"id": origin.id, "time": origin.time, "plans": {}, "steps": set()}
+        item.update(token=uuid.uuid4().hex, until=self.now + self.lease_seconds)
+        self.items[key] = item
+        plans = {name: json.loads(plan) for name, plan in item["plans"].items()}
+        return Lease(key, item["token"], item["id"], item["time"], plans, set(item["steps"]))
+
+    def plan_step(self, lease: Lease, step: str, plan: Plan | None) -> None:
+        self._held(lease)["plans"][step] = json.dumps(plan)
+
+    def step_done(self, lease: Lease, step: str) -> None:
+        self._held(lease)["steps"].add(step)
+
+    def finish(self, lease: Lease) -> None:
+        self._held(lease)["done"] = True
+
+    def release(self, lease: Lease) -> None:
+        self._held(lease)["until"] = -1
+
+    def done(self, key: str) -> bool:
+        return bool(self.items.get(key, {}).get("done"))
+
+    def _held(self, lease: Lease) -> dict[str, Any]:
+        item = self.items[lease.key]
+        if item["token"] != lease.token:
+            raise LeaseLost(lease.key)
+        return item

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from model_governance import constants
 from model_governance.adapters.clients import client
+from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.inventory import AccountInventory, SweepReports
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
@@ -24,7 +25,7 @@ from model_governance.workflows.account_sweep import run_for, run_sweep
 
 
 @cache
-def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, Publisher, Ledger, SweepSettings]:
+def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, EffectStore, Publisher, Ledger, SweepSettings]:
     """Read the environment and build the adapters once per container."""
     table = env_str(constants.ENV_STATE_TABLE)
     settings = SweepSettings(
@@ -35,6 +36,7 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, Publisher,
         ModelRegistry(client("sagemaker")),
         StateStore(client("dynamodb"), table),
         SweepReports(client("s3"), env_str(constants.ENV_EVIDENCE_BUCKET)),
+        EffectStore(client("dynamodb"), table, lease_seconds=env_int(constants.ENV_EFFECT_LEASE_SECONDS)),
         Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         Ledger(client("dynamodb"), table),
         settings,
@@ -44,7 +46,7 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, Publisher,
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    registry, links, reports, ops, audit, settings = _dependencies()
+    registry, links, reports, effects, ops, audit, settings = _dependencies()
     run = run_for(
         event,
         request_id=context.aws_request_id,
@@ -59,6 +61,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         links=links,
         cards=registry,
         reports=reports,
+        effects=effects,
         ops=ops,
         audit=audit,
         settings=settings,

@@ -180,7 +180,7 @@ def test_a_redelivered_event_sends_nothing_more_and_counts_nothing_twice(monitor
     again, emails = monitor.deliver(description)
 
     assert emails == []
-    assert again.result["outcome"] == "alert" and again.result["email_sent"] is False
+    assert again.result["outcome"] == "duplicate" and again.result["email_sent"] is False
     assert metrics_of(again) == {}
     assert monitor.state()["revision"] == 1
 

@@ -10,6 +10,7 @@ from model_governance.monitoring.execution import JobFacts
 from model_governance.monitoring.render import ModelContext
 from model_governance.workflows.violation_alerts import AlertSettings, handle_execution
 from tests.conftest import read_event
+from tests.fakes import MemoryEffects
 
 REPORT = json.dumps({"violations": [{"feature_name": "State_AL", "constraint_check_type": "data_type_check"}]}).encode()
 
@@ -56,20 +57,6 @@ class States:
         return True
 
 
-class Claims:
-    def __init__(self):
-        self.held = set()
-
-    def claim(self, key, **details):
-        if key in self.held:
-            return False
-        self.held.add(key)
-        return True
-
-    def release(self, key):
-        self.held.discard(key)
-
-
 class Alerts:
     def __init__(self, fail_first=False):
         self.sent, self.fail_first = [], fail_first
@@ -96,7 +83,7 @@ def handle(event, **overrides):
         "jobs": Jobs(),
         "tracer": Tracer(),
         "states": States(),
-        "claims": Claims(),
+        "effects": MemoryEffects(),
         "alerts": Alerts(),
         "audit": Audit(),
     }
@@ -118,7 +105,7 @@ def test_a_rich_event_needs_no_describe_call():
     assert [r.action for r in parts["audit"].records] == ["alert_sent"]
 
 
-def test_a_rival_write_makes_the_workflow_decide_again_on_the_fresh_state():
+def test_a_newer_execution_recorded_meanwhile_keeps_its_state_and_ours_still_alerts():
     from model_governance.monitoring.dedup import decide
     from model_governance.monitoring.report import Violation
 
@@ -135,20 +122,54 @@ def test_a_rival_write_makes_the_workflow_decide_again_on_the_fresh_state():
 
     result, parts = handle(read_event("processing_job_state_change"), states=States(rival=rival))
 
-    assert result.outcome == "stale"  # ours ended 13:05, before the rival's 13:30: no email
-    assert parts["alerts"].sent == []
+    # Ours was decided (and is sent) before the rival's state landed; the newer state is not overwritten.
+    assert result.outcome == "alert" and len(parts["alerts"].sent) == 1
+    assert parts["states"].item == rival
 
 
-def test_a_failed_publish_releases_the_claim_so_the_retry_sends_it():
-    alerts, claims, states = Alerts(fail_first=True), Claims(), States()
+def test_a_stale_execution_arriving_after_a_newer_one_changes_nothing():
+    from model_governance.monitoring.dedup import decide
+    from model_governance.monitoring.report import Violation
+
+    newer = decide(
+        None,
+        schedule="churn-data-quality",
+        job_arn="arn:other",
+        ended_at=datetime(2026, 11, 21, 13, 30, tzinfo=UTC),
+        violations=[Violation("data_type_check", "State_AL")],
+        now=datetime(2026, 11, 21, 13, 30, tzinfo=UTC),
+        cooldown=timedelta(hours=24),
+    ).state
+    states = States()
+    states.item = newer
+
+    result, parts = handle(read_event("processing_job_state_change"), states=states)
+
+    assert result.outcome == "stale"  # ours ended 13:05, before the newer 13:30: no email
+    assert parts["alerts"].sent == [] and states.item == newer
+
+
+def test_a_failed_publish_releases_the_lease_so_the_retry_sends_it_and_only_then_advances_the_state():
+    alerts, effects, states = Alerts(fail_first=True), MemoryEffects(), States()
     event = read_event("processing_job_state_change")
 
     with pytest.raises(ConnectionError):
-        handle(event, alerts=alerts, claims=claims, states=states)
-    result, _ = handle(event, alerts=alerts, claims=claims, states=states)
+        handle(event, alerts=alerts, effects=effects, states=states)
+    assert states.item is None  # nothing sent: the schedule's state has not moved
+    result, _ = handle(event, alerts=alerts, effects=effects, states=states)
 
     assert result.email_sent and len(alerts.sent) == 1
-    assert states.saves == 1  # the retry reused the recorded decision
+    assert states.saves == 1 and states.item.last_decision.startswith("alert")
+
+
+def test_a_redelivery_after_the_work_is_done_sends_nothing():
+    effects = MemoryEffects()
+    event = read_event("processing_job_state_change")
+    first, _ = handle(event, effects=effects)
+
+    again, again_parts = handle(event, effects=effects)
+
+    assert first.email_sent and again.outcome == "duplicate" and again_parts["alerts"].sent == []
 
 
 def test_an_event_without_a_schedule_is_described_and_ignored_when_no_schedule_started_the_job():

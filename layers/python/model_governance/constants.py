@@ -13,6 +13,9 @@ ENV_APPROVAL_GATE = "APPROVAL_GATE_MODE"
 ENV_VIOLATION_COOLDOWN_HOURS = "VIOLATION_COOLDOWN_HOURS"
 ENV_PENDING_REVIEW_MAX_DAYS = "PENDING_REVIEW_MAX_DAYS"
 ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
+# How long an effect's lease lasts: past the function's timeout, so a killed attempt's lease has expired when
+# Lambda retries it (workflows/effects.py).
+ENV_EFFECT_LEASE_SECONDS = "EFFECT_LEASE_SECONDS"
 
 # Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).
 SAGEMAKER_SOURCE = "aws.sagemaker"

@@ -175,6 +175,9 @@ class SweepReports:
         self._s3 = s3
         self.bucket = bucket
 
+    def uri_for(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
     def put_json(self, key: str, document: dict[str, Any]) -> str:
         self._s3.put_object(
             Bucket=self.bucket,
@@ -182,4 +185,4 @@ class SweepReports:
             Body=json.dumps(document, indent=2, default=str).encode(),
             ContentType="application/json",
         )
-        return f"s3://{self.bucket}/{key}"
+        return self.uri_for(key)

@@ -17,6 +17,14 @@ class Message:
     body: str
     attributes: Mapping[str, str | list[str]] = field(default_factory=dict)
 
+    def as_plan(self) -> dict[str, Any]:
+        """The message as an effect's plan (JSON), so a retry sends exactly what the first attempt decided."""
+        return {"subject": self.subject, "body": self.body, "attributes": dict(self.attributes)}
+
+    @classmethod
+    def from_plan(cls, plan: Mapping[str, Any]) -> Message:
+        return cls(subject=str(plan["subject"]), body=str(plan["body"]), attributes=dict(plan.get("attributes") or {}))
+
 
 def fit_subject(subject: str) -> str:
     """SNS subjects: at most 100 characters, printable ASCII, no line breaks; cut with an ellipsis."""

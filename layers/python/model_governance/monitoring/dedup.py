@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from model_governance.monitoring.report import Violation
 
@@ -61,6 +62,27 @@ class Outcome:
     reason: Reason
     state: ScheduleState  # the state to write (unchanged when stale)
     previous: ScheduleState | None
+
+
+def state_plan(state: ScheduleState) -> dict[str, Any]:
+    """The state as JSON (an effect's plan), and back with ``state_from_plan``."""
+    values = asdict(state)
+    values["last_ended_at"] = state.last_ended_at.isoformat()
+    values["last_alert_at"] = state.last_alert_at.isoformat() if state.last_alert_at else None
+    values["sample"] = [list(pair) for pair in state.sample]
+    return values
+
+
+def state_from_plan(values: dict[str, Any]) -> ScheduleState:
+    alert = values.get("last_alert_at")
+    return ScheduleState(
+        **{
+            **values,
+            "last_ended_at": datetime.fromisoformat(values["last_ended_at"]),
+            "last_alert_at": datetime.fromisoformat(alert) if alert else None,
+            "sample": tuple((str(p[0]), str(p[1])) for p in values.get("sample") or []),
+        }
+    )
 
 
 def fingerprint(keys: Iterable[tuple[str, str]]) -> str:

@@ -6,7 +6,7 @@ useful part. Attributes let subscribers filter (``severity``, ``endpoint``, ``sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC
 from urllib.parse import quote
 
@@ -36,6 +36,9 @@ class ModelContext:
     @property
     def severity(self) -> str:
         return self.risk_rating if self.risk_rating in SEVERITIES else "Unknown"
+
+    def as_plan(self) -> dict[str, str | None]:
+        return {**asdict(self), "severity": self.severity}
 
 
 def violations_alert(

@@ -22,6 +22,15 @@ class SweepRun:
     account: str
     report_uri: str | None = None
 
+    # A run is the origin of its effects and ledger records (workflows/effects.Origin).
+    @property
+    def id(self) -> str:
+        return self.run_id
+
+    @property
+    def time(self) -> datetime:
+        return self.started
+
 
 def scanned_line(scanned: Mapping[str, int]) -> str:
     return (

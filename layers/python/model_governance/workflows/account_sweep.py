@@ -1,8 +1,9 @@
 """Sweep the account the way the SageMaker Model Dashboard reads it, and tell ops what needs attention.
 
-Idempotent on the run id: a retried run (Lambda's async retry of the same scheduled event) rewrites the same
-report key, appends no duplicate ledger records (conditional puts keyed on the run id) and sends the digest
-once (a claim in the state table). The metrics are gauges (findings now), so a repeated value changes nothing.
+One effect per run id (workflows/effects.py): a retried run (Lambda's async retry of the same scheduled event)
+rewrites the same report key, appends no duplicate ledger records (conditional puts keyed on the run id) and
+sends the digest its first attempt planned, once. The metrics are gauges (findings now), so a repeated value
+changes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
-from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Claims, Publisher, publish_once
+from model_governance.workflows.effects import EffectRun, Effects, once
+from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
 
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
@@ -38,7 +40,7 @@ class InventoryReader(Protocol):
     def schedules(self, endpoints: set[str]) -> list[MonitorSchedule]: ...
 
 
-class Links(Claims, Protocol):
+class Links(Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
 
 
@@ -47,6 +49,7 @@ class Cards(Protocol):
 
 
 class Reports(Protocol):
+    def uri_for(self, key: str) -> str: ...
     def put_json(self, key: str, document: dict[str, Any]) -> str: ...
 
 
@@ -132,6 +135,7 @@ def run_sweep(
     links: Links,
     cards: Cards,
     reports: Reports,
+    effects: Effects,
     ops: Publisher,
     audit: Audit,
     settings: SweepSettings,
@@ -140,18 +144,34 @@ def run_sweep(
     inventory = read_inventory(reader, links, cards)
     findings = find_problems(inventory, now=now(), settings=settings)
     scanned = scanned_counts(inventory, reader)
-    uri = reports.put_json(report_key(run), build_report(findings, run=run, scanned=scanned, settings=settings))
-    run = replace(run, report_uri=uri)
+    key = report_key(run)
+    run = replace(run, report_uri=reports.uri_for(key))
     totals = counts(findings)
-    _record(run, findings, totals, audit)
     for kind in KINDS:
         metrics.add_metric(name=kind.metric, unit=MetricUnit.Count, value=totals[kind.code])
     metrics.add_metric(name=METRIC_FINDINGS, unit=MetricUnit.Count, value=len(findings))
     metrics.add_metric(name=METRIC_CALLS, unit=MetricUnit.Count, value=reader.total_calls)
     digest = render_digest(findings, run=run, scanned=scanned, settings=settings)
-    sent = digest is not None and publish_once(links, f"sweep-digest#{run.run_id}", (ops, digest))
+
+    def report_and_tell(effect: EffectRun) -> bool:
+        # The report may hold thousands of findings (too big for a lease's plan): a retry writes the same key
+        # with what it finds then. The digest sent is the one the first attempt planned.
+        effect.step(
+            "report",
+            lambda: {"key": key},
+            lambda plan: reports.put_json(
+                plan["key"], build_report(findings, run=run, scanned=scanned, settings=settings)
+            ),
+        )
+        effect.step("ledger", lambda: {}, lambda _: _record(run, findings, totals, audit))
+        sent = effect.step(
+            "digest", lambda: digest.as_plan() if digest else None, lambda plan: ops.publish(Message.from_plan(plan))
+        )
+        return sent is not None
+
+    sent = once(effects, f"account-sweep#{run.run_id}", run, report_and_tell)
     metrics.add_metric(name=METRIC_COMPLETED, unit=MetricUnit.Count, value=1)
-    outcome = SweepOutcome(run.run_id, totals, scanned, uri, sent, findings, digest)
+    outcome = SweepOutcome(run.run_id, totals, scanned, run.report_uri or "", bool(sent), findings, digest)
     logger.info("account sweep done", extra=outcome.summary())
     return outcome
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
-from model_governance.events import Envelope
+from model_governance.workflows.effects import Origin
 
 SYSTEM_ACTOR = "model-governance"  # the actor of every ledger record of what the system did
 
@@ -42,12 +42,13 @@ def publish_once(claims: Claims, key: str, *sends: tuple[Publisher, Message], **
     return True
 
 
-def recorder(audit: Audit, envelope: Envelope, **defaults: Any) -> Callable[..., None]:
-    """``record(action, **fields)``: appends a ledger record stamped with the event's time and id, the system as
-    actor, and ``defaults`` (group, card, subject); ``fields`` override any of them."""
+def recorder(audit: Audit, origin: Origin, **defaults: Any) -> Callable[..., None]:
+    """``record(action, **fields)``: appends a ledger record stamped with ``origin`` (the event, or the lease of
+    an effect: the attempt that first began it), the system as actor, and ``defaults`` (group, card, subject);
+    ``fields`` override any of them."""
 
     def record(action: str, **fields: Any) -> None:
         values = {"actor": SYSTEM_ACTOR, **defaults, **fields}
-        audit.append(LedgerRecord(action=action, at=envelope.time, source_event_id=envelope.id, **values))
+        audit.append(LedgerRecord(action=action, at=origin.time, source_event_id=origin.id, **values))
 
     return record

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import single_metric
 from model_governance import constants
 from model_governance.adapters.notifications import Message
 from model_governance.events import ProcessingJobStateChange
-from model_governance.monitoring.dedup import Decision, Outcome, Reason, ScheduleState, decide
+from model_governance.monitoring.dedup import Decision, Reason, ScheduleState, decide, state_from_plan, state_plan
 from model_governance.monitoring.execution import JobFacts, MonitoringExecution, resolve_execution
 from model_governance.monitoring.render import (
     ModelContext,
@@ -30,7 +30,8 @@ from model_governance.monitoring.render import (
 )
 from model_governance.monitoring.report import UnreadableReportError, Violation, parse_violations
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
+from model_governance.workflows.effects import EffectRun, Effects, Plan, once
+from model_governance.workflows.ports import Audit, recorder
 from model_governance.workflows.ports import Publisher as Alerts
 
 SAVE_ATTEMPTS = 5
@@ -75,7 +76,7 @@ def handle_execution(
     jobs: Jobs,
     tracer: Tracer,
     states: States,
-    claims: Claims,
+    effects: Effects,
     alerts: Alerts,
     audit: Audit,
     settings: AlertSettings,
@@ -94,47 +95,129 @@ def handle_execution(
     result.schedule, result.endpoint = execution.schedule_name, execution.endpoint
     logger.append_keys(monitoring_schedule=execution.schedule_name, processing_job_arn=execution.job_arn)
 
-    def send(kind: str, context: ModelContext, message: Message) -> None:
-        _send_once(result, claims, alerts, audit, change, execution, context, kind, message)
+    handled = once(
+        effects,
+        f"monitor-execution#{execution.job_arn}",
+        change.envelope,
+        lambda run: _handle(run, execution, result, jobs, tracer, states, alerts, audit, settings, now),
+    )
+    if handled is None:
+        result.outcome = "duplicate"
+        result.reason = "an earlier delivery of this execution's event handled it"
+    logger.info("monitoring execution handled", extra={"result": result.__dict__})
+    return result
+
+
+def _handle(
+    run: EffectRun,
+    execution: MonitoringExecution,
+    result: ViolationAlertResult,
+    jobs: Jobs,
+    tracer: Tracer,
+    states: States,
+    alerts: Alerts,
+    audit: Audit,
+    settings: AlertSettings,
+    now: Callable[[], datetime],
+) -> bool:
+    """Decide (planned once), alert, then advance the schedule's state: in that order, each step once."""
+
+    def alert(kind: str, message: Callable[[ModelContext], Message]) -> None:
+        def plan() -> Plan:
+            context = tracer.trace(execution.endpoint)
+            return {"kind": kind, "context": context.as_plan(), "message": message(context).as_plan()}
+
+        # Sent in a step of its own, marked done right after: the window where a crash repeats it stays small.
+        planned = run.step("alert", plan, lambda planned: _publish(planned, alerts))
+        if planned is not None:
+            run.step("alert-recorded", lambda: planned, lambda p: _record_alert(p, run, execution, result, audit))
+            result.subject = str(planned["message"]["subject"])
+            result.email_sent = True
 
     if execution.status in {"Failed", "Stopped"}:
-        context = tracer.trace(execution.endpoint)
         result.outcome = "failed"
         result.reason = execution.failure_reason or execution.exit_message or execution.status
-        send("monitor-failed", context, failure_alert(execution, context))
-        if result.email_sent:  # counted once per execution: a redelivery finds the alert claimed
-            metrics.add_metric(name=constants.METRIC_MONITOR_FAILURES, unit=MetricUnit.Count, value=1)
-            _per_schedule(constants.METRIC_MONITOR_FAILURES, 1, execution)
-        return result
+        alert("monitor-failed", lambda context: failure_alert(execution, context))
+        metrics.add_metric(name=constants.METRIC_MONITOR_FAILURES, unit=MetricUnit.Count, value=1)
+        _per_schedule(constants.METRIC_MONITOR_FAILURES, 1, execution)
+        return True
 
     try:
         violations = _violations(execution, jobs)
     except UnreadableReportError as error:
-        context = tracer.trace(execution.endpoint)
-        result.outcome, result.reason = "unreadable", str(error)
+        problem = str(error)
+        result.outcome, result.reason = "unreadable", problem
         # Not raised: a retry reads the same bytes (or hits the same denial), only the alert helps.
-        send("monitor-unreadable", context, unreadable_alert(execution, context, str(error)))
-        if result.email_sent:
-            metrics.add_metric(name=constants.METRIC_MONITOR_REPORTS_UNREADABLE, unit=MetricUnit.Count, value=1)
-        return result
+        alert("monitor-unreadable", lambda context: unreadable_alert(execution, context, problem))
+        metrics.add_metric(name=constants.METRIC_MONITOR_REPORTS_UNREADABLE, unit=MetricUnit.Count, value=1)
+        return True
 
-    outcome, fresh = _decide_and_save(execution, violations, states, settings, now)
-    result.outcome, result.reason = outcome.decision.value, outcome.reason.value
     result.violations = len(violations)
     result.check_counts = dict(Counter(v.check_type for v in violations))
-    if fresh:  # metrics once per execution, not once per delivery
-        _emit_metrics(execution, violations, outcome.decision)
-    if outcome.decision in {Decision.ALERT, Decision.RESOLVED}:
-        context = tracer.trace(execution.endpoint)
-        message = (
-            violations_alert(execution, violations, context, outcome.reason, outcome.previous)
-            if outcome.decision is Decision.ALERT
-            else resolved_alert(execution, context, outcome.previous)
-        )
-        kind = "monitor-violations" if outcome.decision is Decision.ALERT else "monitor-resolved"
-        send(kind, context, message)
-    logger.info("monitoring execution handled", extra={"result": result.__dict__})
-    return result
+    # The decision is planned once: a retry a minute later, after the schedule's state moved on, still sends
+    # and records what this execution deserved, instead of finding itself "stale".
+    decided = run.step(
+        "decide",
+        lambda: _decision_plan(execution, violations, states, settings, now),
+        lambda plan: _emit_metrics(execution, violations, Decision(plan["decision"])),
+    )
+    assert decided is not None
+    decision = Decision(decided["decision"])
+    result.outcome, result.reason = decision.value, Reason[decided["reason"]].value
+    if decision in {Decision.ALERT, Decision.RESOLVED}:
+        previous = state_from_plan(decided["previous"]) if decided.get("previous") else None
+        outcome_reason = Reason[decided["reason"]]
+        if decision is Decision.ALERT:
+            alert(
+                "monitor-violations",
+                lambda context: violations_alert(execution, violations, context, outcome_reason, previous),
+            )
+        else:
+            alert("monitor-resolved", lambda context: resolved_alert(execution, context, previous))
+    if decision is not Decision.STALE:
+        run.step("advance", lambda: decided["state"], lambda plan: _advance(states, state_from_plan(plan)))
+    return True
+
+
+def _decision_plan(
+    execution: MonitoringExecution,
+    violations: list[Violation],
+    states: States,
+    settings: AlertSettings,
+    now: Callable[[], datetime],
+) -> Plan:
+    previous = states.load(execution.schedule_name)
+    outcome = decide(
+        previous,
+        schedule=execution.schedule_name,
+        job_arn=execution.job_arn,
+        ended_at=execution.ended_at,
+        violations=violations,
+        now=now(),
+        cooldown=settings.cooldown,
+    )
+    return {
+        "decision": outcome.decision.value,
+        "reason": outcome.reason.name,
+        "state": state_plan(outcome.state),
+        "previous": state_plan(outcome.previous) if outcome.previous else None,
+    }
+
+
+def _advance(states: States, state: ScheduleState) -> None:
+    """Write the schedule's new state unless a later execution's state is already there."""
+    for _ in range(SAVE_ATTEMPTS):
+        current = states.load(state.schedule)
+        if current is not None and (
+            current.last_job_arn == state.last_job_arn or current.last_ended_at > state.last_ended_at
+        ):
+            return
+        if states.save(
+            replace(state, revision=(current.revision if current else 0) + 1),
+            expected_revision=current.revision if current else 0,
+        ):
+            return
+    raise RuntimeError(f"could not record the state of schedule {state.schedule} after {SAVE_ATTEMPTS} tries")
 
 
 def _execution(change: ProcessingJobStateChange, jobs: Jobs) -> MonitoringExecution | None:
@@ -170,72 +253,27 @@ def _violations(execution: MonitoringExecution, jobs: Jobs) -> list[Violation]:
         raise UnreadableReportError(f"{uri}: {error}") from None
 
 
-def _decide_and_save(
-    execution: MonitoringExecution,
-    violations: list[Violation],
-    states: States,
-    settings: AlertSettings,
-    now: Callable[[], datetime],
-) -> tuple[Outcome, bool]:
-    """The outcome, and whether this invocation made it (False: a redelivery found it already recorded)."""
-    for _ in range(SAVE_ATTEMPTS):
-        previous = states.load(execution.schedule_name)
-        if previous is not None and previous.last_job_arn == execution.job_arn:
-            return _recorded(previous), False
-        outcome = decide(
-            previous,
-            schedule=execution.schedule_name,
-            job_arn=execution.job_arn,
-            ended_at=execution.ended_at,
-            violations=violations,
-            now=now(),
-            cooldown=settings.cooldown,
-        )
-        if outcome.decision is Decision.STALE:
-            return outcome, True
-        if states.save(outcome.state, expected_revision=previous.revision if previous else 0):
-            return outcome, True
-        logger.info("schedule state changed meanwhile; deciding again", extra={"schedule": execution.schedule_name})
-    raise RuntimeError(f"could not record the state of schedule {execution.schedule_name} after {SAVE_ATTEMPTS} tries")
-
-
-def _recorded(state: ScheduleState) -> Outcome:
-    """The decision an earlier delivery of the same job recorded (its previous state is gone: counts only)."""
-    decision_name, _, reason_name = state.last_decision.partition(":")
-    decision = Decision(decision_name) if decision_name in Decision._value2member_map_ else Decision.CLEAN
-    reason = Reason[reason_name] if reason_name in Reason.__members__ else Reason.STILL_CLEAN
-    # A resolved state keeps what was violated; other decisions' previous state is overwritten.
-    return Outcome(decision, reason, state, previous=state if decision is Decision.RESOLVED else None)
-
-
-def _send_once(
-    result: ViolationAlertResult,
-    claims: Claims,
-    alerts: Alerts,
-    audit: Audit,
-    change: ProcessingJobStateChange,
-    execution: MonitoringExecution,
-    context: ModelContext,
-    kind: str,
-    message: Message,
-) -> None:
-    result.subject = message.subject
-    if not publish_once(claims, f"{kind}#{execution.job_arn}", (alerts, message), schedule=execution.schedule_name):
-        return
-    result.email_sent = True
-    if kind == "monitor-violations":
+def _publish(plan: Plan, alerts: Alerts) -> None:
+    alerts.publish(Message.from_plan(plan["message"]))
+    if plan["kind"] == "monitor-violations":
         metrics.add_metric(name=constants.METRIC_VIOLATION_ALERTS_SENT, unit=MetricUnit.Count, value=1)
-    recorder(audit, change.envelope)(
+
+
+def _record_alert(
+    plan: Plan, run: EffectRun, execution: MonitoringExecution, result: ViolationAlertResult, audit: Audit
+) -> None:
+    context = plan["context"]
+    recorder(audit, run.lease)(
         "alert_sent",
-        group=context.group,
-        card=context.card_name,
+        group=context.get("group"),
+        card=context.get("card_name"),
         subject=f"monitoring-schedule/{execution.schedule_name}",
         details={
-            "kind": kind,
-            "subject": message.subject,
+            "kind": plan["kind"],
+            "subject": plan["message"]["subject"],
             "processing_job_arn": execution.job_arn,
-            "endpoint": context.endpoint or execution.endpoint,
-            "severity": context.severity,
+            "endpoint": context.get("endpoint") or execution.endpoint,
+            "severity": context.get("severity"),
             "violations": result.violations,
         },
     )

@@ -1,0 +1,164 @@
+"""Fault injection at every AWS call boundary, with Lambda's retries and a DLQ replay after it.
+
+A workflow's fault-free run is recorded as the list of AWS calls it makes. Then, for each call k and each kind
+of fault, the scenario is played again in a fresh account with the fault at call k:
+
+- ``crash``: the function is killed inside the call before AWS saw it (a timeout: ``BaseException``, no
+  ``except Exception`` runs, no ``finally`` is trusted to finish its AWS calls);
+- ``lost``: AWS did the call, the caller saw an error (a read timeout on the response).
+
+Then Lambda does what it does: the same event again a minute later, twice, then the DLQ, from which the runbook
+replays it (modelled as further attempts minutes apart). The account the story ends with must equal the
+fault-free one: nothing lost, nothing done twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import time_machine
+from botocore.client import BaseClient
+from botocore.exceptions import ReadTimeoutError
+
+# Lambda's async invocation: the first attempt, two retries about one and two minutes later; then the DLQ and a
+# replay by the runbook (modelled as two more attempts, a few minutes apart).
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5), timedelta(minutes=5))
+
+
+class Killed(BaseException):
+    """The function was killed mid-call (timeout, out of memory): nothing after this line runs."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    at: int  # the index of the AWS call (0-based) in the run
+    kind: str  # crash | lost
+
+    def __str__(self) -> str:
+        return f"{self.kind} at call {self.at}"
+
+
+@dataclass
+class CallLog:
+    calls: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def aws_calls(log: CallLog, fault: Fault | None = None) -> Iterator[CallLog]:
+    """Record every boto3 call ``service.Operation`` made inside the block, and inject ``fault`` once."""
+    original = BaseClient._make_api_call
+    fired = False
+
+    def make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        nonlocal fired
+        index = len(log.calls)
+        log.calls.append(f"{self.meta.service_model.service_name}.{operation_name}")
+        if fault is not None and not fired and index == fault.at:
+            fired = True
+            if fault.kind == "crash":
+                raise Killed(f"killed inside {operation_name}")
+            response = original(self, operation_name, api_params)
+            del response
+            raise ReadTimeoutError(endpoint_url=f"https://{operation_name}.lost-response")
+        return original(self, operation_name, api_params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", make_api_call):
+        yield log
+
+
+def invoke_like_lambda(invoke: Callable[[], Any], clock: time_machine.Coordinates) -> int:
+    """Invoke until it succeeds, the way Lambda's retries and a DLQ replay would; the number of attempts."""
+    for attempt, delay in enumerate((*RETRY_DELAYS, None), start=1):
+        try:
+            invoke()
+        except BaseException:  # Killed or an ordinary error: Lambda retries either way
+            if delay is None:
+                raise
+            clock.shift(delay)
+            continue
+        return attempt
+    raise AssertionError("unreachable")
+
+
+def faults_for(calls: int) -> list[Fault]:
+    return [Fault(at, kind) for at in range(calls) for kind in ("crash", "lost")]
+
+
+@contextmanager
+def frozen_clock(start: datetime) -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(start, tick=True) as clock:
+        yield clock
+
+
+# What the account looks like: compared between the fault-free run and every faulted one -------------------
+# Attributes that say when our own bookkeeping ran, not what the account holds.
+VOLATILE = {"recorded_at", "claimed_at", "requested_at", "expires_at", "carried_at", "last_alert_at"}
+INTERNAL_PREFIXES = ("CLAIM#", "LEASE#", "EFFECT#")
+
+
+def account_state(world: Any) -> dict[str, Any]:
+    """Cards, packages with their embedded cards, the state table (links, marks, evidence, ledger), objects in
+    the evidence bucket and every message published: what a person would find in the account."""
+    import json
+
+    import boto3
+
+    sm = boto3.client("sagemaker")
+    cards = {}
+    for summary in sm.list_model_cards()["ModelCardSummaries"]:
+        card = sm.describe_model_card(ModelCardName=summary["ModelCardName"])
+        cards[card["ModelCardName"]] = {
+            "status": card["ModelCardStatus"],
+            "version": card["ModelCardVersion"],
+            "content": _scrub(json.loads(card.get("Content") or "{}")),
+            "security": card.get("SecurityConfig"),
+        }
+    packages = {}
+    for group in sm.list_model_package_groups()["ModelPackageGroupSummaryList"]:
+        listed = sm.list_model_packages(ModelPackageGroupName=group["ModelPackageGroupName"])
+        for summary in listed["ModelPackageSummaryList"]:
+            package = sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            embedded = package.get("ModelCard")
+            packages[package["ModelPackageArn"]] = {
+                "approval": package.get("ModelApprovalStatus"),
+                "approval_description": package.get("ApprovalDescription"),
+                "embedded": {
+                    "status": embedded.get("ModelCardStatus"),
+                    "content": json.loads(embedded.get("ModelCardContent") or "{}"),
+                }
+                if embedded
+                else None,
+            }
+    ddb = boto3.client("dynamodb")
+    items = []
+    for table in ddb.list_tables()["TableNames"]:
+        for item in ddb.scan(TableName=table)["Items"]:
+            if item["pk"]["S"].startswith(INTERNAL_PREFIXES):
+                continue
+            items.append({k: v for k, v in sorted(item.items()) if k not in VOLATILE})
+    s3 = boto3.client("s3")
+    objects = []
+    for bucket in s3.list_buckets()["Buckets"]:
+        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            objects.append(f"{bucket['Name']}/{obj['Key']}")
+    messages = [(m.topic, m.subject, m.body) for m in world.inbox("")]
+    return {
+        "cards": cards,
+        "packages": packages,
+        "table": sorted(items, key=lambda i: json.dumps(i, sort_keys=True)),
+        "objects": sorted(objects),
+        "messages": sorted(messages),
+    }
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
