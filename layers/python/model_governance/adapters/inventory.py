@@ -181,5 +181,8 @@ class SweepReports:
             Key=key,
             Body=json.dumps(document, indent=2, default=str).encode(),
             ContentType="application/json",
+            # The bucket has Object Lock: S3 refuses an upload without an integrity checksum (or Content-MD5),
+            # and older botocore releases (as in some Lambda runtimes) send none by default.
+            ChecksumAlgorithm="SHA256",
         )
         return f"s3://{self.bucket}/{key}"
