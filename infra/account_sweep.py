@@ -62,6 +62,7 @@ class AccountSweep(Construct):
             shared=shared,
             timeout_seconds=SWEEP_TIMEOUT_SECONDS,
             memory_size=1024,  # Search pages carry whole card contents
+            reserved_concurrency=1,  # a long sweep and the next schedule (or a retry) never run at once
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
@@ -118,6 +119,7 @@ class AccountSweep(Construct):
             shared=shared,
             timeout_seconds=SWEEP_TIMEOUT_SECONDS,
             memory_size=1024,
+            reserved_concurrency=1,  # two backfills never plan and create the same cards at once
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,

@@ -38,6 +38,9 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 APPROVAL_GATE_MODES = ("off", "warn", "enforce")
+# S3 Object Lock modes of the evidence bucket: governance can be lifted with s3:BypassGovernanceRetention,
+# compliance by nobody (not even the account root) until the retention ends.
+EVIDENCE_LOCK_MODES = ("governance", "compliance")
 
 
 class ConfigError(ValueError):
@@ -52,6 +55,7 @@ class GovernanceConfig:
     create_card_without_predecessor: bool
     approval_gate: str
     evidence_retention_days: int
+    evidence_lock_mode: str
     violation_cooldown_hours: int
     monitoring_output_buckets: tuple[str, ...]
     monitoring_output_kms_key_arns: tuple[str, ...]
@@ -78,6 +82,7 @@ class GovernanceConfig:
             create_card_without_predecessor=read("createCardWithoutPredecessor", _bool),
             approval_gate=read("approvalGate", _one_of(APPROVAL_GATE_MODES)),
             evidence_retention_days=read("evidenceRetentionDays", _int_between(1, 36500)),
+            evidence_lock_mode=read("evidenceLockMode", _one_of(EVIDENCE_LOCK_MODES)),
             violation_cooldown_hours=read("violationCooldownHours", _int_between(0, 24 * 30)),
             monitoring_output_buckets=read("monitoringOutputBuckets", _buckets),
             monitoring_output_kms_key_arns=read("monitoringOutputKmsKeyArns", _kms_key_arns),

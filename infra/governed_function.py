@@ -46,6 +46,7 @@ class GovernedFunction(Construct):
         environment: dict[str, str],
         timeout_seconds: int = 60,
         memory_size: int = 256,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._alarm_action = cw_actions.SnsAction(shared.topics.ops)
@@ -83,6 +84,8 @@ class GovernedFunction(Construct):
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
+            # 1: runs never overlap; a second invocation is throttled (async ones are retried, then dead-lettered).
+            reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,

@@ -20,6 +20,7 @@ from infra.shared import SharedResources
 from infra.shared_layer import SharedLayer
 from infra.state_table import StateTable
 from infra.violation_alerts import ViolationAlerts
+from model_governance.adapters import keys
 
 
 class ModelGovernanceStack(Stack):
@@ -27,24 +28,26 @@ class ModelGovernanceStack(Stack):
         super().__init__(scope, construct_id, description="SageMaker model governance backend", **kwargs)
         topics = AlertTopics(self, "Alerts", alert_emails=config.alert_emails, notice_emails=config.notice_emails)
         state = StateTable(self, "State")
-        evidence = EvidenceBucket(self, "Evidence", retention_days=config.evidence_retention_days)
+        evidence = EvidenceBucket(
+            self, "Evidence", retention_days=config.evidence_retention_days, lock_mode=config.evidence_lock_mode
+        )
         layer = SharedLayer(self, "SharedLayer", runtime=RUNTIME)
         shared = SharedResources(config=config, layer=layer.layer, topics=topics, state=state, evidence=evidence)
 
         carry_forward = CarryForward(self, "CarryForward", shared=shared).handler
-        state.grant_read_write(carry_forward.role)
+        state.grant(carry_forward.role, keys.CARRY_FORWARD)
         topics.grant_publish(topics.notices, carry_forward.role)
 
         violations = ViolationAlerts(self, "ViolationAlerts", shared=shared).handler
-        state.grant_read_write(violations.role)
+        state.grant(violations.role, keys.VIOLATION_ALERT)
         topics.grant_publish(topics.ops, violations.role)
 
         card_review = CardReview(self, "CardReview", shared=shared).handler
-        state.grant_read_write(card_review.role)
+        state.grant(card_review.role, keys.CARD_REVIEW)
         topics.grant_publish(topics.notices, card_review.role)
         if config.approval_gate != "off":  # off: no function, no rule, no permission on approvals
             approval_gate = ApprovalGate(self, "ApprovalGate", shared=shared).handler
-            state.grant_read_write(approval_gate.role)
+            state.grant(approval_gate.role, keys.APPROVAL_GATE)
             topics.grant_publish(topics.ops, approval_gate.role)
             topics.grant_publish(topics.notices, approval_gate.role)
 
@@ -52,7 +55,7 @@ class ModelGovernanceStack(Stack):
         GovernanceDashboard(self, "Dashboard")
 
         sweep = AccountSweep(self, "AccountSweep", shared=shared)
-        state.grant_read_write(sweep.handler.role)
+        state.grant(sweep.handler.role, keys.ACCOUNT_SWEEP)
         topics.grant_publish(topics.ops, sweep.handler.role)
-        state.grant_read_write(sweep.backfill.role)
+        state.grant(sweep.backfill.role, keys.BACKFILL)
         topics.grant_publish(topics.notices, sweep.backfill.role)

@@ -7,11 +7,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-PARTITION_KEY = "pk"
-SORT_KEY = "sk"
-# A second access path (by card, by schedule, ...) that features share: gsi1pk / gsi1sk.
-SECONDARY_INDEX = "gsi1"
-TTL_ATTRIBUTE = "expires_at"
+from model_governance.adapters import keys
+from model_governance.adapters.keys import AccessProfile, Grants
+
+
+def leading_keys(prefix: str) -> dict[str, dict[str, list[str]]]:
+    """The IAM condition that limits a statement to the partitions whose key starts with ``prefix``."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}}
 
 
 class StateTable(Construct):
@@ -20,37 +22,63 @@ class StateTable(Construct):
         self.table = dynamodb.TableV2(
             self,
             "Table",
-            partition_key=dynamodb.Attribute(name=PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=SORT_KEY, type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=keys.PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=keys.SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
             encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            time_to_live_attribute=TTL_ATTRIBUTE,
+            time_to_live_attribute=keys.TTL_ATTRIBUTE,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name=SECONDARY_INDEX,
-                    partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
-                    sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+                    index_name=keys.INDEX,
+                    partition_key=dynamodb.Attribute(name=keys.INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name=keys.INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
                 )
             ],
         )
-
-    def grant_read_write(self, grantee: iam.IGrantable) -> None:
-        """Item-level reads and writes on the table and its index; no scans, no table management."""
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "dynamodb:GetItem",
-                    "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:DeleteItem",
-                    "dynamodb:Query",
-                    "dynamodb:BatchWriteItem",
-                ],
-                resources=[self.table.table_arn, f"{self.table.table_arn}/index/{SECONDARY_INDEX}"],
-            )
+        # For people who read the ledger (`make ledger`): attach it to their role; no function needs it.
+        self.ledger_reader = iam.ManagedPolicy(
+            self,
+            "LedgerReader",
+            description="Read the model governance audit ledger (python -m ops.ledger), nothing else",
+            statements=self.statements(keys.LEDGER_READER),
         )
+
+    @property
+    def index_arn(self) -> str:
+        return f"{self.table.table_arn}/index/{keys.INDEX}"
+
+    def grant(self, grantee: iam.IGrantable, profile: AccessProfile) -> None:
+        """Exactly ``profile``: one statement per partition prefix, its actions only on items whose partition key
+        starts with that prefix. Only key-addressed actions exist in profiles (no Scan, no batch, no PartiQL), so
+        every request carries the partition key that ``dynamodb:LeadingKeys`` is checked against."""
+        for statement in self.statements(profile):
+            grantee.grant_principal.add_to_principal_policy(statement)
+
+    def statements(self, profile: AccessProfile) -> list[iam.PolicyStatement]:
+        # dynamodb:LeadingKeys is "the first key attribute of a table - the partition key" (DynamoDB developer
+        # guide, "Using IAM policy conditions for fine-grained access control"). A Query on a global secondary
+        # index names no table partition key, only the index's: the key condition's value of gsi1pk is what the
+        # condition sees. So index grants are separate statements on the index ARN only, keyed on the index's
+        # own prefixes (CARD#...), and table grants name the table ARN only: a table grant never reaches the
+        # index, and an index grant (Query only) never writes.
+        return [
+            *self._statements(profile.items, self.table.table_arn),
+            *self._statements(profile.index, self.index_arn),
+        ]
+
+    @staticmethod
+    def _statements(grants: Grants, resource: str) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                actions=[f"dynamodb:{action}" for action in sorted(grants[prefix])],
+                resources=[resource],
+                conditions=leading_keys(prefix),
+            )
+            for prefix in sorted(grants)
+            if grants[prefix]
+        ]

@@ -2,7 +2,8 @@
 
 Events are put on moto's default bus; the rules (with the template's own patterns) deliver them to one SQS
 queue per function (moto's EventBridge delivers only to SQS), and ``deliver`` hands each delivered event to
-the real handler module with the environment the template gives that function.
+the real handler module with the environment the template gives that function, and with its role's DynamoDB
+grants enforced (``local/dynamodb_grants.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from unittest import mock
 import boto3
 
 from infra.governed_function import HANDLER_METADATA_KEY
+from local import dynamodb_grants
 from local.offline import ACCOUNT, REGION
 from model_governance.adapters.clients import reset_clients
 
@@ -72,6 +74,7 @@ class LocalFunction:
     logical_id: str
     handler_dir: str
     environment: dict[str, str]
+    grants: list[dynamodb_grants.Grant] = field(default_factory=list)
     delivery_queue_url: str = ""
     _module: ModuleType | None = None
 
@@ -88,7 +91,7 @@ class LocalFunction:
 
     def run(self, event: dict[str, Any]) -> Any:
         """Run the handler as Lambda would, letting whatever it raises through (tests of retries use this)."""
-        with mock.patch.dict(os.environ, self.environment):
+        with mock.patch.dict(os.environ, self.environment), dynamodb_grants.acting_as(self.handler_dir, self.grants):
             return self.module().handler(event, FakeLambdaContext(self.handler_dir))
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
@@ -111,6 +114,7 @@ class LocalWorld:
     """Build inside ``moto.mock_aws()``: every resource lives in moto's memory."""
 
     def __init__(self, template: dict[str, Any]) -> None:
+        dynamodb_grants.install()  # before any client exists: clients copy the session's handlers
         reset_clients()
         self.template = template
         self.resources: dict[str, Any] = template["Resources"]
@@ -181,7 +185,8 @@ class LocalWorld:
             variables = ((resource["Properties"].get("Environment") or {}).get("Variables")) or {}
             environment = {name: self._resolve(value) for name, value in variables.items()}
             environment.setdefault("POWERTOOLS_SERVICE_NAME", "model-governance")
-            self.functions[logical_id] = LocalFunction(logical_id, handler_dir, environment)
+            grants = dynamodb_grants.role_grants(self.template, resource["Properties"]["Role"]["Fn::GetAtt"][0])
+            self.functions[logical_id] = LocalFunction(logical_id, handler_dir, environment, grants)
 
     def _create_rules(self) -> None:
         for logical_id, resource in self._of_type("AWS::Events::Rule").items():

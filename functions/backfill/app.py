@@ -11,6 +11,7 @@ from model_governance.adapters.clients import client
 from model_governance.adapters.inventory import AccountInventory
 from model_governance.errors import InvalidEventError
 from model_governance.observability import logger, metrics
+from model_governance.sweep.digest import checked_run_id
 from model_governance.wiring import CarryForwardDependencies, carry_forward_dependencies
 from model_governance.workflows.backfill import run_backfill
 
@@ -32,8 +33,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     limit = event.get("limit", 200)
     if not isinstance(dry_run, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidEventError(f"dry_run must be true or false and limit a number from 1 to {MAX_LIMIT}")
+    given = event.get("run_id")  # a hand-supplied id names ledger records and claims: checked before use
+    run_id = checked_run_id(given) if given is not None else context.aws_request_id
     deps = _dependencies()
-    run_id = str(event.get("run_id") or context.aws_request_id)
     logger.append_keys(run_id=run_id, dry_run=dry_run)
     result = run_backfill(
         run_id,

@@ -106,3 +106,34 @@ def test_the_command_reads_the_table_name_from_the_stack_outputs(
         assert table_from_stack("ModelGovernance", cloudformation) == "state"
     assert main(["--group", "g", "--table", "state"]) == 0
     assert "card_status_changed" in capsys.readouterr().out
+
+
+def test_records_live_in_ledger_partitions_of_their_own(ledger: Ledger) -> None:
+    # Given records about a group, about an endpoint, and about the account
+    ledger.append(LedgerRecord("card_created", T0, "e1", "model-governance", group="fraud", card="fraud-v2"))
+    ledger.append(LedgerRecord("alert_sent", T0, "e2", "model-governance", subject="endpoint/churn"))
+    ledger.append(LedgerRecord("account_swept", T0, "run-1", "model-governance"))
+
+    # Then each sits in an AUDIT# partition, apart from the links and claims that functions may rewrite
+    items = ledger._client.scan(TableName="state")["Items"]
+    assert sorted(item["pk"]["S"] for item in items) == [
+        "AUDIT#GROUP#fraud",
+        "AUDIT#SUBJECT#account",
+        "AUDIT#SUBJECT#endpoint/churn",
+    ]
+
+
+def test_records_written_before_the_ledger_partitions_are_still_read(ledger: Ledger) -> None:
+    # Given a record written by an earlier version (in the group's link partition), next to a card link
+    old = {"pk": {"S": "GROUP#fraud"}, "action": {"S": "card_created"}, "card": {"S": "fraud-v1"}}
+    old["sk"] = {"S": "LEDGER#2024-04-01T00:00:00.000000Z#card_created#e0"}
+    ledger._client.put_item(TableName="state", Item=old)
+    link = {"pk": {"S": "GROUP#fraud"}, "sk": {"S": "LINK#0000000001"}, "card_name": {"S": "fraud-v1"}}
+    ledger._client.put_item(TableName="state", Item=link)
+    ledger.append(LedgerRecord("card_created", T0, "e1", "model-governance", group="fraud", card="fraud-v2"))
+
+    # Then the group's history has both records, oldest first, and no link
+    assert [(r["card"], r["sk"][:17]) for r in ledger.history(group="fraud")] == [
+        ("fraud-v1", "LEDGER#2024-04-01"),
+        ("fraud-v2", "LEDGER#2024-05-01"),
+    ]

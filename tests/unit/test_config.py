@@ -41,3 +41,12 @@ def test_the_app_refuses_a_malformed_email_before_building_anything():
 
     with pytest.raises(ConfigError, match="not a valid email address"):
         build_app({**DEFAULTS, "alertEmails": "not-an-email", "aws:cdk:bundling-stacks": []})
+
+
+def test_evidence_lock_mode_is_governance_by_default_and_compliance_on_request():
+    assert GovernanceConfig.from_mapping(DEFAULTS).evidence_lock_mode == "governance"
+    assert GovernanceConfig.from_mapping({**DEFAULTS, "evidenceLockMode": "compliance"}).evidence_lock_mode == (
+        "compliance"
+    )
+    with pytest.raises(ConfigError, match="evidenceLockMode: expected one of governance, compliance"):
+        GovernanceConfig.from_mapping({**DEFAULTS, "evidenceLockMode": "legal-hold"})

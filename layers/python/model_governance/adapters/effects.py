@@ -1,6 +1,6 @@
 """Effect leases in the state table (see workflows/effects.py for what they guarantee).
 
-Key: ``EFFECT#<effect key>`` / ``EFFECT``. One item per effect: the lease (token, expiry), the attempt that
+Key: ``EFFECT#<effect key>`` / ``EFFECT`` (adapters/keys.py). One item per effect: the lease (token, expiry), the attempt that
 first began it (its event id and time stamp the effect's ledger records), each step's plan as written ahead,
 the steps done, and ``done_at`` once the effect is complete. Every write is conditional on holding the lease.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from model_governance.adapters.keys import effect_key, from_item, to_item
 from model_governance.adapters.sagemaker import error_code
-from model_governance.adapters.state import from_item, to_item
 from model_governance.workflows.effects import EffectBusy, Lease, LeaseLost, Origin, Plan
 
 # Done effects are kept long past any retry or DLQ replay (14 days), then expire (the table's TTL).
@@ -113,7 +113,7 @@ class EffectStore:
 
 
 def _key(key: str) -> dict[str, Any]:
-    return to_item({"pk": f"EFFECT#{key}", "sk": "EFFECT"})
+    return to_item(effect_key(key))
 
 
 def _lease(key: str, values: Mapping[str, Any]) -> Lease:

@@ -184,5 +184,8 @@ class SweepReports:
             Key=key,
             Body=json.dumps(document, indent=2, default=str).encode(),
             ContentType="application/json",
+            # The bucket has Object Lock: S3 refuses an upload without an integrity checksum (or Content-MD5),
+            # and older botocore releases (as in some Lambda runtimes) send none by default.
+            ChecksumAlgorithm="SHA256",
         )
         return self.uri_for(key)

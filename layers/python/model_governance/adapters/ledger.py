@@ -1,9 +1,10 @@
 """The audit ledger: append-only records of what the system observed and did, in the state table.
 
-Keys: pk ``GROUP#<group>`` (or ``SUBJECT#<kind>#<id>`` when no group is known), sk
-``LEDGER#<event time>#<action>#<event id>``; the secondary index (gsi1pk ``CARD#<card>``) reads a card's history.
-The sort key is built from the event, not the clock, so a redelivered event maps to the same key, and the
-conditional put means a record, once written, is never overwritten.
+Keys (``adapters/keys.py``): pk ``AUDIT#GROUP#<group>`` (or ``AUDIT#SUBJECT#<subject>`` when no group is known),
+sk ``LEDGER#<event time>#<action>#<event id>``; the secondary index (gsi1pk ``CARD#<card>``) reads a card's
+history. The sort key is built from the event, not the clock, so a redelivered event maps to the same key, and
+the conditional put means a record, once written, is never overwritten. The functions' roles may only PutItem in
+``AUDIT#`` partitions: none can update or delete a record.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from model_governance.adapters.state import from_item, to_item
+from model_governance.adapters import keys
+from model_governance.adapters.keys import from_item, to_item
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,12 @@ class LedgerRecord:
 
     @property
     def partition(self) -> str:
-        if self.group:
-            return f"GROUP#{self.group}"
-        return f"SUBJECT#{self.subject or self.card or 'account'}"
+        return keys.ledger_partition(group=self.group, subject=self.subject or self.card)
 
     @property
     def sort_key(self) -> str:
         stamp = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return f"LEDGER#{stamp}#{self.action}#{self.source_event_id}"
+        return f"{keys.LEDGER_SORT_PREFIX}{stamp}#{self.action}#{self.source_event_id}"
 
 
 class Ledger:
@@ -54,8 +52,8 @@ class Ledger:
     def append(self, record: LedgerRecord) -> bool:
         """Write ``record``; False when that exact record (same event, action and time) is already there."""
         values: dict[str, Any] = {
-            "pk": record.partition,
-            "sk": record.sort_key,
+            keys.PARTITION_KEY: record.partition,
+            keys.SORT_KEY: record.sort_key,
             "action": record.action,
             "at": record.at.astimezone(UTC).isoformat(),
             "source_event_id": record.source_event_id,
@@ -70,17 +68,9 @@ class Ledger:
             "recorded_at": datetime.now(UTC).isoformat(),
         }
         if record.card:
-            values["gsi1pk"] = f"CARD#{record.card}"
-            values["gsi1sk"] = record.sort_key
-        try:
-            self._client.put_item(
-                TableName=self.table_name, Item=to_item(values), ConditionExpression="attribute_not_exists(sk)"
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            values[keys.INDEX_PARTITION_KEY] = keys.card_index_partition(record.card)
+            values[keys.INDEX_SORT_KEY] = record.sort_key
+        return keys.put_if_absent(self._client, self.table_name, values)
 
     def history(self, *, group: str | None = None, card: str | None = None) -> list[dict[str, Any]]:
         """A group's or a card's records in the order they happened (both given: the card's within the group)."""
@@ -90,16 +80,18 @@ class Ledger:
         return in_order(r for r in records if card is None or r.get("card") == card)
 
     def for_group(self, group: str) -> Iterator[dict[str, Any]]:
-        yield from self._query("pk", f"GROUP#{group}", index=None)
+        yield from self._query(keys.PARTITION_KEY, keys.ledger_partition(group=group, subject=None), index=None)
+        # Records written before the ledger had partitions of its own (they share the group's link partition).
+        yield from self._query(keys.PARTITION_KEY, keys.legacy_ledger_partition(group), index=None)
 
     def for_card(self, card: str) -> Iterator[dict[str, Any]]:
-        yield from self._query("gsi1pk", f"CARD#{card}", index="gsi1")
+        yield from self._query(keys.INDEX_PARTITION_KEY, keys.card_index_partition(card), index=keys.INDEX)
 
     def _query(self, key: str, value: str, index: str | None) -> Iterator[dict[str, Any]]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": f"{key} = :v AND begins_with({'gsi1sk' if index else 'sk'}, :p)",
-            "ExpressionAttributeValues": to_item({":v": value, ":p": "LEDGER#"}),
+            "KeyConditionExpression": f"{key} = :v AND begins_with({keys.INDEX_SORT_KEY if index else keys.SORT_KEY}, :p)",
+            "ExpressionAttributeValues": to_item({":v": value, ":p": keys.LEDGER_SORT_PREFIX}),
         }
         if index:
             request["IndexName"] = index
@@ -123,4 +115,4 @@ def in_order(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def _when(record: Mapping[str, Any]) -> str:
     """The fixed-width time in the sort key (``LEDGER#<time>#...``); ``at`` for records built another way."""
     key = str(record.get("sk") or "")
-    return key.split("#", 2)[1] if key.startswith("LEDGER#") else str(record.get("at", ""))
+    return key.split("#", 2)[1] if key.startswith(keys.LEDGER_SORT_PREFIX) else str(record.get("at", ""))

@@ -9,8 +9,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from model_governance.adapters import keys
+from model_governance.adapters.keys import from_item, to_item
 from model_governance.adapters.sagemaker import ModelRegistry, error_code
-from model_governance.adapters.state import StateStore, from_item, to_item
+from model_governance.adapters.state import StateStore
 from model_governance.cards.records import CardRecord
 from model_governance.monitoring.dedup import ScheduleState
 from model_governance.monitoring.execution import JobFacts, split_s3_uri
@@ -162,8 +164,6 @@ class ModelTracer:
 class ScheduleStates:
     """pk ``SCHEDULE#<name>``, sk ``VIOLATIONS``: one item per schedule, written only if nobody wrote since read."""
 
-    SORT_KEY = "VIOLATIONS"
-
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self.table_name = table_name
@@ -171,7 +171,7 @@ class ScheduleStates:
     def load(self, schedule: str) -> ScheduleState | None:
         item = self._client.get_item(
             TableName=self.table_name,
-            Key=to_item({"pk": f"SCHEDULE#{schedule}", "sk": self.SORT_KEY}),
+            Key=to_item(keys.schedule_key(schedule)),
             ConsistentRead=True,
         ).get("Item")
         return _state(from_item(item)) if item else None
@@ -179,8 +179,7 @@ class ScheduleStates:
     def save(self, state: ScheduleState, *, expected_revision: int) -> bool:
         """False when another invocation wrote first (re-read and decide again)."""
         values = {
-            "pk": f"SCHEDULE#{state.schedule}",
-            "sk": self.SORT_KEY,
+            **keys.schedule_key(state.schedule),
             "schedule": state.schedule,
             "violating": state.violating,
             "fingerprint": state.fingerprint,
@@ -193,24 +192,14 @@ class ScheduleStates:
             "check_counts": state.check_counts,
             "sample": [list(pair) for pair in state.sample],
             "revision": state.revision,
-            "gsi1pk": "SCHEDULES",
-            "gsi1sk": f"SCHEDULE#{state.schedule}",
+            keys.INDEX_PARTITION_KEY: keys.ALL_SCHEDULES,
+            keys.INDEX_SORT_KEY: f"{keys.SCHEDULES}{state.schedule}",
         }
-        condition = "attribute_not_exists(pk)" if expected_revision == 0 else "revision = :expected"
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Item": to_item(values),
-            "ConditionExpression": condition,
-        }
-        if expected_revision:
-            request["ExpressionAttributeValues"] = to_item({":expected": expected_revision})
-        try:
-            self._client.put_item(**request)
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        if expected_revision == 0:
+            return keys.put_if_absent(self._client, self.table_name, values)
+        return keys.put_if(
+            self._client, self.table_name, values, "revision = :expected", {":expected": expected_revision}
+        )
 
 
 def _state(values: dict[str, Any]) -> ScheduleState:

@@ -1,9 +1,5 @@
-"""State of the review workflow in the state table: per-card high-water marks and export records.
-
-Keys (pk / sk), next to StateStore's:
-  CARD#<card>    MARK                         the newest state change acted on (conditional writes only)
-  CARD#<card>    EXPORT#<version, 10 digits>  where the approved version's PDF evidence is
-"""
+"""State of the review workflow in the state table: per-card high-water marks and export records
+(keys ``CARD#<card>`` / ``MARK`` and ``EXPORT#<version>``: ``adapters/keys.py``); conditional writes only."""
 
 from __future__ import annotations
 
@@ -11,9 +7,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from model_governance.adapters.state import StateStore, from_item, to_item
+from model_governance.adapters import keys
+from model_governance.adapters.keys import from_item, to_item
+from model_governance.adapters.state import StateStore
 from model_governance.review.decisions import CardMark
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -26,7 +22,7 @@ def _stamp(moment: datetime) -> str:
 class ReviewStateStore(StateStore):
     def card_mark(self, card: str) -> CardMark | None:
         item = self._client.get_item(
-            TableName=self.table_name, Key=to_item({"pk": f"CARD#{card}", "sk": "MARK"}), ConsistentRead=True
+            TableName=self.table_name, Key=to_item(keys.mark_key(card)), ConsistentRead=True
         ).get("Item")
         return _mark(from_item(item)) if item else None
 
@@ -34,8 +30,7 @@ class ReviewStateStore(StateStore):
         """Write ``mark`` only if the stored mark is still ``expected`` (optimistic concurrency): two
         deliveries racing cannot both win, and an older event can never overwrite a newer mark."""
         values: dict[str, Any] = {
-            "pk": f"CARD#{mark.card}",
-            "sk": "MARK",
+            **keys.mark_key(mark.card),
             "card": mark.card,
             "card_version": mark.version,
             "modified": _stamp(mark.modified),
@@ -44,40 +39,26 @@ class ReviewStateStore(StateStore):
             "previous_status": mark.previous_status,
             "previous_version": mark.previous_version,
         }
-        request: dict[str, Any] = {"TableName": self.table_name, "Item": to_item(values)}
         if expected is None:
-            request["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            request["ConditionExpression"] = "card_version = :v AND modified = :m AND event_id = :e"
-            request["ExpressionAttributeValues"] = to_item(
-                {":v": expected.version, ":m": _stamp(expected.modified), ":e": expected.event_id}
-            )
-        try:
-            self._client.put_item(**request)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            return keys.put_if_absent(self._client, self.table_name, values)
+        return keys.put_if(
+            self._client,
+            self.table_name,
+            values,
+            "card_version = :v AND modified = :m AND event_id = :e",
+            {":v": expected.version, ":m": _stamp(expected.modified), ":e": expected.event_id},
+        )
 
     def record_export(self, card: str, version: int, **details: Any) -> bool:
         """Remember where an approved version's evidence is; the first record stays (False: already there)."""
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=to_item({"pk": f"CARD#{card}", "sk": f"EXPORT#{version:010d}", "card": card, **details}),
-                ConditionExpression="attribute_not_exists(sk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return keys.put_if_absent(
+            self._client, self.table_name, {**keys.export_key(card, version), "card": card, **details}
+        )
 
     def export_for(self, card: str, version: int) -> dict[str, Any] | None:
         item = self._client.get_item(
             TableName=self.table_name,
-            Key=to_item({"pk": f"CARD#{card}", "sk": f"EXPORT#{version:010d}"}),
+            Key=to_item(keys.export_key(card, version)),
             ConsistentRead=True,
         ).get("Item")
         return from_item(item) if item else None

@@ -1,9 +1,4 @@
-"""The state table: card links, one-time claims (idempotency), and whatever records features keep.
-
-Keys (pk / sk; gsi1pk / gsi1sk on the secondary index):
-  GROUP#<group>      LINK#<version, 10 digits>      a card linked to a version (written by the system)
-  CLAIM#<key>        CLAIM                          an effect done once (a notice sent)
-"""
+"""The state table: card links and one-time claims (idempotency). Keys: ``adapters/keys.py``."""
 
 from __future__ import annotations
 
@@ -11,25 +6,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
+from model_governance.adapters import keys
+from model_governance.adapters.keys import from_item as from_item
+from model_governance.adapters.keys import to_item as to_item
 from model_governance.cards.records import CardLink
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
-
-
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
-
-
-def _link_sort_key(version: int) -> str:
-    return f"LINK#{version:010d}"
 
 
 class StateStore:
@@ -40,9 +20,7 @@ class StateStore:
     # Card links ---------------------------------------------------------------------------------------
     def link_for(self, group: str, version: int) -> CardLink | None:
         item = self._client.get_item(
-            TableName=self.table_name,
-            Key=to_item({"pk": f"GROUP#{group}", "sk": _link_sort_key(version)}),
-            ConsistentRead=True,
+            TableName=self.table_name, Key=to_item(keys.link_key(group, version)), ConsistentRead=True
         ).get("Item")
         return _link(item) if item else None
 
@@ -52,7 +30,11 @@ class StateStore:
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
             ExpressionAttributeValues=to_item(
-                {":pk": f"GROUP#{group}", ":low": _link_sort_key(0), ":high": _link_sort_key(max(version - 1, 0))}
+                {
+                    ":pk": keys.link_partition(group),
+                    ":low": keys.link_sort_key(0),
+                    ":high": keys.link_sort_key(max(version - 1, 0)),
+                }
             ),
             ScanIndexForward=False,
             Limit=1,
@@ -65,13 +47,12 @@ class StateStore:
             TableName=self.table_name,
             Item=to_item(
                 {
-                    "pk": f"GROUP#{link.group}",
-                    "sk": _link_sort_key(link.package_version),
+                    **keys.link_key(link.group, link.package_version),
                     "card_name": link.card_name,
                     "package_version": link.package_version,
                     "group": link.group,
-                    "gsi1pk": f"CARD#{link.card_name}",
-                    "gsi1sk": _link_sort_key(link.package_version),
+                    keys.INDEX_PARTITION_KEY: keys.card_index_partition(link.card_name),
+                    keys.INDEX_SORT_KEY: keys.link_sort_key(link.package_version),
                 }
             ),
         )
@@ -79,21 +60,13 @@ class StateStore:
     # One-time effects ---------------------------------------------------------------------------------
     def claim(self, key: str, **details: Any) -> bool:
         """True the first time ``key`` is claimed; False ever after (until released)."""
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=to_item({"pk": f"CLAIM#{key}", "sk": "CLAIM", "claimed_at": int(time.time()), **details}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return keys.put_if_absent(
+            self._client, self.table_name, {**keys.claim_key(key), "claimed_at": int(time.time()), **details}
+        )
 
     def release(self, key: str) -> None:
         """Undo a claim whose effect failed, so a retry can do it."""
-        self._client.delete_item(TableName=self.table_name, Key=to_item({"pk": f"CLAIM#{key}", "sk": "CLAIM"}))
+        self._client.delete_item(TableName=self.table_name, Key=to_item(keys.claim_key(key)))
 
 
 def _link(item: Mapping[str, Any]) -> CardLink:

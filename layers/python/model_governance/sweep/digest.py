@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from model_governance.adapters.notifications import SUBJECT_LIMIT, Message
+from model_governance.errors import InvalidEventError
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts
 
 # An email stays readable (and far below SNS's 256 KB) with this many items per finding; the report has all.
 ITEMS_PER_KIND = 25
+# A run id becomes part of an S3 key (sweeps/<date>/<run id>.json) and of ledger and claim keys: letters,
+# digits, "-" and "_" only, so a hand-supplied one cannot leave its prefix or name another object.
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+
+
+def checked_run_id(value: object) -> str:
+    """``value`` if it is a well-formed run id; InvalidEventError (nothing done yet) otherwise."""
+    if isinstance(value, str) and RUN_ID.fullmatch(value):
+        return value
+    raise InvalidEventError(
+        f"run_id must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit; got {value!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -120,4 +134,4 @@ def build_report(
 
 def report_key(run: SweepRun) -> str:
     """``sweeps/<date>/<run id>.json``: the same run (a retry) writes the same key."""
-    return f"sweeps/{run.started:%Y-%m-%d}/{run.run_id}.json"
+    return f"sweeps/{run.started:%Y-%m-%d}/{checked_run_id(run.run_id)}.json"

@@ -19,7 +19,7 @@ from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink, CardRecord
 from model_governance.events import parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.sweep.digest import SweepRun, build_report, render_digest, report_key
+from model_governance.sweep.digest import SweepRun, build_report, checked_run_id, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
 from model_governance.workflows.effects import EffectRun, Effects, once
@@ -214,7 +214,7 @@ def run_for(event: Any, *, request_id: str, function_arn: str, region: str, now:
     """The run an invocation is about, keyed so that a retry of the same event is the same run.
 
     A scheduled event names it (its time and id); a hand-made invocation may pass ``run_id``, else the
-    Lambda request id is used.
+    Lambda request id is used. A malformed ``run_id`` raises InvalidEventError before anything is read or written.
     """
     event = event if isinstance(event, dict) else {}
     account = function_arn.split(":")[4] if function_arn.count(":") >= 5 else str(event.get("account", ""))
@@ -223,5 +223,6 @@ def run_for(event: Any, *, request_id: str, function_arn: str, region: str, now:
         run_id = f"{started:%Y%m%dT%H%M%SZ}-{str(event['id'])[:8]}"
     else:
         started = now
-        run_id = str(event.get("run_id") or f"{now:%Y%m%dT%H%M%SZ}-{request_id[:8]}")
+        given = event.get("run_id")
+        run_id = checked_run_id(given) if given is not None else f"{now:%Y%m%dT%H%M%SZ}-{request_id[:8]}"
     return SweepRun(run_id=run_id, started=started, region=str(event.get("region") or region), account=account)
