@@ -23,6 +23,7 @@ from model_governance.cards.records import CardLink, CardRecord
 from model_governance.sweep.digest import SweepRun
 from model_governance.sweep.rules import SweepSettings
 from model_governance.workflows.account_sweep import run_sweep
+from tests.fakes import MemoryEffects
 
 SIZES = ((100, 10, 10), (1_000, 100, 100), (10_000, 1_000, 1_000))  # (versions, groups, endpoints)
 BUDGET = 3_000
@@ -158,9 +159,12 @@ class _Nothing:
     def describe_card(self, name: str, version: int | None = None) -> CardRecord | None:
         return None
 
+    def uri_for(self, key: str) -> str:
+        return f"s3://bench/{key}"
+
     def put_json(self, key: str, document: dict[str, Any]) -> str:
         self.size = len(json.dumps(document, default=str))
-        return f"s3://bench/{key}"
+        return self.uri_for(key)
 
     def publish(self, message: Any) -> str:
         self.digest_bytes = len(message.body.encode())
@@ -180,6 +184,7 @@ def sweep_once(versions: int, groups: int, endpoints: int) -> tuple[Counter[str]
         links=_Links(),
         cards=sink,
         reports=sink,
+        effects=MemoryEffects(),
         ops=sink,
         audit=sink,
         settings=SweepSettings(),

@@ -22,6 +22,7 @@ from model_governance.monitoring.execution import JobFacts
 from model_governance.monitoring.render import ModelContext
 from model_governance.observability import metrics
 from model_governance.workflows.violation_alerts import AlertSettings, handle_execution
+from tests.fakes import MemoryEffects
 
 CHECKS = ("data_type_check", "completeness_check", "baseline_drift_check", "categorical_values_check")
 RUNS = 15
@@ -87,14 +88,6 @@ class _States:
         return True
 
 
-class _Claims:
-    def claim(self, key: str, **details: Any) -> bool:
-        return True
-
-    def release(self, key: str) -> None:
-        return None
-
-
 class _Alerts:
     def __init__(self) -> None:
         self.last: Message | None = None
@@ -119,7 +112,7 @@ def _handle(raw: bytes) -> tuple[float, Message]:
             jobs=_Jobs(raw),
             tracer=_Tracer(),
             states=_States(),
-            claims=_Claims(),
+            effects=MemoryEffects(),
             alerts=alerts,
             audit=_Audit(),
             settings=AlertSettings(timedelta(hours=24)),

@@ -249,7 +249,7 @@ class LocalWorld:
         moto stamps a new id and time on what it delivers; SageMaker's events keep theirs, so they are put back.
         """
         self._put(event)
-        kept = {key: event[key] for key in ("id", "time") if key in event}
+        kept: dict[str, Any] = {key: event[key] for key in ("id", "time") if key in event}
         return [(function, {**delivered, **kept}) for function, delivered in self.delivered()]
 
     def delivered(self) -> list[tuple[LocalFunction, dict[str, Any]]]:
