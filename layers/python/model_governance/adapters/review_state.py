@@ -2,7 +2,9 @@
 
 Keys (pk / sk), next to StateStore's:
   CARD#<card>    MARK                         the newest state change acted on (conditional writes only)
-  CARD#<card>    EXPORT#<version, 10 digits>  where the approved version's PDF evidence is
+  CARD#<card>    EXPORT#<version, 10 digits>  the approved version's PDF evidence: the current export job
+                                              (name, attempt), its status (requested | completed | failed)
+                                              and, once completed, the PDF's S3 URI
 """
 
 from __future__ import annotations
@@ -67,6 +69,27 @@ class ReviewStateStore(StateStore):
                 TableName=self.table_name,
                 Item=to_item({"pk": f"CARD#{card}", "sk": f"EXPORT#{version:010d}", "card": card, **details}),
                 ConditionExpression="attribute_not_exists(sk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def update_export(self, card: str, version: int, expected_job: str, **fields: Any) -> bool:
+        """Set ``fields`` on the export record only while it still names ``expected_job``: a late event of an
+        earlier attempt, or a second delivery that lost the race, changes nothing (False)."""
+        fields = {name: value for name, value in fields.items() if value is not None}
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=to_item({"pk": f"CARD#{card}", "sk": f"EXPORT#{version:010d}"}),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="job_name = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item({**values, ":expected": expected_job}),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
