@@ -34,6 +34,7 @@ class ModelGovernanceStack(Stack):
         carry_forward = CarryForward(self, "CarryForward", shared=shared).handler
         state.grant_read_write(carry_forward.role)
         topics.grant_publish(topics.notices, carry_forward.role)
+        topics.grant_publish(topics.ops, carry_forward.role)  # a card whose KMS key was not granted
 
         violations = ViolationAlerts(self, "ViolationAlerts", shared=shared).handler
         state.grant_read_write(violations.role)
@@ -42,6 +43,7 @@ class ModelGovernanceStack(Stack):
         card_review = CardReview(self, "CardReview", shared=shared).handler
         state.grant_read_write(card_review.role)
         topics.grant_publish(topics.notices, card_review.role)
+        topics.grant_publish(topics.ops, card_review.role)  # failed exports, keys not granted
         if config.approval_gate != "off":  # off: no function, no rule, no permission on approvals
             approval_gate = ApprovalGate(self, "ApprovalGate", shared=shared).handler
             state.grant_read_write(approval_gate.role)
@@ -56,3 +58,4 @@ class ModelGovernanceStack(Stack):
         topics.grant_publish(topics.ops, sweep.handler.role)
         state.grant_read_write(sweep.backfill.role)
         topics.grant_publish(topics.notices, sweep.backfill.role)
+        topics.grant_publish(topics.ops, sweep.backfill.role)
