@@ -28,7 +28,7 @@ def report_key_not_granted(
     True when this call sent the alert."""
     sent = publish_once(claims, f"card-key#{error.card}#{error.key_arn}", (ops, key_alert(error, skipped)))
     metrics.add_metric(name=METRIC_CARD_KEY_NOT_GRANTED, unit=MetricUnit.Count, value=1)
-    logger.warning("card key not granted", extra={"card": error.card, "key_arn": error.key_arn, "alerted": sent})
+    logger.info("card key not granted", extra={"card": error.card, "key_arn": error.key_arn, "alerted": sent})
     record(
         "card_key_not_granted",
         details={"key_arn": error.key_arn, "setting": error.SETTING, "skipped": skipped, "alert_sent": sent},
@@ -48,7 +48,8 @@ def key_alert(error: CardKeyNotGrantedError, skipped: str) -> Message:
         f"     cdk deploy -c {error.SETTING}=<arn>[,<arn>...]) and deploy again.",
         "  2. If the key policy does not delegate to IAM (no statement for the account root), also allow the",
         "     functions' roles kms:Decrypt and kms:GenerateDataKey in the key policy.",
-        "  3. Re-send the card's last change (for example set its status again): the system acts on it then.",
+        "  3. Then run the backfill (make backfill DRY_RUN=false) for carry-forward, or change the card again:",
+        "     the next event is handled in full.",
         "",
         "This alert is sent once per card and key; later events of this card are recorded in the ledger only.",
     ]
