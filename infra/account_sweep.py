@@ -97,6 +97,7 @@ class AccountSweep(Construct):
             [sweep.sagemaker_arn("model-card/*")],
             wildcard_reason="a card the system linked but Search has not indexed yet is read by name, read only",
         )
+        sweep.use_card_keys(config.model_card_kms_key_arns)
         sweep.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{constants.SWEEP_REPORT_PREFIX}*")]
@@ -123,6 +124,7 @@ class AccountSweep(Construct):
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,
+                constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
                 constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR: str(config.create_card_without_predecessor).lower(),
             },
         )
@@ -154,6 +156,7 @@ class AccountSweep(Construct):
             [backfill.sagemaker_arn("model-card/*")],
             wildcard_reason="source cards may have any name; new card names derive from group names",
         )
+        backfill.use_card_keys(config.model_card_kms_key_arns, write=True)
         output = CfnOutput(
             self,
             "BackfillFunctionName",

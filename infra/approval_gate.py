@@ -52,6 +52,7 @@ class ApprovalGate(Construct):
             [self.handler.sagemaker_arn("model-card/*")],
             wildcard_reason="the version's card may have any name (hand-made ones included)",
         )
+        self.handler.use_card_keys(shared.config.model_card_kms_key_arns)
         self.handler.allow(
             ["sagemaker:Search"],
             ["*"],

@@ -27,6 +27,7 @@ class CardReview(Construct):
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,
+                constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
                 constants.ENV_EVIDENCE_BUCKET: bucket.bucket_name,
             },
         )
@@ -40,6 +41,18 @@ class CardReview(Construct):
             [self.handler.sagemaker_arn("model-card/*")],
             wildcard_reason="reviews any card of the account; export jobs are authorized on the card (model-card/<name>)",
         )
+        self.handler.trigger_on(
+            "ModelCardExportJobStateChanged",
+            description="A model card export job changed status: its PDF is evidence once it Completed",
+            event_pattern=event_patterns.model_card_export_job_state_changed(),
+        )
+        self.handler.allow(
+            ["sagemaker:DescribeModelCardExportJob"],
+            [self.handler.sagemaker_arn("model-card/*/export-job/*")],
+            wildcard_reason="confirms the export jobs it starts (<card>-v<version>-pdf[-<attempt>]) of any card",
+        )
+        # Reads card content, exports it and writes the package's embedded card under the card's key.
+        self.handler.use_card_keys(shared.config.model_card_kms_key_arns, write=True)
         self.handler.allow(
             ["sagemaker:DescribeModelPackage"],
             [self.handler.sagemaker_arn("model-package/*/*")],

@@ -22,6 +22,7 @@ class CarryForward(Construct):
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,
+                constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
                 constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR: str(
                     shared.config.create_card_without_predecessor
                 ).lower(),
@@ -47,6 +48,8 @@ class CarryForward(Construct):
             [self.handler.sagemaker_arn("model-card/*")],
             wildcard_reason="source cards may have any name (hand-made ones included); new card names derive from group names",
         )
+        # Reads the predecessor's content and creates the new card under the same key.
+        self.handler.use_card_keys(shared.config.model_card_kms_key_arns, write=True)
         self.handler.allow(
             ["sagemaker:Search"],
             ["*"],

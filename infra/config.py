@@ -59,6 +59,7 @@ class GovernanceConfig:
     violation_cooldown_hours: int
     monitoring_output_buckets: tuple[str, ...]
     monitoring_output_kms_key_arns: tuple[str, ...]
+    model_card_kms_key_arns: tuple[str, ...]
     sweep_schedule: str
     pending_review_max_days: int
     send_all_clear: bool
@@ -86,6 +87,7 @@ class GovernanceConfig:
             violation_cooldown_hours=read("violationCooldownHours", _int_between(0, 24 * 30)),
             monitoring_output_buckets=read("monitoringOutputBuckets", _buckets),
             monitoring_output_kms_key_arns=read("monitoringOutputKmsKeyArns", _kms_key_arns),
+            model_card_kms_key_arns=read("modelCardKmsKeyArns", _kms_key_arns),
             sweep_schedule=read("sweepSchedule", _schedule),
             pending_review_max_days=read("pendingReviewMaxDays", _int_between(1, 365)),
             send_all_clear=read("sendAllClear", _bool),

@@ -48,6 +48,12 @@ def model_card_state_changed() -> events.EventPattern:
     )
 
 
+def model_card_export_job_state_changed() -> events.EventPattern:
+    """Any export job state change: AWS documents no payload (aws-facts.md 1.2), so nothing in ``detail`` is
+    filtered on; the handler reads the job itself (DescribeModelCardExportJob) and ignores jobs it did not start."""
+    return events.EventPattern(source=SAGEMAKER, detail_type=["SageMaker Model Card Export Job State Change"])
+
+
 def model_package_approved() -> events.EventPattern:
     """A versioned model package whose approval status is Approved (the approval gate's trigger)."""
     return events.EventPattern(

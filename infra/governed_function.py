@@ -150,6 +150,16 @@ class GovernedFunction(Construct):
         for resource in wildcards:
             self._acknowledge_wildcard(resource, wildcard_reason or "")
 
+    def use_card_keys(self, key_arns: tuple[str, ...], *, write: bool = False) -> None:
+        """Use the customer-managed keys of encrypted model cards (setting ``modelCardKmsKeyArns``), through
+        SageMaker in this region only: kms:Decrypt to read card content, plus kms:GenerateDataKey to write it.
+        Nothing when no key is configured."""
+        if not key_arns:
+            return
+        actions = ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
+        via = f"sagemaker.{Stack.of(self).region}.amazonaws.com"
+        self.allow(actions, list(key_arns), StringEquals={"kms:ViaService": via})
+
     def _acknowledge_wildcard(self, resource: str, reason: str) -> None:
         # One finding per distinct resource string: when several statements share it, keep every reason.
         finding = f"IAM5[Resource::{nag_form(resource)}]"

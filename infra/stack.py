@@ -37,6 +37,7 @@ class ModelGovernanceStack(Stack):
         carry_forward = CarryForward(self, "CarryForward", shared=shared).handler
         state.grant(carry_forward.role, keys.CARRY_FORWARD)
         topics.grant_publish(topics.notices, carry_forward.role)
+        topics.grant_publish(topics.ops, carry_forward.role)  # a card whose KMS key was not granted
 
         violations = ViolationAlerts(self, "ViolationAlerts", shared=shared).handler
         state.grant(violations.role, keys.VIOLATION_ALERT)
@@ -45,6 +46,7 @@ class ModelGovernanceStack(Stack):
         card_review = CardReview(self, "CardReview", shared=shared).handler
         state.grant(card_review.role, keys.CARD_REVIEW)
         topics.grant_publish(topics.notices, card_review.role)
+        topics.grant_publish(topics.ops, card_review.role)  # failed exports, keys not granted
         if config.approval_gate != "off":  # off: no function, no rule, no permission on approvals
             approval_gate = ApprovalGate(self, "ApprovalGate", shared=shared).handler
             state.grant(approval_gate.role, keys.APPROVAL_GATE)
@@ -59,3 +61,4 @@ class ModelGovernanceStack(Stack):
         topics.grant_publish(topics.ops, sweep.handler.role)
         state.grant(sweep.backfill.role, keys.BACKFILL)
         topics.grant_publish(topics.notices, sweep.backfill.role)
+        topics.grant_publish(topics.ops, sweep.backfill.role)

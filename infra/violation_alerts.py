@@ -71,6 +71,7 @@ class ViolationAlerts(Construct):
             [fn.sagemaker_arn("model-card/*")],
             wildcard_reason="reads the owner and risk rating of the card linked to the monitored model",
         )
+        fn.use_card_keys(config.model_card_kms_key_arns)
         fn.allow(
             ["sagemaker:Search"],
             ["*"],

@@ -34,13 +34,14 @@ def main() -> int:
 
     from local.moto_gaps import sagemaker_gaps_filled
     from local.moto_monitoring import monitoring_emulated
+    from local.offline import DEMO_CARD_KEY
     from local.scenarios import ORDER
     from local.world import LocalWorld, synthesize
 
     say = Narrator()
     started = time.perf_counter()
     say.heading("Synthesizing the stack (cdk-nag AwsSolutions checks included)")
-    template = synthesize()
+    template = synthesize({"modelCardKmsKeyArns": [DEMO_CARD_KEY]})  # the encrypted-card scene's key
     kinds: dict[str, int] = {}
     for resource in template["Resources"].values():
         kinds[resource["Type"]] = kinds.get(resource["Type"], 0) + 1

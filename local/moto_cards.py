@@ -6,6 +6,12 @@
   (aws-facts.md 3.1, 3.2); moto accepts both together and makes every update a new version (wiping the status
   or the content it was not given). Content updates of an Archived card are refused here too.
 - DescribeModelCard returns the creation time as LastModifiedTime; here it is the version's own time.
+- KMS (``card_keys_enforced``): moto stores a card's SecurityConfig but never needs its key. AWS needs
+  kms:Decrypt on it to describe the content (AllData) and kms:GenerateDataKey to create a card under it, while
+  IncludedData=MetadataOnly needs no key and returns only five content paths (aws-facts.md 3.1, 7). The
+  error code AWS returns is not documented; AccessDeniedException naming kms:Decrypt stands in for it.
+- Export jobs complete at once; ``fail_next_export`` makes the next one fail, and ``export_job_event`` is the
+  `SageMaker Model Card Export Job State Change` event SageMaker would send for a job (no sample is published).
 
 The request and response shapes of these calls are checked against the real service model by the Stubber
 tests (tests/integration/test_review_stubbed.py). Nothing here is used by the deployed functions.
@@ -13,11 +19,15 @@ tests (tests/integration/test_review_stubbed.py). Nothing here is used by the de
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.s3.models import s3_backends
@@ -26,8 +36,27 @@ from moto.sagemaker.models import FakeModelCard
 from moto.sagemaker.responses import SageMakerResponse
 from moto.utilities.utils import get_partition
 
+from model_governance.cards.records import kms_key_arn
+
 # export job ARN -> DescribeModelCardExportJob response
 _EXPORT_JOBS: dict[str, dict[str, Any]] = {}
+_FAILURES: list[str] = []  # failure reasons for the next export jobs
+EXPORT_EVENT_FILE = Path(__file__).resolve().parent.parent / "events" / "model_card_export_job_state_change.json"
+# DescribeModelCard IncludedData=MetadataOnly keeps only these content paths (aws-facts.md 3.1).
+METADATA_ONLY_PATHS = (
+    ("model_overview", "model_id"),
+    ("model_overview", "model_name"),
+    ("intended_uses", "risk_rating"),
+    ("model_package_details", "model_package_group_name"),
+    ("model_package_details", "model_package_arn"),
+)
+
+
+class AccessDeniedException(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__("AccessDeniedException", message)
+
+
 PLACEHOLDER_PDF = b"%PDF-1.4\n% model card export placeholder written by local/moto_cards.py\n%%EOF\n"
 
 
@@ -82,11 +111,8 @@ def _create_export_job(self: SageMakerResponse) -> ActionResult:
     if arn in _EXPORT_JOBS:
         raise ConflictException(f"Model card export job {job_name} already exists.")
     output = self._get_param("OutputConfig")["S3OutputPath"]
-    bucket, _, prefix = output.removeprefix("s3://").partition("/")
-    key = f"{prefix.rstrip('/')}/{card.model_card_name}.pdf".lstrip("/")
-    s3_backends[self.current_account][get_partition(self.region)].put_object(bucket, key, PLACEHOLDER_PDF)
     now = utcnow()
-    _EXPORT_JOBS[arn] = {
+    job: dict[str, Any] = {
         "ModelCardExportJobName": job_name,
         "ModelCardExportJobArn": arn,
         "Status": "Completed",
@@ -95,8 +121,15 @@ def _create_export_job(self: SageMakerResponse) -> ActionResult:
         "OutputConfig": {"S3OutputPath": output},
         "CreatedAt": now,
         "LastModifiedAt": now,
-        "ExportArtifacts": {"S3ExportArtifacts": f"s3://{bucket}/{key}"},
     }
+    if _FAILURES:
+        job.update(Status="Failed", FailureReason=_FAILURES.pop(0))
+    else:
+        bucket, _, prefix = output.removeprefix("s3://").partition("/")
+        key = f"{prefix.rstrip('/')}/{card.model_card_name}.pdf".lstrip("/")
+        s3_backends[self.current_account][get_partition(self.region)].put_object(bucket, key, PLACEHOLDER_PDF)
+        job["ExportArtifacts"] = {"S3ExportArtifacts": f"s3://{bucket}/{key}"}
+    _EXPORT_JOBS[arn] = job
     return ActionResult({"ModelCardExportJobArn": arn})
 
 
@@ -105,6 +138,27 @@ def _describe_export_job(self: SageMakerResponse) -> ActionResult:
     if arn not in _EXPORT_JOBS:
         raise ResourceNotFound(f"Model card export job {arn} does not exist.")
     return ActionResult(dict(_EXPORT_JOBS[arn]))
+
+
+def fail_next_export(reason: str) -> None:
+    """The next export job started fails with ``reason`` (and writes no PDF)."""
+    _FAILURES.append(reason)
+
+
+def export_job_event(job_arn: str) -> dict[str, Any]:
+    """The `SageMaker Model Card Export Job State Change` event of a job, as events/ shapes it."""
+    job = _EXPORT_JOBS[job_arn]
+    event = copy.deepcopy(json.loads(EXPORT_EVENT_FILE.read_text()))
+    _, _, _, region, account, _ = job_arn.split(":", 5)
+    event.update(region=region, account=account, resources=[job_arn])
+    event["detail"] = {
+        "ModelCardExportJobName": job["ModelCardExportJobName"],
+        "ModelCardExportJobArn": job_arn,
+        "ModelCardName": job["ModelCardName"],
+        "ModelCardVersion": job["ModelCardVersion"],
+        "Status": job["Status"],
+    }
+    return event
 
 
 def export_jobs() -> list[dict[str, Any]]:
@@ -116,6 +170,7 @@ def export_jobs() -> list[dict[str, Any]]:
 def model_cards_emulated() -> Iterator[None]:
     """Patch moto's SageMaker responses for the block (use inside ``mock_aws``; combines with moto_gaps)."""
     _EXPORT_JOBS.clear()
+    _FAILURES.clear()
     with ExitStack() as stack:
         for name, wrap in {
             "update_model_card": _update_model_card,
@@ -129,3 +184,59 @@ def model_cards_emulated() -> Iterator[None]:
             stack.enter_context(mock.patch.object(SageMakerResponse, name, method, create=True))
         yield
     _EXPORT_JOBS.clear()
+
+
+def _metadata_only(content: str | None) -> str:
+    try:
+        full = json.loads(content or "{}")
+    except json.JSONDecodeError:
+        full = {}
+    kept: dict[str, dict[str, Any]] = {}
+    for section, key in METADATA_ONLY_PATHS:
+        value = (full.get(section) or {}).get(key)
+        if value is not None:
+            kept.setdefault(section, {})[key] = value
+    return json.dumps(kept)
+
+
+def _denied(action: str, key_id: str, card_arn: str) -> AccessDeniedException:
+    return AccessDeniedException(
+        f"User is not authorized to perform: {action} on resource: {kms_key_arn(key_id, card_arn)} "
+        "because no identity-based policy allows the action"
+    )
+
+
+@contextmanager
+def card_keys_enforced(granted: Iterable[str]) -> Iterator[None]:
+    """Inside the block only the ``granted`` key ARNs may be used through SageMaker (see the module doc)."""
+    keys = set(granted)
+
+    def key_of(security: Any, arn: str) -> str | None:
+        key = (security or {}).get("KmsKeyId")
+        return key if key and kms_key_arn(key, arn) not in keys else None
+
+    def describe(original: Any) -> Any:
+        def run(self: SageMakerResponse) -> ActionResult:
+            result = original(self)
+            described = result.result  # type: ignore[attr-defined]
+            if self._get_param("IncludedData") == "MetadataOnly":
+                described["Content"] = _metadata_only(described.get("Content"))
+            elif key := key_of(described.get("SecurityConfig"), described["ModelCardArn"]):
+                raise _denied("kms:Decrypt", key, described["ModelCardArn"])
+            return result
+
+        return run
+
+    def create(original: Any) -> Any:
+        def run(self: SageMakerResponse) -> ActionResult:
+            arn = f"arn:aws:sagemaker:{self.region}:{self.current_account}:model-card/x"
+            if key := key_of(self._get_param("SecurityConfig"), arn):
+                raise _denied("kms:GenerateDataKey", key, arn)
+            return original(self)
+
+        return run
+
+    with ExitStack() as stack:
+        for name, wrap in {"describe_model_card": describe, "create_model_card": create}.items():
+            stack.enter_context(mock.patch.object(SageMakerResponse, name, wrap(getattr(SageMakerResponse, name))))
+        yield

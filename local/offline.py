@@ -7,6 +7,8 @@ import warnings
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
+# The customer-managed key of the demo's encrypted model cards: the demo stack lists it in modelCardKmsKeyArns.
+DEMO_CARD_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/5e1c7a9d-2b4f-4e8a-9c3d-7f6a1b2c3d4e"
 
 
 def use_offline_environment(*, log_level: str) -> None:

@@ -221,6 +221,17 @@ class LocalWorld:
     def function(self, handler_dir: str) -> LocalFunction:
         return next(f for f in self.functions.values() if f.handler_dir == handler_dir)
 
+    def card_keys(self) -> set[str]:
+        """The KMS keys the template lets functions use through SageMaker (the modelCardKmsKeyArns setting)."""
+        keys: set[str] = set()
+        for policy in self._of_type("AWS::IAM::Policy").values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                via = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("kms:ViaService")
+                if via and "sagemaker." in json.dumps(via):
+                    resource = statement["Resource"]
+                    keys.update(resource if isinstance(resource, list) else [resource])
+        return keys
+
     def topic_arn(self, logical_prefix: str) -> str:
         return next(arn for lid, arn in self.physical.items() if lid.startswith(logical_prefix) and ":sns:" in arn)
 

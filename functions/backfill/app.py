@@ -44,6 +44,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         registry=deps.registry,
         links=deps.links,
         notices=deps.notices,
+        ops=deps.ops,
         audit=deps.audit,
         settings=deps.settings,
         limit=limit,

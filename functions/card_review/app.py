@@ -1,4 +1,7 @@
-"""Model card review: reviewer notices, PDF evidence of approved versions, embedded cards kept in step."""
+"""Model card review: reviewer notices, PDF evidence of approved versions, embedded cards kept in step.
+
+Two rules deliver here: card state changes (the review) and export job state changes (the evidence check).
+"""
 
 from __future__ import annotations
 
@@ -13,20 +16,21 @@ from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.review_state import ReviewStateStore
 from model_governance.adapters.sagemaker import ModelRegistry
-from model_governance.events import parse_model_card_state_change
+from model_governance.events import parse_model_card_export_job_state_change, parse_model_card_state_change
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_str
-from model_governance.workflows.card_review import ReviewSettings, review_card_change
+from model_governance.workflows.card_review import ReviewResult, ReviewSettings, confirm_export, review_card_change
 
 
 @cache
-def _dependencies() -> tuple[ModelRegistry, ReviewStateStore, Publisher, Ledger, ReviewSettings]:
+def _dependencies() -> tuple[ModelRegistry, ReviewStateStore, Publisher, Publisher, Ledger, ReviewSettings]:
     """Read the environment and build the adapters once per container."""
     table = env_str(constants.ENV_STATE_TABLE)
     return (
         ModelRegistry(client("sagemaker")),
         ReviewStateStore(client("dynamodb"), table),
         Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         Ledger(client("dynamodb"), table),
         ReviewSettings(evidence_bucket=env_str(constants.ENV_EVIDENCE_BUCKET)),
     )
@@ -35,8 +39,16 @@ def _dependencies() -> tuple[ModelRegistry, ReviewStateStore, Publisher, Ledger,
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    change = parse_model_card_state_change(event)
-    logger.append_keys(model_card=change.card_name, card_version=change.card_version, event_id=change.envelope.id)
-    registry, state, notices, audit, settings = _dependencies()
-    result = review_card_change(change, registry=registry, state=state, notices=notices, audit=audit, settings=settings)
+    registry, state, notices, ops, audit, settings = _dependencies()
+    result: ReviewResult
+    if isinstance(event, dict) and event.get("detail-type") == constants.MODEL_CARD_EXPORT_JOB_STATE_CHANGE:
+        export = parse_model_card_export_job_state_change(event)
+        logger.append_keys(model_card=export.card_name, export_job=export.job_name, event_id=export.envelope.id)
+        result = confirm_export(export, registry=registry, state=state, ops=ops, audit=audit, settings=settings)
+    else:
+        change = parse_model_card_state_change(event)
+        logger.append_keys(model_card=change.card_name, card_version=change.card_version, event_id=change.envelope.id)
+        result = review_card_change(
+            change, registry=registry, state=state, notices=notices, ops=ops, audit=audit, settings=settings
+        )
     return result.__dict__

@@ -25,6 +25,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(model_package_arn=change.package_arn, event_id=change.envelope.id)
     deps = _dependencies()
     result = carry_forward(
-        change, registry=deps.registry, links=deps.links, notices=deps.notices, audit=deps.audit, settings=deps.settings
+        change,
+        registry=deps.registry,
+        links=deps.links,
+        notices=deps.notices,
+        ops=deps.ops,
+        audit=deps.audit,
+        settings=deps.settings,
     )
     return result.__dict__

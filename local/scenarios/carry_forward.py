@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 
+from local.moto_cards import card_keys_enforced
+from local.offline import ACCOUNT, DEMO_CARD_KEY
 from local.world import REGION, Invocation, LocalWorld
 
 GROUP = "customer-churn"
@@ -131,3 +133,47 @@ def run(world: LocalWorld, say: Any) -> None:
     )
     for message in world.inbox("AlertsNotices"):
         say.block(f"Subject: {message.subject}\n\n{message.body}")
+    _encrypted_cards(world, say, sm)
+
+
+def _encrypted_cards(world: LocalWorld, say: Any, sm: Any) -> None:
+    say.heading("Carry-forward of a card encrypted with a customer-managed KMS key")
+    say(f"This stack was synthesized with modelCardKmsKeyArns = [{DEMO_CARD_KEY}].")
+    for group, key, note in (
+        ("credit-limit", DEMO_CARD_KEY, "the key in modelCardKmsKeyArns"),
+        (
+            "legacy-pricing",
+            f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0badc0de-0000-4000-8000-000000000001",
+            "a key NOT listed",
+        ),
+    ):
+        sm.create_model_package_group(ModelPackageGroupName=group)
+        v1 = sm.create_model_package(ModelPackageGroupName=group, InferenceSpecification=inference(1))[
+            "ModelPackageArn"
+        ]
+        content = dict(
+            HAND_MADE_CONTENT, model_package_details={"model_package_arn": v1, "model_package_group_name": group}
+        )
+        sm.create_model_card(
+            ModelCardName=f"{group}-card",
+            Content=json.dumps(content),
+            ModelCardStatus="Approved",
+            SecurityConfig={"KmsKeyId": key},
+        )
+        v2 = sm.create_model_package(ModelPackageGroupName=group, InferenceSpecification=inference(2))[
+            "ModelPackageArn"
+        ]
+        say(f"\n{group}: v1's card {group}-card is encrypted with {note}; version 2 is registered.")
+        for delivery in (1, 2):
+            with card_keys_enforced(world.card_keys()):  # KMS for the functions: only the keys the stack was given
+                [run] = carry_forward_runs(world.put_event(state_change(v2, 2, group=group)))
+            if run.error:
+                raise run.error
+            say(f"  delivery {delivery}: outcome {run.result['outcome']!r}")
+        cards = sorted(c["ModelCardName"] for c in sm.list_model_cards(NameContains=group)["ModelCardSummaries"])
+        for name in cards:
+            security = sm.describe_model_card(ModelCardName=name, IncludedData="MetadataOnly").get("SecurityConfig")
+            say(f"  card {name:<22} SecurityConfig.KmsKeyId = {(security or {}).get('KmsKeyId', '(AWS-owned key)')}")
+        for message in world.inbox("AlertsOps"):
+            say("  Ops receive (once; the second delivery sent nothing):")
+            say.block(f"Subject: {message.subject}\n\n{message.body}")

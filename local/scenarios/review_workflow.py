@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from local.moto_cards import export_jobs, model_cards_emulated
+from local.moto_cards import export_job_event, export_jobs, model_cards_emulated
 from local.world import REGION, LocalWorld, Published
 from model_governance import constants
 from model_governance.adapters.ledger import Ledger
@@ -54,9 +54,12 @@ def _story(world: LocalWorld, say: Any) -> None:
     _card_event(world, sm, say, "Approved")
     table = world.function("card_review").environment[constants.ENV_STATE_TABLE]
     export = _export_record(table, CARD, 2)
-    say(f"  -> evidence recorded in the state table: {export.get('s3_output_path')} (job {export.get('job_name')})")
+    say(f"  -> export job {export.get('job_name')} started; state table: {export.get('status')} (not evidence yet)")
     for job in export_jobs():
-        say(f"  -> export job {job['Status']}: {job['ExportArtifacts']['S3ExportArtifacts']}")
+        say(f"SageMaker: export job {job['Status']}; it sends 'SageMaker Model Card Export Job State Change'.")
+        world.put_event(export_job_event(job["ModelCardExportJobArn"]))
+    export = _export_record(table, CARD, 2)
+    say(f"  -> confirmed with DescribeModelCardExportJob: {export.get('status')}, PDF {export.get('artifact')}")
     say(f"  -> embedded card of v1 is now {_embedded_status(sm, v1)} with risk {_embedded_risk(sm, v1)}.")
 
     say.heading("Approval gate (enforce)")

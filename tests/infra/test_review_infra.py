@@ -160,14 +160,16 @@ def test_gate_rule_matches_approved_packages_only(
 
 
 def delivered(template: dict[str, Any], construct: str, event: dict[str, Any]) -> bool:
-    """Put ``event`` on moto's bus with the construct's synthesized rules targeting one SQS queue."""
-    (pattern,) = [r["Properties"]["EventPattern"] for r in resources(template, "AWS::Events::Rule", construct).values()]
+    """Put ``event`` on moto's bus with the construct's synthesized rules (all of them) targeting one SQS queue."""
+    patterns = [r["Properties"]["EventPattern"] for r in resources(template, "AWS::Events::Rule", construct).values()]
+    assert patterns, f"no rule in {construct}"
     with mock_aws():
         sqs, bus = boto3.client("sqs", region_name="us-east-1"), boto3.client("events", region_name="us-east-1")
         url = sqs.create_queue(QueueName="q")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        bus.put_rule(Name="r", EventPattern=json.dumps(pattern))
-        bus.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+        for number, pattern in enumerate(patterns):
+            bus.put_rule(Name=f"r{number}", EventPattern=json.dumps(pattern))
+            bus.put_targets(Rule=f"r{number}", Targets=[{"Id": "q", "Arn": arn}])
         bus.put_events(
             Entries=[
                 {

@@ -121,6 +121,7 @@ def test_documented_event_makes_exactly_these_valid_requests():
             registry=ModelRegistry(client),
             links=links,
             notices=notices,
+            ops=MemoryNotices(),
             audit=audit,
             settings=CarryForwardSettings(),
             now=lambda: WHEN,
@@ -156,6 +157,7 @@ def test_sagemaker_calls_per_event_do_not_depend_on_the_account():
             registry=ModelRegistry(client),
             links=links,
             notices=MemoryNotices(),
+            ops=MemoryNotices(),
             audit=MemoryAudit(),
             settings=CarryForwardSettings(),
         )

@@ -21,6 +21,7 @@ ENV_EFFECT_LEASE_SECONDS = "EFFECT_LEASE_SECONDS"
 SAGEMAKER_SOURCE = "aws.sagemaker"
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 MODEL_CARD_STATE_CHANGE = "SageMaker Model Card State Change"
+MODEL_CARD_EXPORT_JOB_STATE_CHANGE = "SageMaker Model Card Export Job State Change"
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 
 # Provenance keys written into additional_information.custom_details of carried cards.

@@ -21,6 +21,7 @@ class CarryForwardDependencies:
     registry: ModelRegistry
     links: StateStore
     notices: Publisher
+    ops: Publisher  # alerts only: a card whose KMS key the deployment was not given
     audit: Ledger
     settings: CarryForwardSettings
 
@@ -32,6 +33,7 @@ def carry_forward_dependencies() -> CarryForwardDependencies:
         registry=ModelRegistry(client("sagemaker")),
         links=StateStore(client("dynamodb"), table),
         notices=Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        ops=Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         audit=Ledger(client("dynamodb"), table),
         settings=CarryForwardSettings(
             create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)

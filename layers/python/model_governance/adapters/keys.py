@@ -172,7 +172,9 @@ CLAIM_ONCE = _access(CLAIMS, "PutItem", "DeleteItem")  # StateStore.claim (condi
 # EffectStore: begin/plan/done/finish/release are conditional UpdateItems; GetItem reads a held lease.
 EFFECT_ONCE = _access(EFFECTS, "UpdateItem", "GetItem")
 REVIEW_MARKS = _access(CARDS, "GetItem", "PutItem")  # ReviewStateStore.card_mark / advance_card_mark
-RECORD_EXPORT = _access(CARDS, "PutItem")  # ReviewStateStore.record_export (conditional)
+RECORD_EXPORT = _access(
+    CARDS, "PutItem", "UpdateItem", "GetItem"
+)  # ReviewStateStore.record_export / update_export / export_for
 SCHEDULE_STATE = _access(SCHEDULES, "GetItem", "PutItem")  # ScheduleStates.load / save (conditional)
 APPEND_LEDGER = _access(AUDIT, "PutItem")  # Ledger.append (conditional, never overwrites)
 READ_LEDGER = (

@@ -1,11 +1,17 @@
 """State of the review workflow in the state table: per-card high-water marks and export records
-(keys ``CARD#<card>`` / ``MARK`` and ``EXPORT#<version>``: ``adapters/keys.py``); conditional writes only."""
+(keys ``CARD#<card>`` / ``MARK`` and ``EXPORT#<version>``: ``adapters/keys.py``); conditional writes only.
+
+An export record holds the approved version's PDF evidence: the current export job (name, attempt), its status
+(requested | completed | failed) and, once completed, the PDF's S3 URI.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from model_governance.adapters import keys
 from model_governance.adapters.keys import from_item, to_item
@@ -54,6 +60,27 @@ class ReviewStateStore(StateStore):
         return keys.put_if_absent(
             self._client, self.table_name, {**keys.export_key(card, version), "card": card, **details}
         )
+
+    def update_export(self, card: str, version: int, expected_job: str, **fields: Any) -> bool:
+        """Set ``fields`` on the export record only while it still names ``expected_job``: a late event of an
+        earlier attempt, or a second delivery that lost the race, changes nothing (False)."""
+        fields = {name: value for name, value in fields.items() if value is not None}
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=to_item(keys.export_key(card, version)),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="job_name = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item({**values, ":expected": expected_job}),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def export_for(self, card: str, version: int) -> dict[str, Any] | None:
         item = self._client.get_item(

@@ -7,8 +7,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from model_governance.cards import content as card_content
-from model_governance.cards.records import CardRecord, Container, EmbeddedCard, PackageFacts
-from model_governance.errors import MissingResourceError
+from model_governance.cards.records import (
+    CardRecord,
+    Container,
+    EmbeddedCard,
+    ExportJob,
+    PackageFacts,
+    kms_key_arn,
+)
+from model_governance.errors import CardKeyNotGrantedError, MissingResourceError
 
 # Search returns at most 100 records a page; one page of the group's most recently modified cards is read.
 SEARCH_PAGE_SIZE = 100
@@ -26,6 +33,22 @@ def _is_not_found(error: ClientError) -> bool:
     )
 
 
+# What SageMaker answers when the caller may not use a card's KMS key is not documented (aws-facts.md 7): KMS's
+# own codes come back as "KMS.<Code>" or as AccessDenied; a ValidationException only when it speaks of KMS.
+# A match is then confirmed by reading the card without content: only an encrypted card counts.
+_ACCESS_DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
+
+
+def is_kms_denial(error: ClientError) -> bool:
+    code = error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", "")).lower()
+    return (
+        code.startswith("KMS")
+        or code in _ACCESS_DENIED
+        or (code == "ValidationException" and ("kms" in message or "key management" in message))
+    )
+
+
 class ModelRegistry:
     """The SageMaker calls of the model card features. Takes the client so tests can hand it moto or a Stubber."""
 
@@ -38,6 +61,8 @@ class ModelRegistry:
         except ClientError as error:
             if _is_not_found(error):
                 raise MissingResourceError(f"model package {arn} does not exist (deleted after the event?)") from error
+            if is_kms_denial(error) and (key_error := self._package_key_error(arn)) is not None:
+                raise key_error from error
             raise
         return package_facts(response)
 
@@ -51,8 +76,26 @@ class ModelRegistry:
         except ClientError as error:
             if _is_not_found(error):
                 return None
+            if is_kms_denial(error) and (key_error := self._card_key_error(name, version)) is not None:
+                raise key_error from error
             raise
         return card_record(response)
+
+    def _card_key_error(self, name: str, version: int | None = None) -> CardKeyNotGrantedError | None:
+        """The key error for an encrypted card, or None when the card is not encrypted (then the denial was
+        something else). MetadataOnly needs no kms:Decrypt and still returns SecurityConfig."""
+        request: dict[str, Any] = {"ModelCardName": name, "IncludedData": "MetadataOnly"}
+        if version is not None:
+            request["ModelCardVersion"] = version
+        metadata = card_record(self._client.describe_model_card(**request))
+        if not metadata.kms_key_id:
+            return None
+        return CardKeyNotGrantedError(metadata.name, kms_key_arn(metadata.kms_key_id, metadata.arn), metadata)
+
+    def _package_key_error(self, arn: str) -> CardKeyNotGrantedError | None:
+        response = self._client.describe_model_package(ModelPackageName=arn, IncludedData="MetadataOnly")
+        key = (response.get("SecurityConfig") or {}).get("KmsKeyId")
+        return CardKeyNotGrantedError(f"the card of model package {arn}", kms_key_arn(key, arn)) if key else None
 
     def search_group_cards(self, group: str) -> list[CardRecord]:
         """Cards of a model package group, most recently modified first (one Search call, one page)."""
@@ -70,23 +113,38 @@ class ModelRegistry:
                 records.append(card_record(card))
         return records
 
-    def create_card(self, name: str, content: dict[str, Any], status: str = "Draft") -> bool:
-        """Create the card; False when a card of that name already exists (another delivery won the race)."""
+    def create_card(
+        self, name: str, content: dict[str, Any], status: str = "Draft", kms_key_id: str | None = None
+    ) -> bool:
+        """Create the card (encrypted with ``kms_key_id`` when given; without it SageMaker uses an AWS-owned key);
+        False when a card of that name already exists (another delivery won the race)."""
+        request: dict[str, Any] = {
+            "ModelCardName": name,
+            "Content": card_content.serialize(content),
+            "ModelCardStatus": status,
+        }
+        if kms_key_id:
+            request["SecurityConfig"] = {"KmsKeyId": kms_key_id}
         try:
-            self._client.create_model_card(
-                ModelCardName=name, Content=card_content.serialize(content), ModelCardStatus=status
-            )
+            self._client.create_model_card(**request)
         except ClientError as error:
             if error_code(error) == "ConflictException":
                 return False
+            if kms_key_id and is_kms_denial(error):
+                raise CardKeyNotGrantedError(name, kms_key_id) from error
             raise
         return True
 
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None:
         """Replace the embedded card's content (content only: AWS rejects content and status in one update)."""
-        self._client.update_model_package(
-            ModelPackageArn=package_arn, ModelCard={"ModelCardContent": card_content.serialize(content)}
-        )
+        try:
+            self._client.update_model_package(
+                ModelPackageArn=package_arn, ModelCard={"ModelCardContent": card_content.serialize(content)}
+            )
+        except ClientError as error:
+            if is_kms_denial(error) and (key_error := self._package_key_error(package_arn)) is not None:
+                raise key_error from error
+            raise
 
     # Review workflow and approval gate ------------------------------------------------------------------
     def previous_card_version(self, name: str, version: int) -> int | None:
@@ -114,7 +172,8 @@ class ModelRegistry:
         )
 
     def create_card_export_job(self, name: str, version: int, job_name: str, s3_output_path: str) -> str | None:
-        """Start a PDF export of one card version; the job's ARN, or None when a job of that name exists."""
+        """Start a PDF export of one card version; the job's ARN, or None when a job of that name exists (which
+        may have failed: read it with ``describe_card_export_job``)."""
         try:
             response = self._client.create_model_card_export_job(
                 ModelCardName=name,
@@ -126,8 +185,20 @@ class ModelRegistry:
             message = str(error.response.get("Error", {}).get("Message", "")).lower()
             if error_code(error) == "ConflictException" or "already exist" in message:
                 return None
+            if is_kms_denial(error) and (key_error := self._card_key_error(name, version)) is not None:
+                raise key_error from error
             raise
         return str(response["ModelCardExportJobArn"])
+
+    def describe_card_export_job(self, arn: str) -> ExportJob | None:
+        """The export job (status, the PDF's S3 URI once Completed, the reason once Failed), or None if unknown."""
+        try:
+            response = self._client.describe_model_card_export_job(ModelCardExportJobArn=arn)
+        except ClientError as error:
+            if _is_not_found(error):
+                return None
+            raise
+        return export_job(response)
 
 
 def card_record(response: dict[str, Any]) -> CardRecord:
@@ -145,6 +216,20 @@ def card_record(response: dict[str, Any]) -> CardRecord:
         arn=response.get("ModelCardArn"),
         last_modified=response.get("LastModifiedTime"),
         last_modified_by=who.get("UserProfileName") or (who.get("IamIdentity") or {}).get("Arn"),
+        kms_key_id=(response.get("SecurityConfig") or {}).get("KmsKeyId") or None,
+    )
+
+
+def export_job(response: dict[str, Any]) -> ExportJob:
+    return ExportJob(
+        name=response["ModelCardExportJobName"],
+        arn=response["ModelCardExportJobArn"],
+        status=response["Status"],
+        card=response["ModelCardName"],
+        card_version=int(response["ModelCardVersion"]),
+        s3_output_path=(response.get("OutputConfig") or {}).get("S3OutputPath"),
+        artifact=(response.get("ExportArtifacts") or {}).get("S3ExportArtifacts"),
+        failure_reason=response.get("FailureReason"),
     )
 
 

@@ -57,6 +57,7 @@ class CardRecord:
     arn: str | None = None
     last_modified: datetime | None = None
     last_modified_by: str | None = None
+    kms_key_id: str | None = None  # SecurityConfig.KmsKeyId: the customer-managed key encrypting the content
 
     @property
     def linked_package_arn(self) -> str | None:
@@ -96,3 +97,27 @@ class CardLink:
     group: str
     package_version: int
     card_name: str
+
+
+def kms_key_arn(key_id: str, resource_arn: str | None) -> str:
+    """The ARN of the key a ``SecurityConfig.KmsKeyId`` names. SageMaker accepts a key ID, a key ARN or an
+    alias; a bare key ID is in the account and region of the resource it encrypts. An alias stays as given (its
+    key's ARN needs kms:DescribeKey, which this system does not have)."""
+    if key_id.startswith("arn:") or key_id.startswith("alias/") or not resource_arn or resource_arn.count(":") < 5:
+        return key_id
+    partition, region, account = resource_arn.split(":")[1], resource_arn.split(":")[3], resource_arn.split(":")[4]
+    return f"arn:{partition}:kms:{region}:{account}:key/{key_id}"
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """A model card export job as DescribeModelCardExportJob reports it."""
+
+    name: str
+    arn: str
+    status: str  # InProgress | Completed | Failed
+    card: str
+    card_version: int
+    s3_output_path: str | None = None
+    artifact: str | None = None  # ExportArtifacts.S3ExportArtifacts: the PDF's S3 URI, once Completed
+    failure_reason: str | None = None

@@ -25,6 +25,9 @@ PACKAGE_OVERVIEW_KEYS = (
     "model_owner",
 )
 EVIDENCE_PREFIX = "model-cards"
+# A failed export is tried again with a new job name, this many jobs in all; then ops decide (the alert says so).
+MAX_EXPORT_ATTEMPTS = 3
+EXPORT_REQUESTED, EXPORT_COMPLETED, EXPORT_FAILED = "requested", "completed", "failed"
 
 
 # Event ordering ---------------------------------------------------------------------------------------
@@ -76,13 +79,16 @@ def next_mark(
 
 
 # Evidence ---------------------------------------------------------------------------------------------
-def export_job_name(card: str, version: int) -> str:
-    """One export job per approved card version, named so a second delivery asks for the same job.
+def export_job_name(card: str, version: int, attempt: int = 1) -> str:
+    """One export job per approved card version and attempt, named so a second delivery asks for the same job.
 
-    ``<card>-v<version>-pdf``; a long card name is cut and an 8-hex digest of the full name keeps two long
-    names that share a prefix apart (EntityName: at most 63, ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``).
+    ``<card>-v<version>-pdf``, then ``-pdf-2``, ``-pdf-3`` for the attempts after a failed job; a long card
+    name is cut and an 8-hex digest of the full name keeps two long names that share a prefix apart
+    (EntityName: at most 63, ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``).
     """
-    return entity_name(card, f"-v{version}-pdf")
+    if attempt < 1:
+        raise ValueError(f"export attempts count from 1, got {attempt}")
+    return entity_name(card, f"-v{version}-pdf" + (f"-{attempt}" if attempt > 1 else ""))
 
 
 def export_prefix(card: str, version: int) -> str:

@@ -15,9 +15,11 @@ from typing import Protocol
 from model_governance.adapters.notifications import Message
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
+from model_governance.errors import CardKeyNotGrantedError
 from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
+from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
 from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once, recorder
 
@@ -63,8 +65,25 @@ def approval_gate(
     if settings.mode == "off" or change.approval_status != "Approved":
         decision = gate_decision(settings.mode, change.approval_status, None)
         return GateResult(change.package_arn, decision.verdict, decision.reason)
-    package = registry.describe_package(change.package_arn)
-    card = linked_card(package, registry, state)
+    try:
+        package = registry.describe_package(change.package_arn)
+    except CardKeyNotGrantedError as error:
+        report_key_not_granted(
+            error,
+            claims=state,
+            ops=ops,
+            record=recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn),
+            skipped="the approval gate for this version",
+        )
+        return GateResult(change.package_arn, "key-not-granted", str(error))
+    key_error: CardKeyNotGrantedError | None = None
+    try:
+        card = linked_card(package, registry, state)
+    except CardKeyNotGrantedError as error:
+        # The status and the link need no key (MetadataOnly): the gate still decides, only the owner is unknown.
+        key_error, card = error, error.metadata
+        if card is not None and card.linked_package_arn not in (None, package.arn):
+            card = None
     decision = gate_decision(settings.mode, package.approval_status, card)
     result = GateResult(package.arn, decision.verdict, decision.reason, card_name=card.name if card else None)
     changed_at = _changed_at(change)
@@ -73,6 +92,10 @@ def approval_gate(
         audit, change.envelope, group=package.group, card=card.name if card else None, subject=package.arn
     )
 
+    if key_error is not None:
+        report_key_not_granted(
+            key_error, claims=state, ops=ops, record=record, skipped="the card's content (owner) in the gate's messages"
+        )
     if decision.verdict == "skip":
         return result
     record(

@@ -1,7 +1,10 @@
 """Model card review: react to `SageMaker Model Card State Change`.
 
 For every change: record it, keep the linked package's embedded card in step. PendingReview: tell reviewers
-what changed since the previous version. Approved: export the approved version as PDF evidence.
+what changed since the previous version. Approved: export the approved version as PDF evidence, which counts
+only once the export job Completed: `SageMaker Model Card Export Job State Change` (``confirm_export``) reads
+the job and records the PDF, or alerts ops and starts the next attempt when it Failed. Should that event be
+lost (EventBridge delivery is best effort), the next event of the card, or a redelivery, confirms the job.
 
 Events arrive late and more than once (aws-facts.md 1.0), so each card keeps a high-water mark (card version,
 last modified time): an event at or below the mark changes nothing. Every effect is "make it so": the embedded
@@ -17,11 +20,15 @@ from typing import Any, Protocol
 
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
-from model_governance.cards.records import CardRecord, PackageFacts
-from model_governance.errors import InvalidCardContentError, MissingResourceError
-from model_governance.events import ModelCardStateChange
+from model_governance.cards.records import CardRecord, ExportJob, PackageFacts
+from model_governance.errors import CardKeyNotGrantedError, InvalidCardContentError, MissingResourceError
+from model_governance.events import Envelope, ModelCardExportJobStateChange, ModelCardStateChange
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import (
+    EXPORT_COMPLETED,
+    EXPORT_FAILED,
+    EXPORT_REQUESTED,
+    MAX_EXPORT_ATTEMPTS,
     CardMark,
     Freshness,
     embedded_card_sync,
@@ -31,6 +38,7 @@ from model_governance.review.decisions import (
     next_mark,
 )
 from model_governance.review.diff import changed_sections, diff_content, render_diff
+from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
 from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
@@ -46,12 +54,15 @@ class Registry(Protocol):
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
     def update_package_card_status(self, package_arn: str, status: str) -> None: ...
     def create_card_export_job(self, name: str, version: int, job_name: str, s3_output_path: str) -> str | None: ...
+    def describe_card_export_job(self, arn: str) -> ExportJob | None: ...
 
 
 class ReviewState(Claims, Protocol):
     def card_mark(self, card: str) -> CardMark | None: ...
     def advance_card_mark(self, mark: CardMark, expected: CardMark | None) -> bool: ...
     def record_export(self, card: str, version: int, **details: Any) -> bool: ...
+    def export_for(self, card: str, version: int) -> dict[str, Any] | None: ...
+    def update_export(self, card: str, version: int, expected_job: str, **fields: Any) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -64,11 +75,12 @@ class ReviewResult:
     card: str
     version: int
     status: str
-    outcome: str = "skipped"  # acted | duplicate | stale | card-missing
+    outcome: str = "skipped"  # acted | duplicate | stale | card-missing | key-not-granted
     group: str | None = None
     review_notice_published: bool = False
     export_job_arn: str | None = None
     export_s3_path: str | None = None
+    export_status: str | None = None  # the job's: InProgress | Completed | Failed
     embedded_content_updated: bool = False
     embedded_status_updated: bool = False
     reason: str = ""
@@ -80,10 +92,36 @@ def review_card_change(
     registry: Registry,
     state: ReviewState,
     notices: Notices,
+    ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
 ) -> ReviewResult:
     result = ReviewResult(card=change.card_name, version=change.card_version, status=change.status)
+    try:
+        return _review(change, result, registry, state, notices, ops, audit, settings)
+    except CardKeyNotGrantedError as error:
+        result.outcome, result.reason = "key-not-granted", str(error)
+        record = recorder(audit, change.envelope, group=result.group, card=change.card_name)
+        report_key_not_granted(
+            error,
+            claims=state,
+            ops=ops,
+            record=record,
+            skipped=f"review of version {change.card_version} ({change.status}): notices, evidence, embedded card",
+        )
+        return result
+
+
+def _review(
+    change: ModelCardStateChange,
+    result: ReviewResult,
+    registry: Registry,
+    state: ReviewState,
+    notices: Notices,
+    ops: Notices,
+    audit: Audit,
+    settings: ReviewSettings,
+) -> ReviewResult:
     mark, fresh = _advance_mark(change, state)
     if mark is None:
         result.outcome = fresh.value
@@ -116,9 +154,15 @@ def review_card_change(
     if change.status == "PendingReview" and card.status == "PendingReview":
         _request_review(change, card, result, registry, state, notices, record)
     elif change.status == "Approved" and card.status == "Approved":
-        _export_evidence(change, card, result, registry, state, settings, record)
+        _export_evidence(change, card, result, registry, state, ops, settings, record)
     elif change.status != card.status:
         result.reason = f"version {card.version} is {card.status} now; the event said {change.status}"
+    if change.status != "Approved":  # the fallback for a lost export event: this version's job, if still pending
+        export = state.export_for(card.name, card.version)
+        if export is not None and export.get("status", EXPORT_REQUESTED) == EXPORT_REQUESTED:
+            job = registry.describe_card_export_job(str(export["job_arn"]))
+            if job is not None:
+                _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
 
     if latest.linked_package_arn:
         _sync_embedded_card(latest, result, registry, record)
@@ -183,30 +227,184 @@ def _export_evidence(
     result: ReviewResult,
     registry: Registry,
     state: ReviewState,
+    ops: Notices,
     settings: ReviewSettings,
     record: Recorder,
 ) -> None:
-    job_name = export_job_name(card.name, card.version)
+    """Ask for the PDF of the approved version; it is evidence only once its job Completed (``_settle_export``)."""
     path = export_s3_path(settings.evidence_bucket, card.name, card.version)
+    result.export_s3_path = path
+    export = state.export_for(card.name, card.version)
+    if export is not None and export.get("status") in (EXPORT_COMPLETED, EXPORT_FAILED):
+        result.export_job_arn, result.export_status = export.get("job_arn"), export.get("job_status")
+        return
+    if export is None:
+        job_name = export_job_name(card.name, card.version)
+        export = {
+            "job_name": job_name,
+            "job_arn": _job_arn(card, job_name, change.envelope),
+            "attempt": 1,
+            "status": EXPORT_REQUESTED,
+            "s3_output_path": path,
+            "group": result.group,
+            "requested_at": datetime.now(UTC).isoformat(),
+            "source_event_id": change.envelope.id,
+        }
+        # Recorded before the job starts: a retry after a failed start asks for the same job again.
+        state.record_export(card.name, card.version, **export)
+        export = state.export_for(card.name, card.version) or export  # another delivery may have recorded first
+    job_name, job_arn = str(export["job_name"]), str(export["job_arn"])
+    result.export_job_arn = job_arn
     started = registry.create_card_export_job(card.name, card.version, job_name, path)
-    job_arn = started or (f"{card.arn}/export-job/{job_name}" if card.arn else None)
-    state.record_export(
-        card.name,
-        card.version,
-        job_name=job_name,
-        job_arn=job_arn,
-        s3_output_path=path,
-        requested_at=datetime.now(UTC).isoformat(),
-        source_event_id=change.envelope.id,
-    )
-    result.export_job_arn, result.export_s3_path = job_arn, path
-    if started:
+    if started is not None:
+        result.export_status = "InProgress"
         metrics.add_metric(name="CardExportsStarted", unit=MetricUnit.Count, value=1)
-    record(
-        "export_requested",
-        after={"s3_output_path": path, "export_job": job_name},
-        details={"export_job_arn": job_arn, "card_version": card.version, "new_job": started is not None},
+        record(
+            "export_requested",
+            after={"s3_output_path": path, "export_job": job_name},
+            details={"export_job_arn": started, "card_version": card.version, "attempt": export.get("attempt", 1)},
+        )
+        return
+    # The name is taken: by this same request from an earlier delivery, or by a job that failed. A name is not
+    # evidence; what the job did is.
+    job = registry.describe_card_export_job(job_arn)
+    if job is None:
+        raise RuntimeError(
+            f"export job {job_name} exists (name conflict) but cannot be read; the retry will look again"
+        )
+    _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
+
+
+def confirm_export(
+    change: ModelCardExportJobStateChange,
+    *,
+    registry: Registry,
+    state: ReviewState,
+    ops: Notices,
+    audit: Audit,
+    settings: ReviewSettings,
+) -> ReviewResult:
+    """`SageMaker Model Card Export Job State Change`: record the PDF when the job Completed; when it Failed,
+    alert ops and start the next attempt. Jobs the system did not ask for, and earlier attempts, are ignored."""
+    job = registry.describe_card_export_job(change.job_arn)
+    if job is None:
+        return ReviewResult(change.card_name, 0, change.status or "", outcome="job-missing", reason="no such job")
+    result = ReviewResult(card=job.card, version=job.card_version, status="Approved", export_job_arn=job.arn)
+    result.export_status = job.status
+    export = state.export_for(job.card, job.card_version)
+    if export is None or export.get("job_name") != job.name:
+        result.outcome = "not-ours"
+        result.reason = "not the export job this system keeps for that version (made by hand, or an earlier attempt)"
+        return result
+    result.outcome, result.group = "acted", export.get("group")
+    result.export_s3_path = export.get("s3_output_path")
+    record = recorder(audit, change.envelope, group=result.group, card=job.card)
+    try:
+        _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
+    except CardKeyNotGrantedError as error:  # the next attempt could not start
+        result.outcome, result.reason = "key-not-granted", str(error)
+        report_key_not_granted(error, claims=state, ops=ops, record=record, skipped="the next export attempt")
+    logger.info("export confirmed", extra={"result": result.__dict__})
+    return result
+
+
+def _settle_export(
+    job: ExportJob,
+    export: dict[str, Any],
+    result: ReviewResult,
+    registry: Registry,
+    state: ReviewState,
+    ops: Notices,
+    settings: ReviewSettings,
+    record: Recorder,
+    envelope: Envelope,
+) -> None:
+    """Act on what the export job did: InProgress waits for its event, Completed is evidence, Failed is an ops
+    alert and the next attempt under a new name (at most MAX_EXPORT_ATTEMPTS jobs)."""
+    result.export_job_arn, result.export_status = job.arn, job.status
+    if job.status == "InProgress":
+        return
+    attempt = int(export.get("attempt") or 1)
+    if job.status == "Completed":
+        if state.update_export(
+            job.card,
+            job.card_version,
+            job.name,
+            status=EXPORT_COMPLETED,
+            job_status=job.status,
+            artifact=job.artifact,
+            completed_at=datetime.now(UTC).isoformat(),
+        ):
+            metrics.add_metric(name="CardExportsCompleted", unit=MetricUnit.Count, value=1)
+            record(
+                "export_completed",
+                after={"artifact": job.artifact, "export_job": job.name},
+                details={"export_job_arn": job.arn, "card_version": job.card_version, "attempt": attempt},
+            )
+        return
+    retry = attempt < MAX_EXPORT_ATTEMPTS
+    next_name = export_job_name(job.card, job.card_version, attempt + 1) if retry else None
+    alerted = publish_once(state, f"export-failed#{job.arn}", (ops, export_failed_alert(job, attempt, next_name)))
+    if alerted:
+        metrics.add_metric(name="CardExportsFailed", unit=MetricUnit.Count, value=1)
+        record(
+            "export_failed",
+            after={"export_job": job.name},
+            details={"export_job_arn": job.arn, "failure_reason": job.failure_reason, "attempt": attempt},
+        )
+    if next_name is None:
+        state.update_export(job.card, job.card_version, job.name, status=EXPORT_FAILED, job_status=job.status)
+        return
+    path = str(export.get("s3_output_path") or export_s3_path(settings.evidence_bucket, job.card, job.card_version))
+    next_arn = job.arn.rsplit("/", 1)[0] + f"/{next_name}"
+    # Start first, then point the record at it: a retry after a failed start finds the record unchanged and
+    # starts the same job (a name conflict then means it already exists).
+    started = registry.create_card_export_job(job.card, job.card_version, next_name, path)
+    if state.update_export(
+        job.card,
+        job.card_version,
+        job.name,
+        job_name=next_name,
+        job_arn=next_arn,
+        attempt=attempt + 1,
+        status=EXPORT_REQUESTED,
+        previous_failure=job.failure_reason or "no reason given",
+    ):
+        result.export_job_arn, result.export_status = next_arn, "InProgress"
+        record(
+            "export_requested",
+            after={"s3_output_path": path, "export_job": next_name},
+            details={"export_job_arn": started or next_arn, "card_version": job.card_version, "attempt": attempt + 1},
+        )
+
+
+def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> Message:
+    then = (
+        f"A new export job was started: {next_name} (attempt {attempt + 1} of {MAX_EXPORT_ATTEMPTS})."
+        if next_name
+        else f"No more attempts ({MAX_EXPORT_ATTEMPTS} jobs failed): fix the cause, then approve the card again."
     )
+    lines = [
+        f"The PDF export of model card {job.card} version {job.card_version} failed: it is not evidence.",
+        "",
+        f"Export job:     {job.name} (attempt {attempt})",
+        f"Job ARN:        {job.arn}",
+        f"Failure reason: {job.failure_reason or '(none given)'}",
+        f"Output path:    {job.s3_output_path or '(unknown)'}",
+        "",
+        then,
+    ]
+    return Message(
+        subject=f"Model card export failed: {job.card} v{job.card_version}",
+        body="\n".join(lines),
+        attributes={"event_type": "model_card_export_failed"},
+    )
+
+
+def _job_arn(card: CardRecord, job_name: str, envelope: Envelope) -> str:
+    partition = "aws-cn" if envelope.region.startswith("cn-") else "aws"
+    card_arn = card.arn or f"arn:{partition}:sagemaker:{envelope.region}:{envelope.account}:model-card/{card.name}"
+    return f"{card_arn}/export-job/{job_name}"
 
 
 def _sync_embedded_card(card: CardRecord, result: ReviewResult, registry: Registry, record: Recorder) -> None:

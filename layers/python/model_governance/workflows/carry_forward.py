@@ -16,9 +16,10 @@ from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
-from model_governance.errors import CardNameTakenError, InvalidCardContentError
+from model_governance.errors import CardKeyNotGrantedError, CardNameTakenError, InvalidCardContentError
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
+from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
@@ -27,7 +28,9 @@ class Registry(Protocol):
     def describe_package(self, arn: str) -> PackageFacts: ...
     def describe_card(self, name: str, version: int | None = None) -> CardRecord | None: ...
     def search_group_cards(self, group: str) -> list[CardRecord]: ...
-    def create_card(self, name: str, content: dict[str, Any], status: str = "Draft") -> bool: ...
+    def create_card(
+        self, name: str, content: dict[str, Any], status: str = "Draft", kms_key_id: str | None = None
+    ) -> bool: ...
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
 
 
@@ -45,11 +48,12 @@ class CarryForwardSettings:
 @dataclass
 class CarryForwardResult:
     package_arn: str
-    outcome: str  # created | exists | skipped | no-predecessor
+    outcome: str  # created | exists | skipped | no-predecessor | key-not-granted
     card_name: str | None = None
     source_card: str | None = None
     source_card_version: int | None = None
     source_package_version: int | None = None
+    kms_key_id: str | None = None  # the key the new card is encrypted with: its predecessor's
     carried: list[str] = field(default_factory=list)
     refreshed: list[str] = field(default_factory=list)
     needs_review: list[str] = field(default_factory=list)
@@ -64,14 +68,33 @@ def carry_forward(
     registry: Registry,
     links: Links,
     notices: Notices,
+    ops: Notices,
     audit: Audit,
     settings: CarryForwardSettings,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CarryForwardResult:
     result = CarryForwardResult(package_arn=change.package_arn, outcome="skipped")
-
     record = recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn)
+    try:
+        return _carry_forward(change, result, record, registry, links, notices, settings, now)
+    except CardKeyNotGrantedError as error:
+        result.outcome, result.reason = "key-not-granted", str(error)
+        report_key_not_granted(
+            error, claims=links, ops=ops, record=record, skipped=f"carrying a model card onto {change.package_arn}"
+        )
+        return result
 
+
+def _carry_forward(
+    change: ModelPackageStateChange,
+    result: CarryForwardResult,
+    record: Callable[..., None],
+    registry: Registry,
+    links: Links,
+    notices: Notices,
+    settings: CarryForwardSettings,
+    now: Callable[[], datetime],
+) -> CarryForwardResult:
     if not change.is_registration_complete:
         result.reason = f"package status is {change.status}, not Completed"
         return result
@@ -102,10 +125,12 @@ def carry_forward(
         if problems:
             origin = f" (carried from {source.name} v{source.version})" if source else ""
             raise InvalidCardContentError(plan.card_name + origin, problems)
-        created = registry.create_card(plan.card_name, plan.content)
+        # Encrypted like its predecessor: without SecurityConfig the content would be stored under an AWS-owned key.
+        key = source.kms_key_id if source else None
+        created = registry.create_card(plan.card_name, plan.content, kms_key_id=key)
         # Written by this call: we know the card. Otherwise another delivery (or a person) got there first: read it.
         card = (
-            CardRecord(name=plan.card_name, version=1, status="Draft", content=plan.content)
+            CardRecord(name=plan.card_name, version=1, status="Draft", content=plan.content, kms_key_id=key)
             if created
             else registry.describe_card(plan.card_name)
         )
@@ -128,11 +153,13 @@ def carry_forward(
                     "source_card": plan.source.name if plan.source else None,
                     "source_card_version": plan.source.version if plan.source else None,
                     "carried": list(plan.carried),
+                    "kms_key_id": key,
                 },
             )
     else:
         result.outcome = "exists"
     result.card_name = card.name
+    result.kms_key_id = card.kms_key_id
     if plan is not None:
         _describe_plan(result, plan)
 
