@@ -42,7 +42,7 @@ EXPECTED_DYNAMODB = {
         "AUDIT#*": ["dynamodb:PutItem"],
     },
     "card_review": {
-        "CARD#*": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        "CARD#*": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
@@ -54,12 +54,12 @@ EXPECTED_DYNAMODB = {
     "violation_alert": {
         "GROUP#*": ["dynamodb:GetItem"],
         "SCHEDULE#*": ["dynamodb:GetItem", "dynamodb:PutItem"],
-        "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
     "account_sweep": {
         "GROUP#*": ["dynamodb:GetItem"],
-        "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
 }
