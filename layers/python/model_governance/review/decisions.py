@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -151,8 +151,13 @@ class GateDecision:
     revert: bool = False
 
 
-def gate_decision(mode: str, approval_status: str | None, card: CardRecord | None) -> GateDecision:
-    """No approved model without an approved card: ``warn`` alerts, ``enforce`` also reverts the approval."""
+def gate_decision(
+    mode: str, approval_status: str | None, card: CardRecord | None, *, unconfirmed: Sequence[CardRecord] = ()
+) -> GateDecision:
+    """No approved model without an approved card: ``warn`` alerts, ``enforce`` also reverts the approval.
+
+    ``card`` is the version's card by the trust rule; ``unconfirmed`` are cards that only claim the version.
+    An unconfirmed claim never passes the gate, Approved or not; the reason names it."""
     if mode not in GATE_MODES:
         raise ValueError(f"approval gate mode must be one of {', '.join(GATE_MODES)}, got {mode!r}")
     if mode == "off":
@@ -161,11 +166,16 @@ def gate_decision(mode: str, approval_status: str | None, card: CardRecord | Non
         return GateDecision("skip", f"the package is {approval_status or 'without an approval status'} now")
     if card is not None and card.status == "Approved":
         return GateDecision("pass", f"model card {card.name} (version {card.version}) is Approved")
-    reason = (
-        f"model card {card.name} (version {card.version}) is {card.status}, not Approved"
-        if card is not None
-        else "no model card is linked to this model package version"
-    )
+    if card is not None:
+        reason = f"model card {card.name} (version {card.version}) is {card.status}, not Approved"
+    elif unconfirmed:
+        claims = ", ".join(f"{c.name} ({c.status})" for c in unconfirmed)
+        reason = (
+            f"no model card is linked to this model package version: {claims} only claim it (unconfirmed claim: "
+            "neither created for it by this system nor named by the package)"
+        )
+    else:
+        reason = "no model card is linked to this model package version"
     return GateDecision(mode, reason, alert=True, revert=mode == "enforce")
 
 

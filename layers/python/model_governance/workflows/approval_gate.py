@@ -3,18 +3,21 @@
 Setting ``approvalGate``: ``off`` (no gate), ``warn`` (alert ops and the card's owner), ``enforce`` (also set
 the version back to PendingManualApproval with a reason). Decided on the package's state now, not the event's:
 a late event for a version that is no longer Approved changes nothing.
+
+"The version's card" is only a card whose link counts (cards/trust.py): one the system linked, or one the package
+names in its metadata. A card that merely claims the version in its content is never it, however Approved it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from model_governance.adapters.notifications import Message
-from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
+from model_governance.cards.trust import confirmed_card, judge_link
 from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
@@ -46,8 +49,17 @@ class GateResult:
     verdict: str
     reason: str
     card_name: str | None = None
+    unconfirmed_claims: list[str] = field(default_factory=list)
     alerted: bool = False
     reverted: bool = False
+
+
+@dataclass(frozen=True)
+class VersionCards:
+    """The version's card (a link that counts), and the cards that only claim the version in their content."""
+
+    card: CardRecord | None
+    unconfirmed: tuple[CardRecord, ...] = ()
 
 
 def approval_gate(
@@ -64,9 +76,16 @@ def approval_gate(
         decision = gate_decision(settings.mode, change.approval_status, None)
         return GateResult(change.package_arn, decision.verdict, decision.reason)
     package = registry.describe_package(change.package_arn)
-    card = linked_card(package, registry, state)
-    decision = gate_decision(settings.mode, package.approval_status, card)
-    result = GateResult(package.arn, decision.verdict, decision.reason, card_name=card.name if card else None)
+    cards = version_cards(package, registry, state)
+    card = cards.card
+    decision = gate_decision(settings.mode, package.approval_status, card, unconfirmed=cards.unconfirmed)
+    result = GateResult(
+        package.arn,
+        decision.verdict,
+        decision.reason,
+        card_name=card.name if card else None,
+        unconfirmed_claims=[claim.name for claim in cards.unconfirmed],
+    )
     changed_at = _changed_at(change)
 
     record = recorder(
@@ -85,6 +104,7 @@ def approval_gate(
             "reason": decision.reason,
             "card_status": card.status if card else None,
             "card_version": card.version if card else None,
+            "unconfirmed_claims": [{"card": c.name, "status": c.status} for c in cards.unconfirmed],
             "approved_by": _approved_by(change),
         },
     )
@@ -104,18 +124,21 @@ def approval_gate(
     return result
 
 
-def linked_card(package: PackageFacts, registry: Registry, state: GateState) -> CardRecord | None:
-    """The version's card: the link the system recorded, the carried-forward name, or a hand-made card
-    whose model_package_details name this package (one Search)."""
+def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:
+    """The version's card: the one the system linked, else the one the package names in its metadata. When
+    neither exists, the cards whose content claims this package (one Search) are reported as unconfirmed claims."""
     recorded = state.link_for(package.group, package.version)
-    name = recorded.card_name if recorded else card_name_for(package.group, package.version)
-    card = registry.describe_card(name)
-    if card is not None and card.linked_package_arn in (None, package.arn):
-        return card
-    for found in registry.search_group_cards(package.group):
-        if found.linked_package_arn == package.arn:
-            return registry.describe_card(found.name)
-    return None
+    for name in dict.fromkeys(n for n in (recorded.card_name if recorded else None, confirmed_card(package)) if n):
+        card = registry.describe_card(name)
+        if (
+            card is not None
+            and judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
+        ):
+            return VersionCards(card)
+    claims = tuple(
+        found for found in registry.search_group_cards(package.group) if found.linked_package_arn == package.arn
+    )
+    return VersionCards(None, claims)
 
 
 def _alert_once(
