@@ -16,10 +16,11 @@ owner an alert names) asks this rule first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from model_governance.cards.records import CardLink, PackageFacts
+from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 
 # The CustomerMetadataProperties key by which a model package names its model card (a hand-made card's confirmation).
 CARD_METADATA_KEY = "model-governance:model-card"
@@ -98,10 +99,31 @@ def _is_recorded_link(recorded: CardLink, card: str, package: PackageFacts, card
         return recorded.package_arn == package.arn
     # A link recorded before links carried the package ARN: the system only links cards to packages of its own
     # account and region, which is where the card lives.
-    return card_arn is None or _home(card_arn) == _home(package.arn)
+    return card_arn is None or same_registry(card_arn, package.arn)
 
 
 def _home(arn: str) -> tuple[str, ...]:
     """(partition, region, account) of an ARN."""
     parts = arn.split(":", 5)
     return (parts[1], parts[3], parts[4]) if len(parts) == 6 else (arn,)
+
+
+def same_registry(arn: str, other: str) -> bool:
+    """Both ARNs are in the same partition, region and account (a group name alone does not say so)."""
+    return _home(arn) == _home(other)
+
+
+def trusted_card(
+    package: PackageFacts, recorded: CardLink | None, describe_card: Callable[[str], CardRecord | None]
+) -> CardRecord | None:
+    """The card of ``package`` whose link counts: the one the system linked, else the one the package's metadata
+    names (at most two reads; no Search: a card found only by its own claim never counts)."""
+    names = (recorded.card_name if recorded else None, confirmed_card(package))
+    for name in dict.fromkeys(n for n in names if n):
+        card = describe_card(name)
+        if (
+            card is not None
+            and judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
+        ):
+            return card
+    return None

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
-from model_governance.cards.trust import confirmed_card, judge_link
+from model_governance.cards.trust import trusted_card
 from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
@@ -127,14 +127,9 @@ def approval_gate(
 def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:
     """The version's card: the one the system linked, else the one the package names in its metadata. When
     neither exists, the cards whose content claims this package (one Search) are reported as unconfirmed claims."""
-    recorded = state.link_for(package.group, package.version)
-    for name in dict.fromkeys(n for n in (recorded.card_name if recorded else None, confirmed_card(package)) if n):
-        card = registry.describe_card(name)
-        if (
-            card is not None
-            and judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
-        ):
-            return VersionCards(card)
+    card = trusted_card(package, state.link_for(package.group, package.version), registry.describe_card)
+    if card is not None:
+        return VersionCards(card)
     claims = tuple(
         found for found in registry.search_group_cards(package.group) if found.linked_package_arn == package.arn
     )
