@@ -68,7 +68,9 @@ class Account:
         body["model_package_details"] = {"model_package_arn": package_arn, "model_package_group_name": self.group}
         self.sm.create_model_card(ModelCardName=name, Content=json.dumps(body), ModelCardStatus="Draft")
         if confirm:
-            self.sm.update_model_package(ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name})
+            self.sm.update_model_package(
+                ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name}
+            )
 
     def card(self, name: str) -> dict:
         described = self.sm.describe_model_card(ModelCardName=name)

@@ -64,16 +64,15 @@ class BackfillResult:
 
 
 def plan_backfill(inventory: Inventory, links: cf.Links) -> list[BackfillItem]:
-    """Each group's latest Completed version without a linked card, and the card carry-forward would start from."""
+    """Each group's latest Completed version without a linked card, and the card carry-forward would start from.
+
+    Only links that count (the inventory's, cards/trust.py) name a source: a card that merely claims a version is
+    never planned as one, just as carry-forward never carries it.
+    """
     by_group: dict[str, list[CardLink]] = {}
     for (group, version), name in inventory.links.items():
         by_group.setdefault(group, []).append(CardLink(group, version, name))
     known = {card.name for card in inventory.cards}
-    for card in inventory.cards:
-        if card.linked_group and card.linked_version is not None:
-            by_group.setdefault(card.linked_group, []).append(
-                CardLink(card.linked_group, card.linked_version, card.name)
-            )
     plan = []
     for package in inventory.latest_versions():
         linked = inventory.links.get((package.group, package.version))
