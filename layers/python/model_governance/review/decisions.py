@@ -166,16 +166,17 @@ def gate_decision(
         return GateDecision("skip", f"the package is {approval_status or 'without an approval status'} now")
     if card is not None and card.status == "Approved":
         return GateDecision("pass", f"model card {card.name} (version {card.version}) is Approved")
-    if card is not None:
-        reason = f"model card {card.name} (version {card.version}) is {card.status}, not Approved"
-    elif unconfirmed:
+    reason = (
+        f"model card {card.name} (version {card.version}) is {card.status}, not Approved"
+        if card is not None
+        else "no model card is linked to this model package version"
+    )
+    if unconfirmed:
         claims = ", ".join(f"{c.name} ({c.status})" for c in unconfirmed)
-        reason = (
-            f"no model card is linked to this model package version: {claims} only claim it (unconfirmed claim: "
-            "neither created for it by this system nor named by the package)"
+        reason += (
+            f"; {claims} only claim{'s' if len(unconfirmed) == 1 else ''} it: unconfirmed claim, neither created "
+            "for it by this system nor named by the package"
         )
-    else:
-        reason = "no model card is linked to this model package version"
     return GateDecision(mode, reason, alert=True, revert=mode == "enforce")
 
 

@@ -125,15 +125,18 @@ def approval_gate(
 
 
 def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:
-    """The version's card: the one the system linked, else the one the package names in its metadata. When
-    neither exists, the cards whose content claims this package (one Search) are reported as unconfirmed claims."""
+    """The version's card: the one the system linked, else the one the package names in its metadata. Unless that
+    card is Approved, the cards whose content claims this package (one Search) are reported as unconfirmed claims,
+    so an alert names a decoy instead of letting it pass for the version's card."""
     card = trusted_card(package, state.link_for(package.group, package.version), registry.describe_card)
-    if card is not None:
+    if card is not None and card.status == "Approved":
         return VersionCards(card)
     claims = tuple(
-        found for found in registry.search_group_cards(package.group) if found.linked_package_arn == package.arn
+        found
+        for found in registry.search_group_cards(package.group)
+        if found.linked_package_arn == package.arn and (card is None or found.name != card.name)
     )
-    return VersionCards(None, claims)
+    return VersionCards(card, claims)
 
 
 def _alert_once(
