@@ -88,7 +88,7 @@ def carry_forward(
     source: CardRecord | None = None
     card = _card_of_this_version(package, registry, links)
     if card is None:
-        source = _source_card(package, registry, links)
+        source = source_card(package, registry, links)
         if source is None and not settings.create_card_without_predecessor:
             result.outcome = "no-predecessor"
             result.reason = "no earlier version has a card and card creation without a predecessor is off"
@@ -175,7 +175,7 @@ def _is_ours(card: CardRecord, package: PackageFacts, links: Links) -> bool:
     return judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
 
 
-def _source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
+def source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
     """The card to carry forward, from one Search over the group's cards.
 
     The source is the card of the highest earlier version whose link counts: the system's own links (consistent),
