@@ -257,7 +257,7 @@ def _refuse_link(
     why = claim.verdict.explain()
     result.reason = (result.reason + "; " if result.reason else "") + f"link to {claim.package.arn} refused: {why}"
     metrics.add_metric(name="CardLinksRefused", unit=MetricUnit.Count, value=1)
-    logger.warning("card link refused", extra={"card": card.name, "claimed_package": claim.package.arn, "why": why})
+    logger.info("card link refused", extra={"card": card.name, "claimed_package": claim.package.arn, "why": why})
     message = link_refused_notice(card, claim, change.envelope.region)
     noticed = publish_once(state, f"link-refused#{card.name}#{card.version}", (notices, message))
     record(

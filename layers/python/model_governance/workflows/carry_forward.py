@@ -188,7 +188,7 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
         if found.linked_group != package.group or found.linked_version is None:
             continue
         if found.linked_version == package.version:  # a confirmed card was found by _card_of_this_version
-            logger.warning("unconfirmed card claim ignored", extra={"card": found.name, "package_arn": package.arn})
+            logger.info("unconfirmed card claim ignored", extra={"card": found.name, "package_arn": package.arn})
             continue
         if found.linked_version < package.version and found.linked_package_arn:
             claims.append(found)
@@ -224,7 +224,7 @@ def _confirmed_source(
     recorded = links.link_for(earlier.group, earlier.version)
     verdict = judge_link(card.name, arn, earlier, recorded, card_arn=card.arn)
     if not verdict.trusted:
-        logger.warning("unconfirmed source card skipped", extra={"card": card.name, "why": verdict.explain()})
+        logger.info("unconfirmed source card skipped", extra={"card": card.name, "why": verdict.explain()})
     return verdict.trusted
 
 
