@@ -154,8 +154,12 @@ def a_decoy_claims_the_version(sm: Any, arn: str) -> None:
 def test_under_enforce_an_approval_backed_only_by_a_decoy_approved_card_is_reverted(
     gate_world: LocalWorld, sample_event: Callable[..., dict[str, Any]]
 ) -> None:
-    # given a version whose only Approved card is a decoy: carry-forward gives the version its own (Draft) card
+    # given a version the system has no card for (registered before the deployment, or cards without a predecessor
+    # are off), whose only Approved card is a decoy that claims it
     use_mode(gate_world, "enforce")
+    carry_forward = gate_world.function("carry_forward")
+    carry_forward.environment[constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR] = "false"
+    carry_forward._module = None
     sm = boto3.client("sagemaker", region_name=REGION)
     sm.create_model_package_group(ModelPackageGroupName=GROUP)
     arn = str(sm.create_model_package(ModelPackageGroupName=GROUP)["ModelPackageArn"])
@@ -166,8 +170,11 @@ def test_under_enforce_an_approval_backed_only_by_a_decoy_approved_card_is_rever
 
     package = sm.describe_model_package(ModelPackageName=arn)
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
-    assert "decoy-card (Approved) only claims it: unconfirmed claim" in package["ApprovalDescription"]
-    assert (result["verdict"], result["card_name"], result["unconfirmed_claims"]) == ("enforce", CARD, ["decoy-card"])
+    assert (
+        "no model card is linked to this model package version; decoy-card (Approved) only claims it: unconfirmed claim"
+        in package["ApprovalDescription"]
+    )
+    assert (result["verdict"], result["card_name"], result["unconfirmed_claims"]) == ("enforce", None, ["decoy-card"])
     (alert,) = gate_world.inbox("AlertsOps")
     assert "decoy-card (Approved) only claims it" in alert.body
     assert alert.attributes["model_owner"] != "mallory"  # the decoy's owner is not the version's owner

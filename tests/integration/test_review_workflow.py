@@ -283,6 +283,9 @@ def test_a_decoy_approved_card_does_not_pass_the_approval_gate_of_the_version_it
     gate = review_world.function("approval_gate")
     gate.environment[constants.ENV_APPROVAL_GATE] = "enforce"
     gate._module = None  # a fresh container reads the setting at cold start
+    carry_forward = review_world.function("carry_forward")  # no card of the system's own: the decoy is the only one
+    carry_forward.environment[constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR] = "false"
+    carry_forward._module = None
     review(review_world, card_event(sample_event, "Approved", 22))
     sm.update_model_package(ModelPackageArn=victim, ModelApprovalStatus="Approved")
     approved = sample_event(
@@ -297,7 +300,7 @@ def test_a_decoy_approved_card_does_not_pass_the_approval_gate_of_the_version_it
     (verdict,) = [i.result for i in review_world.put_event(approved) if i.function == "approval_gate"]
 
     assert verdict["verdict"] == "enforce" and verdict["reverted"]
-    assert verdict["unconfirmed_claims"] == [CARD]
+    assert (verdict["card_name"], verdict["unconfirmed_claims"]) == (None, [CARD])
     assert sm.describe_model_package(ModelPackageName=victim)["ModelApprovalStatus"] == "PendingManualApproval"
 
 
