@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 
 from model_governance.adapters.inventory import AccountInventory
-from model_governance.cards.records import CardLink, CardRecord
+from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.sweep.digest import SweepRun
 from model_governance.sweep.rules import SweepSettings
 from model_governance.workflows.account_sweep import run_sweep
@@ -145,8 +145,18 @@ class FakeSageMaker:
 
 
 class _Links:
+    """The state table of carry-forward's steady state: every card the fake account holds, the system linked."""
+
+    def __init__(self, fake: FakeSageMaker) -> None:
+        self._cards = {card["ModelCardName"] for card in fake.cards}
+
     def link_for(self, group: str, version: int) -> CardLink | None:
-        return None
+        name = f"{group}-v{version}"
+        return (
+            CardLink(group, version, name, package_arn=_ARN.format(f"model-package/{group}/{version}"))
+            if name in self._cards
+            else None
+        )
 
     def claim(self, key: str, **_: Any) -> bool:
         return True
@@ -156,11 +166,20 @@ class _Links:
 
 
 class _Nothing:
+    def __init__(self, calls: Counter[str]) -> None:
+        self._calls = calls
+
     def describe_card(self, name: str, version: int | None = None) -> CardRecord | None:
         return None
 
     def uri_for(self, key: str) -> str:
         return f"s3://bench/{key}"
+
+    def describe_package(self, arn: str) -> PackageFacts:
+        """A version the system did not link (it has no card): read for a confirming metadata key; it has none."""
+        self._calls["DescribeModelPackage"] += 1
+        group, version = arn.split("model-package/", 1)[1].rsplit("/", 1)
+        return PackageFacts(arn, group, int(version), "Completed", None)
 
     def put_json(self, key: str, document: dict[str, Any]) -> str:
         self.size = len(json.dumps(document, default=str))
@@ -176,12 +195,12 @@ class _Nothing:
 
 def sweep_once(versions: int, groups: int, endpoints: int) -> tuple[Counter[str], float, int, int]:
     fake = FakeSageMaker(versions, groups, endpoints)
-    sink = _Nothing()
+    sink = _Nothing(fake.calls)
     started = time.perf_counter()
     outcome = run_sweep(
         SweepRun("bench", NOW, "us-east-1", "123456789012"),
         reader=AccountInventory(fake),
-        links=_Links(),
+        links=_Links(fake),
         cards=sink,
         reports=sink,
         effects=MemoryEffects(),

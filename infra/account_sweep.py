@@ -98,6 +98,11 @@ class AccountSweep(Construct):
             wildcard_reason="a card the system linked but Search has not indexed yet is read by name, read only",
         )
         sweep.use_card_keys(config.model_card_kms_key_arns)
+        sweep.allow(
+            ["sagemaker:DescribeModelPackage"],
+            [sweep.sagemaker_arn("model-package/*/*")],
+            wildcard_reason="a judged version the system did not link is read for the card its metadata confirms, read only",
+        )
         sweep.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{constants.SWEEP_REPORT_PREFIX}*")]

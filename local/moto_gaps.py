@@ -1,7 +1,10 @@
 """Fills the SageMaker gaps of moto 5.2.5 that the system relies on, for the local demo and flow tests.
 
-moto lacks ``Search(Resource="ModelCard")`` and silently drops the ``ModelCard`` of a model package
-(toolchain-notes.md). These small emulations follow the botocore service model's shapes; the request and
+moto lacks ``Search(Resource="ModelCard")``, silently drops the ``ModelCard`` of a model package, and its
+``UpdateModelPackage`` replaces ``CustomerMetadataProperties`` (a status-only update wipes them) where AWS merges
+the given keys and removes only ``CustomerMetadataPropertiesToRemove`` (toolchain-notes.md), and clears the approval
+status of an update that does not set one, where AWS leaves it as it is. The trust rule
+(cards/trust.py) reads a hand-made card's confirmation from that metadata, so the merge is emulated faithfully. These small emulations follow the botocore service model's shapes; the request and
 response shapes of the same calls are checked against the real service model by the Stubber tests
 (tests/integration/test_sagemaker_adapter.py). Nothing here is used by the deployed functions.
 """
@@ -91,8 +94,20 @@ def _store_model_card(self: SageMakerResponse, arn: str | None) -> None:
 
 def _update_model_package(original: Any) -> Any:
     def update(self: SageMakerResponse) -> ActionResult:
+        arn = self._get_param("ModelPackageArn")
+        backend = self.sagemaker_backend
+        package = backend.model_packages.get(backend.model_package_name_mapping.get(arn, arn))
+        before = dict((package.customer_metadata_properties or {}) if package is not None else {})
+        approval = (package.model_approval_status, package.approval_description) if package is not None else None
+        removed = self._get_param("CustomerMetadataPropertiesToRemove") or []
         result = original(self)
-        _store_model_card(self, self._get_param("ModelPackageArn"))
+        if package is not None:
+            merged = {**before, **(self._get_param("CustomerMetadataProperties") or {})}
+            package.customer_metadata_properties = {k: v for k, v in merged.items() if k not in removed} or None
+        if package is not None and approval is not None and self._get_param("ModelApprovalStatus") is None:
+            # moto also clears the approval status (and its description) on an update that does not set it
+            package.model_approval_status, package.approval_description = approval
+        _store_model_card(self, arn)
         return result
 
     return update

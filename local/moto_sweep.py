@@ -15,6 +15,7 @@ from moto.sagemaker.models import sagemaker_backends
 
 from local.moto_monitoring import add_schedule, run_execution
 from local.moto_monitoring import schedules as monitoring_schedules
+from model_governance.cards.trust import CARD_METADATA_KEY
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -39,9 +40,17 @@ def register_versions(sm: Any, group: str, approvals: list[str]) -> list[str]:
 
 
 def write_card(
-    sm: Any, name: str, *, package_arn: str, status: str, risk: str = "Medium", owner: str = "ml-team"
+    sm: Any,
+    name: str,
+    *,
+    package_arn: str,
+    status: str,
+    risk: str = "Medium",
+    owner: str = "ml-team",
+    confirm: bool = True,
 ) -> None:
-    """A card written by hand in the console, linked to one package version."""
+    """A card written by hand in the console, linked to one package version; ``confirm``: the package names it in
+    its metadata, so the link counts (cards/trust.py)."""
     group, version = package_arn.split("model-package/", 1)[1].rsplit("/", 1)
     content = {
         "model_overview": {"model_owner": owner, "model_description": f"{group} model"},
@@ -54,6 +63,8 @@ def write_card(
         },
     }
     sm.create_model_card(ModelCardName=name, Content=json.dumps(content), ModelCardStatus=status)
+    if confirm:
+        sm.update_model_package(ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name})
 
 
 def deploy_endpoint(sm: Any, name: str) -> str:

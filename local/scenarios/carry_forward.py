@@ -11,6 +11,7 @@ import boto3
 from local.moto_cards import card_keys_enforced
 from local.offline import ACCOUNT, DEMO_CARD_KEY
 from local.world import REGION, Invocation, LocalWorld
+from model_governance.cards.trust import CARD_METADATA_KEY
 
 GROUP = "customer-churn"
 EVENT_FILE = "events/model_package_state_change.json"
@@ -83,6 +84,8 @@ def run(world: LocalWorld, say: Any) -> None:
     card = dict(HAND_MADE_CONTENT, model_package_details={"model_package_arn": v1, "model_package_group_name": GROUP})
     sm.create_model_card(ModelCardName=HAND_MADE_CARD, Content=json.dumps(card), ModelCardStatus="Approved")
     say(f"SageMaker: group {GROUP}; version 1 registered; card {HAND_MADE_CARD!r} written by hand and linked to it.")
+    sm.update_model_package(ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: HAND_MADE_CARD})
+    say(f"The registry admin confirms it on version 1: {CARD_METADATA_KEY}={HAND_MADE_CARD} (package metadata).")
     v2 = sm.create_model_package(
         ModelPackageGroupName=GROUP,
         InferenceSpecification=inference(2),

@@ -13,6 +13,7 @@ from local.moto_cards import export_job_event, export_jobs, model_cards_emulated
 from local.world import REGION, LocalWorld, Published
 from model_governance import constants
 from model_governance.adapters.ledger import Ledger
+from model_governance.cards.trust import CARD_METADATA_KEY
 from ops.ledger import format_history
 
 GROUP = "fraud-detector"
@@ -30,7 +31,9 @@ def _story(world: LocalWorld, say: Any) -> None:
     sm.create_model_package_group(ModelPackageGroupName=GROUP)
     v1 = _register(sm, "PendingManualApproval")
     sm.create_model_card(ModelCardName=CARD, Content=json.dumps(_content(v1, "Low")), ModelCardStatus="Draft")
-    say(f"Registered {GROUP} v1 and its model card {CARD} (Draft, risk Low).")
+    say(f"Registered {GROUP} v1 and its model card {CARD} (Draft, risk Low), written by hand.")
+    sm.update_model_package(ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: CARD})
+    say(f"The registry admin confirms the card on v1: {CARD_METADATA_KEY}={CARD} (only package editors can).")
     _card_event(world, sm, say, "Draft")
     world.inbox("Alerts")  # carry-forward and other stories may have left messages: start clean
 
@@ -90,8 +93,54 @@ def _story(world: LocalWorld, say: Any) -> None:
         say(f"The card's owner receives: {message.subject}  {message.attributes}")
         say.block(message.body)
 
+    _decoy_scene(world, sm, say, v2)
+
     say.heading(f"Audit ledger of {GROUP} (python -m ops.ledger --group {GROUP})")
     say.block(format_history(Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)), "    ")
+
+
+def _decoy_scene(world: LocalWorld, sm: Any, say: Any, target: str) -> None:
+    """A card whose content claims another group's version: refused, and the gate is not fooled."""
+    say.heading("A decoy card claims fraud-detector v2 (the trust rule)")
+    decoy = "promo-ranker-notes"
+    content = _content(target, "Low") | {"model_overview": {"model_owner": "mallory"}}
+    sm.create_model_card(ModelCardName=decoy, Content=json.dumps(content), ModelCardStatus="Draft")
+    sm.update_model_card(ModelCardName=decoy, ModelCardStatus="Approved")
+    say(
+        f"mallory, who may edit model cards but not model packages, writes card {decoy}: Approved, risk Low, "
+        f"model_package_details naming {GROUP} v2."
+    )
+    before = _embedded(sm, target)
+    world.inbox("Alerts")
+    card = sm.describe_model_card(ModelCardName=decoy)
+    event = _read("model_card_state_change")
+    event["resources"] = [card["ModelCardArn"]]
+    event["detail"].update(
+        ModelCardName=decoy,
+        ModelCardVersion=card["ModelCardVersion"],
+        ModelCardStatus="Approved",
+        LastModifiedTime=card["LastModifiedTime"].astimezone(UTC).isoformat(),
+        LastModifiedBy={"DomainId": "d-demo", "UserProfileName": "mallory"},
+    )
+    say(f"EventBridge: SageMaker Model Card State Change {decoy} v{card['ModelCardVersion']} Approved")
+    for invocation in world.put_event(event):
+        if invocation.function == "card_review":
+            result = invocation.result or {}
+            say(f"  -> card_review: link refused = {result.get('link_refused')}; {result.get('reason')}")
+    unchanged = _embedded(sm, target) == before
+    say(f"  -> embedded card of {GROUP} v2 unchanged: {unchanged} (risk still {_embedded_risk(sm, target)}).")
+    for message in _of_type(world.inbox("AlertsNotices"), "model_card_link_refused"):
+        say(f"The card's owner and reviewers receive: {message.subject}  {message.attributes}")
+        say.block(message.body)
+    sm.update_model_package(ModelPackageArn=target, ModelApprovalStatus="Approved")
+    say(f"Someone approves {GROUP} v2 again, counting on the decoy's Approved card.")
+    for invocation in world.put_event(_package_event(target, 2, "Approved")):
+        if invocation.function == "approval_gate":
+            result = invocation.result or {}
+            say(f"  -> approval_gate: {result.get('verdict')}, reverted = {result.get('reverted')}")
+            say(f"     {result.get('reason')}")
+    say(f"  -> {GROUP} v2 is {sm.describe_model_package(ModelPackageName=target)['ModelApprovalStatus']}.")
+    world.inbox("Alerts")
 
 
 def _register(sm: Any, approval: str) -> str:

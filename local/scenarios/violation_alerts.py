@@ -10,6 +10,7 @@ import boto3
 
 from local.moto_monitoring import add_schedule, execution_event, run_execution
 from local.world import ACCOUNT, REGION, ROOT, LocalWorld
+from model_governance.cards.trust import CARD_METADATA_KEY
 
 GROUP = "telco-churn"
 ENDPOINT = "churn-endpoint"
@@ -37,6 +38,7 @@ def deploy_monitored_endpoint(sm: Any) -> None:
         "model_package_details": {"model_package_arn": package, "model_package_group_name": GROUP},
     }
     sm.create_model_card(ModelCardName=f"{GROUP}-v1", Content=json.dumps(content), ModelCardStatus="Approved")
+    sm.update_model_package(ModelPackageArn=package, CustomerMetadataProperties={CARD_METADATA_KEY: f"{GROUP}-v1"})
     sm.create_model(
         ModelName="churn-model-v1",
         ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker",

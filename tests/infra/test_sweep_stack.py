@@ -75,6 +75,7 @@ def test_the_sweep_only_reads_sagemaker_and_writes_only_its_reports(template):
         "sagemaker:Search",
         "sagemaker:DescribeMonitoringSchedule",
         "sagemaker:DescribeModelCard",
+        "sagemaker:DescribeModelPackage",  # the card a judged version's metadata confirms (cards/trust.py)
     }
     assert allowed["sagemaker:DescribeMonitoringSchedule"] == [
         json.dumps(

@@ -22,6 +22,7 @@ from model_governance.adapters.ledger import Ledger, LedgerRecord
 from model_governance.adapters.notifications import Message
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.cards.records import CardLink
+from model_governance.cards.trust import CARD_METADATA_KEY
 from model_governance.events import parse_model_package_state_change
 from model_governance.workflows.approval_gate import GateSettings, approval_gate
 
@@ -61,6 +62,8 @@ def given_an_approved_version(card_status: str) -> tuple[Any, str]:
         "intended_uses": {"risk_rating": "High"},
     }
     sm.create_model_card(ModelCardName=CARD, Content=json.dumps(card), ModelCardStatus=card_status)
+    # A hand-made card counts once the package names it (README: confirming a hand-made card).
+    sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={CARD_METADATA_KEY: CARD})
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     return sm, arn
 
@@ -138,6 +141,59 @@ def test_an_approved_card_passes_the_gate_silently(
     assert gate_world.inbox("AlertsOps") == []
 
 
+def a_decoy_claims_the_version(sm: Any, arn: str) -> None:
+    """Someone who may only edit model cards writes an Approved card whose content claims ``arn``."""
+    decoy = {
+        "model_overview": {"model_owner": "mallory"},
+        "model_package_details": {"model_package_arn": arn, "model_package_group_name": GROUP},
+        "intended_uses": {"risk_rating": "Low"},
+    }
+    sm.create_model_card(ModelCardName="decoy-card", Content=json.dumps(decoy), ModelCardStatus="Approved")
+
+
+def test_under_enforce_an_approval_backed_only_by_a_decoy_approved_card_is_reverted(
+    gate_world: LocalWorld, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    # given a version the system has no card for (registered before the deployment, or cards without a predecessor
+    # are off), whose only Approved card is a decoy that claims it
+    use_mode(gate_world, "enforce")
+    carry_forward = gate_world.function("carry_forward")
+    carry_forward.environment[constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR] = "false"
+    carry_forward._module = None
+    sm = boto3.client("sagemaker", region_name=REGION)
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    arn = str(sm.create_model_package(ModelPackageGroupName=GROUP)["ModelPackageArn"])
+    a_decoy_claims_the_version(sm, arn)
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+    result = gate(gate_world, approved_event(sample_event, arn))
+
+    package = sm.describe_model_package(ModelPackageName=arn)
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert (
+        "no model card is linked to this model package version; decoy-card (Approved) only claims it: unconfirmed claim"
+        in package["ApprovalDescription"]
+    )
+    assert (result["verdict"], result["card_name"], result["unconfirmed_claims"]) == ("enforce", None, ["decoy-card"])
+    (alert,) = gate_world.inbox("AlertsOps")
+    assert "decoy-card (Approved) only claims it" in alert.body
+    assert alert.attributes["model_owner"] != "mallory"  # the decoy's owner is not the version's owner
+
+
+def test_under_warn_a_decoy_approved_card_does_not_silence_the_gate(
+    gate_world: LocalWorld, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    sm, arn = given_an_approved_version("Draft")  # the version's own card is Draft
+    a_decoy_claims_the_version(sm, arn)
+
+    result = gate(gate_world, approved_event(sample_event, arn))
+
+    assert (result["verdict"], result["card_name"], result["alerted"]) == ("warn", CARD, True)
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
+    (alert,) = gate_world.inbox("AlertsOps")
+    assert f"model card {CARD} (version 1) is Draft, not Approved; decoy-card (Approved) only claims it" in alert.body
+
+
 def test_the_rejected_sample_event_does_not_reach_the_gate(
     gate_world: LocalWorld, sample_event: Callable[..., dict[str, Any]]
 ) -> None:
@@ -206,6 +262,7 @@ def test_enforce_sends_only_the_approval_status_and_its_reason(sample_event: Cal
         },
         {"ModelCardName": CARD},
     )
+    stubber.add_response("search", {"Results": []})  # cards that claim the version without confirmation: none
     reason = f"model card {CARD} (version 3) is Draft, not Approved"
     stubber.add_response(
         "update_model_package",

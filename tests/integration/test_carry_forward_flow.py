@@ -11,6 +11,7 @@ import pytest
 
 from model_governance.adapters.ledger import Ledger
 from model_governance.cards.naming import card_name_for
+from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.oracle import oracle_errors
 
 REGION = "us-east-1"
@@ -61,10 +62,15 @@ class Account:
         )
         return arn["ModelPackageArn"]
 
-    def hand_made_card(self, name: str, package_arn: str, content: dict | None = None) -> None:
+    def hand_made_card(self, name: str, package_arn: str, content: dict | None = None, *, confirm: bool = True) -> None:
+        """A card written by a person; ``confirm``: the package names it (README: confirming a hand-made card)."""
         body = dict(content or HAND_MADE)
         body["model_package_details"] = {"model_package_arn": package_arn, "model_package_group_name": self.group}
         self.sm.create_model_card(ModelCardName=name, Content=json.dumps(body), ModelCardStatus="Draft")
+        if confirm:
+            self.sm.update_model_package(
+                ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name}
+            )
 
     def card(self, name: str) -> dict:
         described = self.sm.describe_model_card(ModelCardName=name)
@@ -295,3 +301,49 @@ def test_a_deterministic_name_taken_by_an_unrelated_card_is_a_clear_error(world,
     account.hand_made_card(card_name_for("taken", 1), other)
     [invocation] = world.put_event(registered_event(sample_event, account, v1, 1))
     assert "already exists and documents" in str(invocation.error)
+
+
+def test_a_decoy_card_claiming_an_earlier_version_is_never_carried_forward(world, sample_event):
+    # given version 1's confirmed card, and a later-edited decoy that claims version 1 without confirmation
+    account = Account("decoy-source")
+    v1 = account.register(1)
+    account.hand_made_card("real-v1-card", v1)
+    decoy = {**HAND_MADE, "business_details": {"business_problem": "written by the decoy"}}
+    account.hand_made_card("decoy-v1-card", v1, decoy, confirm=False)
+    v2 = account.register(2)
+
+    [invocation] = world.put_event(registered_event(sample_event, account, v2, 2))
+
+    card = account.card(card_name_for(account.group, 2))
+    assert invocation.error is None
+    assert card["content"]["additional_information"]["custom_details"]["carried_from_card"] == "real-v1-card"
+    assert card["content"]["business_details"] == HAND_MADE["business_details"]
+    assert account.embedded(v2)["business_details"] == HAND_MADE["business_details"]
+
+
+def test_a_decoy_card_claiming_the_new_version_is_not_adopted(world, sample_event):
+    # given an unconfirmed card that claims version 2 before carry-forward runs
+    account = Account("decoy-adopt")
+    v1 = account.register(1)
+    account.hand_made_card("decoy-adopt-v1-card", v1)
+    v2 = account.register(2)
+    account.hand_made_card("squatter", v2, {**HAND_MADE, "intended_uses": {"risk_rating": "Low"}}, confirm=False)
+
+    [invocation] = world.put_event(registered_event(sample_event, account, v2, 2))
+
+    own = card_name_for(account.group, 2)
+    assert invocation.error is None and invocation.result["card_name"] == own
+    assert account.card_names() == sorted(["decoy-adopt-v1-card", "squatter", own])
+    assert account.embedded(v2)["intended_uses"] == HAND_MADE["intended_uses"]  # not the squatter's "Low"
+
+
+def test_our_card_name_taken_by_an_unconfirmed_card_is_a_clear_error(world, sample_event):
+    # given someone created a card under the name carry-forward would use, claiming the new version
+    account = Account("squat")
+    v1 = account.register(1)
+    account.hand_made_card(card_name_for("squat", 1), v1, confirm=False)
+
+    [invocation] = world.put_event(registered_event(sample_event, account, v1, 1))
+
+    assert "this system did not create it" in str(invocation.error)
+    assert account.embedded(v1) is None

@@ -10,6 +10,8 @@ from botocore.stub import ANY, Stubber
 
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.cards.naming import card_name_for
+from model_governance.cards.records import CardLink
+from model_governance.cards.trust import CARD_METADATA_KEY
 from model_governance.events import parse_model_package_state_change
 from model_governance.workflows.carry_forward import CarryForwardSettings, carry_forward
 from tests.conftest import read_event
@@ -30,12 +32,12 @@ SOURCE_CONTENT = {
 WHEN = datetime(2021, 2, 24, 17, 0, 14, tzinfo=UTC)
 
 
-def package_response(model_card: dict | None = None) -> dict:
+def package_response(model_card: dict | None = None, version: int = 2, metadata: dict | None = None) -> dict:
     response = {
         "ModelPackageName": GROUP,
         "ModelPackageGroupName": GROUP,
-        "ModelPackageVersion": 2,
-        "ModelPackageArn": V2,
+        "ModelPackageVersion": version,
+        "ModelPackageArn": V2 if version == 2 else V1,
         "CreationTime": WHEN,
         "InferenceSpecification": EVENT["detail"]["InferenceSpecification"],
         "ModelPackageStatus": "Completed",
@@ -44,6 +46,8 @@ def package_response(model_card: dict | None = None) -> dict:
     }
     if model_card:
         response["ModelCard"] = model_card
+    if metadata:
+        response["CustomerMetadataProperties"] = metadata
     return response
 
 
@@ -61,19 +65,13 @@ def card_response(name: str, content: dict, version: int = 1) -> dict:
 
 
 def test_documented_event_makes_exactly_these_valid_requests():
+    """Version 1's card was made by hand; version 1's package confirms it (model-governance:model-card)."""
     client = boto3.client("sagemaker", region_name="us-east-2")
     links, notices, audit = MemoryLinks(), MemoryNotices(), MemoryAudit()
     created: dict = {}
 
     with Stubber(client) as stubber:
         stubber.add_response("describe_model_package", package_response(), {"ModelPackageName": V2})
-        stubber.add_client_error(
-            "describe_model_card",
-            "ResourceNotFound",
-            "Modelcard does not exist.",
-            400,
-            expected_params={"ModelCardName": NEW_CARD},
-        )
         stubber.add_response(
             "search",
             {
@@ -95,6 +93,11 @@ def test_documented_event_makes_exactly_these_valid_requests():
                 "SortOrder": "Descending",
                 "MaxResults": 100,
             },
+        )
+        stubber.add_response(
+            "describe_model_package",
+            package_response(version=1, metadata={CARD_METADATA_KEY: "abalone-v1-card"}),
+            {"ModelPackageName": V1},
         )
         stubber.add_response(
             "describe_model_card",
@@ -139,6 +142,7 @@ def test_sagemaker_calls_per_event_do_not_depend_on_the_account():
     """Already-carried version (the approval-change redelivery): two reads, no search, no writes."""
     client = boto3.client("sagemaker", region_name="us-east-2")
     links = MemoryLinks()
+    links.record_link(CardLink(GROUP, 2, NEW_CARD, package_arn=V2))
     carried = {
         "business_details": SOURCE_CONTENT["business_details"],
         "model_package_details": {"model_package_arn": V2},

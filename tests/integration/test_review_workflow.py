@@ -18,6 +18,7 @@ from model_governance import constants
 from model_governance.adapters.clients import reset_clients
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.review_state import ReviewStateStore
+from model_governance.cards.trust import CARD_METADATA_KEY
 
 CARD = "example-card"  # the card of the AWS-documented sample event
 GROUP = "example-group"
@@ -46,7 +47,8 @@ def content(package_arn: str, risk: str) -> dict[str, Any]:
 
 @pytest.fixture
 def package(sm: Any) -> str:
-    """Given a package version and the sample's card at version 2 (risk Low -> High), linked to it."""
+    """Given a package version and the sample's hand-made card at version 2 (risk Low -> High), linked to it and
+    confirmed by the package (README: confirming a hand-made card)."""
     sm.create_model_package_group(ModelPackageGroupName=GROUP)
     arn = str(
         sm.create_model_package(ModelPackageGroupName=GROUP, ModelApprovalStatus="PendingManualApproval")[
@@ -55,6 +57,26 @@ def package(sm: Any) -> str:
     )
     sm.create_model_card(ModelCardName=CARD, Content=json.dumps(content(arn, "Low")), ModelCardStatus="Draft")
     sm.update_model_card(ModelCardName=CARD, Content=json.dumps(content(arn, "High")))
+    sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={CARD_METADATA_KEY: CARD})
+    return arn
+
+
+VICTIM = "victim-group"
+
+
+@pytest.fixture
+def victim(sm: Any) -> str:
+    """Given another group's version, with its own card (Draft, risk High) filled into its embedded card, and the
+    sample's card made into a decoy: Approved, risk Low, claiming that version."""
+    sm.create_model_package_group(ModelPackageGroupName=VICTIM)
+    embedded = {"ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "High"}}), "ModelCardStatus": "Draft"}
+    arn = str(sm.create_model_package(ModelPackageGroupName=VICTIM, ModelCard=embedded)["ModelPackageArn"])
+    decoy = content(arn, "Low") | {
+        "model_package_details": {"model_package_arn": arn, "model_package_group_name": VICTIM}
+    }
+    sm.create_model_card(ModelCardName=CARD, Content=json.dumps(decoy), ModelCardStatus="Draft")
+    sm.update_model_card(ModelCardName=CARD, Content=json.dumps(decoy))  # version 2, as in the sample event
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
     return arn
 
 
@@ -224,3 +246,85 @@ def test_the_event_files_drive_the_review_and_the_gate(review_world: LocalWorld,
 
     assert result["review_notice_published"]
     assert [i.function for i in review_world.put_event(approved) if i.function == "approval_gate"] == ["approval_gate"]
+
+
+def test_a_decoy_approved_card_claiming_another_groups_version_changes_nothing_there(
+    review_world: LocalWorld, sm: Any, victim: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    before = sm.describe_model_package(ModelPackageName=victim)
+
+    result = review(review_world, card_event(sample_event, "Approved", 20))
+    again = review(review_world, card_event(sample_event, "Approved", 21))  # a later event of the same version
+
+    after = sm.describe_model_package(ModelPackageName=victim)
+    assert after["ModelCard"] == before["ModelCard"]  # content (risk High) and status (Draft) as they were
+    assert result["link_refused"] and not result["embedded_content_updated"] and not result["embedded_status_updated"]
+    assert again["link_refused"]
+    (notice,) = [
+        m for m in review_world.inbox("AlertsNotices") if m.attributes["event_type"] == "model_card_link_refused"
+    ]
+    assert notice.attributes == {
+        "event_type": "model_card_link_refused",
+        "model_package_group": VICTIM,
+        "risk_rating": "Low",
+        "model_owner": "alice",
+    }
+    assert f"--customer-metadata-properties {CARD_METADATA_KEY}={CARD}" in notice.body
+    refused = [r for r in ledger(review_world).history(group=VICTIM) if r["action"] == "link_refused"]
+    assert [r["card"] for r in refused] == [CARD, CARD]
+    assert refused[0]["details"]["claimed_package"] == victim
+    assert "this system did not link model card example-card" in refused[0]["details"]["reasons"][0]
+    assert {r["action"] for r in ledger(review_world).history(group=VICTIM)} == {"link_refused"}
+
+
+def test_a_decoy_approved_card_does_not_pass_the_approval_gate_of_the_version_it_claims(
+    review_world: LocalWorld, sm: Any, victim: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    gate = review_world.function("approval_gate")
+    gate.environment[constants.ENV_APPROVAL_GATE] = "enforce"
+    gate._module = None  # a fresh container reads the setting at cold start
+    carry_forward = review_world.function("carry_forward")  # no card of the system's own: the decoy is the only one
+    carry_forward.environment[constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR] = "false"
+    carry_forward._module = None
+    review(review_world, card_event(sample_event, "Approved", 22))
+    sm.update_model_package(ModelPackageArn=victim, ModelApprovalStatus="Approved")
+    approved = sample_event(
+        "model_package_state_change",
+        ModelApprovalStatus="Approved",
+        ModelPackageGroupName=VICTIM,
+        ModelPackageVersion=1,
+    )
+    approved["detail"]["ModelPackageArn"] = victim
+    approved["resources"] = [victim]
+
+    (verdict,) = [i.result for i in review_world.put_event(approved) if i.function == "approval_gate"]
+
+    assert verdict["verdict"] == "enforce" and verdict["reverted"]
+    assert (verdict["card_name"], verdict["unconfirmed_claims"]) == (None, [CARD])
+    assert sm.describe_model_package(ModelPackageName=victim)["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_a_hand_made_card_the_package_confirms_works_end_to_end(
+    review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    gate = review_world.function("approval_gate")
+    gate.environment[constants.ENV_APPROVAL_GATE] = "enforce"
+    gate._module = None  # a fresh container reads the setting at cold start
+    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
+
+    result = review(review_world, card_event(sample_event, "Approved", 23))
+    sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
+    approved = sample_event(
+        "model_package_state_change", ModelApprovalStatus="Approved", ModelPackageGroupName=GROUP, ModelPackageVersion=1
+    )
+    approved["detail"]["ModelPackageArn"] = package
+    approved["resources"] = [package]
+    (verdict,) = [i.result for i in review_world.put_event(approved) if i.function == "approval_gate"]
+
+    body, status = embedded(sm, package)
+    assert not result["link_refused"] and result["group"] == GROUP
+    assert (status, body["intended_uses"]["risk_rating"]) == ("Approved", "High")
+    assert (verdict["verdict"], verdict["card_name"]) == ("pass", CARD)
+    described = sm.describe_model_package(ModelPackageName=package)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["CustomerMetadataProperties"] == {CARD_METADATA_KEY: CARD}  # our writes kept the confirmation

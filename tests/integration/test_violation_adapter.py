@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from model_governance.adapters.monitoring import ModelTracer, MonitoringJobs, ReportAccessError, ScheduleStates
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.cards.records import CardLink
+from model_governance.cards.trust import CARD_METADATA_KEY
 from model_governance.monitoring.dedup import decide
 from model_governance.monitoring.report import Violation
 
@@ -178,6 +179,7 @@ def test_the_endpoint_is_traced_to_its_model_package_and_the_linked_cards_owner_
         },
         {"ModelName": "churn-model-3"},
     )
+    stubber.add_response("describe_model_package", package_response(), {"ModelPackageName": PACKAGE})
     stubber.add_response(
         "describe_model_card",
         {
@@ -203,6 +205,107 @@ def test_the_endpoint_is_traced_to_its_model_package_and_the_linked_cards_owner_
         "High",
         "High",
     )
+
+
+def package_response(metadata: dict | None = None) -> dict:
+    response = {
+        "ModelPackageName": "telco-churn",
+        "ModelPackageGroupName": "telco-churn",
+        "ModelPackageVersion": 3,
+        "ModelPackageArn": PACKAGE,
+        "CreationTime": WHEN,
+        "ModelPackageStatus": "Completed",
+        "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
+    }
+    if metadata:
+        response["CustomerMetadataProperties"] = metadata
+    return response
+
+
+def stub_trace_to_package(stubber) -> None:
+    stubber.add_response(
+        "describe_endpoint",
+        {
+            "EndpointName": "churn-endpoint",
+            "EndpointArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/churn-endpoint",
+            "EndpointConfigName": "churn-config-3",
+            "EndpointStatus": "InService",
+            "CreationTime": WHEN,
+            "LastModifiedTime": WHEN,
+        },
+    )
+    stubber.add_response(
+        "describe_endpoint_config",
+        {
+            "EndpointConfigName": "churn-config-3",
+            "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/churn-config-3",
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "churn-model-3"}],
+            "CreationTime": WHEN,
+        },
+    )
+    stubber.add_response(
+        "describe_model",
+        {
+            "ModelName": "churn-model-3",
+            "ModelArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model/churn-model-3",
+            "CreationTime": WHEN,
+            "PrimaryContainer": {"ModelPackageName": PACKAGE},
+        },
+    )
+
+
+class NoLinks:
+    def link_for(self, group, version):
+        return None
+
+
+def test_a_card_that_only_claims_the_version_does_not_name_the_owner_or_risk_of_an_alert(sagemaker):
+    # given no link recorded and a package that names no card: a decoy claiming the version is not asked at all
+    client, stubber = sagemaker
+    stub_trace_to_package(stubber)
+    stubber.add_response("describe_model_package", package_response(), {"ModelPackageName": PACKAGE})
+
+    context = ModelTracer(client, NoLinks(), ModelRegistry(client)).trace("churn-endpoint")
+
+    assert (context.model_package_arn, context.group, context.card_name, context.owner) == (
+        PACKAGE,
+        "telco-churn",
+        None,
+        None,
+    )
+
+
+def test_a_hand_made_card_the_package_names_gives_the_alert_its_owner_and_risk(sagemaker):
+    client, stubber = sagemaker
+    stub_trace_to_package(stubber)
+    stubber.add_response(
+        "describe_model_package",
+        package_response({CARD_METADATA_KEY: "churn-by-hand"}),
+        {"ModelPackageName": PACKAGE},
+    )
+    stubber.add_response(
+        "describe_model_card",
+        {
+            "ModelCardArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-card/churn-by-hand",
+            "ModelCardName": "churn-by-hand",
+            "ModelCardVersion": 1,
+            "Content": json.dumps(
+                {
+                    "model_overview": {"model_owner": "Retention ML team"},
+                    "model_package_details": {"model_package_arn": PACKAGE},
+                    "intended_uses": {"risk_rating": "Medium"},
+                }
+            ),
+            "ModelCardStatus": "Approved",
+            "CreationTime": WHEN,
+            "CreatedBy": {},
+        },
+        {"ModelCardName": "churn-by-hand"},
+    )
+
+    context = ModelTracer(client, NoLinks(), ModelRegistry(client)).trace("churn-endpoint")
+
+    assert (context.card_name, context.owner, context.risk_rating) == ("churn-by-hand", "Retention ML team", "Medium")
 
 
 def test_a_deleted_endpoint_ends_the_trace_without_failing_the_alert(sagemaker):

@@ -13,6 +13,7 @@ import pytest
 from local.moto_monitoring import add_schedule, execution_event, run_execution
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.state import from_item
+from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.conftest import read_event
 
 REGION = "us-east-1"
@@ -48,6 +49,9 @@ class Monitor:
             "model_package_details": {"model_package_arn": package, "model_package_group_name": "telco-churn"},
         }
         self.sm.create_model_card(ModelCardName="telco-churn-v1", Content=json.dumps(card), ModelCardStatus="Approved")
+        self.sm.update_model_package(
+            ModelPackageArn=package, CustomerMetadataProperties={CARD_METADATA_KEY: "telco-churn-v1"}
+        )
         self.sm.create_model(
             ModelName="churn-v1",
             ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm",

@@ -43,6 +43,16 @@ def test_the_plan_names_the_source_card_from_search_or_from_the_systems_own_link
     ]
 
 
+def test_a_card_that_only_claims_an_earlier_version_is_never_planned_as_the_source():
+    inventory = Inventory(
+        packages=(version("churn", 1), version("churn", 2)),
+        cards=(CardSummary("decoy", "Approved", None, "churn", 1),),
+        unconfirmed={("churn", 1): ("decoy",)},
+    )
+    [item] = plan_backfill(inventory, MemoryLinks())
+    assert item.source_card is None
+
+
 def test_a_backfilled_version_is_handed_to_carry_forward_as_its_registration_event():
     at = datetime(2024, 5, 6, 6, 0, tzinfo=UTC)
     change = registration_change(version("churn", 3), "run-1", at)

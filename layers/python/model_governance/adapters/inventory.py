@@ -93,6 +93,8 @@ class AccountInventory:
                     last_modified=record.last_modified,
                     linked_group=record.linked_group or raw.get("ModelPackageGroupName"),
                     linked_version=record.linked_version,
+                    linked_package_arn=record.linked_package_arn,
+                    arn=record.arn,
                     risk_rating=record.risk_rating
                     if record.risk_rating != "Unknown"
                     else raw.get("RiskRating") or "Unknown",

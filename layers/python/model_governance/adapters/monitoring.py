@@ -3,7 +3,6 @@ and the per-schedule dedup state in the state table (optimistic, conditional wri
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,8 @@ from model_governance.adapters.keys import from_item, to_item
 from model_governance.adapters.sagemaker import ModelRegistry, error_code
 from model_governance.adapters.state import StateStore
 from model_governance.cards.records import CardRecord
+from model_governance.cards.trust import trusted_card
+from model_governance.errors import MissingResourceError
 from model_governance.monitoring.dedup import ScheduleState
 from model_governance.monitoring.execution import JobFacts, split_s3_uri
 from model_governance.monitoring.render import ModelContext
@@ -21,7 +22,6 @@ from model_governance.observability import logger
 
 # Reports of thousands of features are a few MB; anything far larger is not a violations report.
 MAX_REPORT_BYTES = 64 * 1024 * 1024
-_VERSIONED_PACKAGE = re.compile(r"model-package/(?P<group>[^/]+)/(?P<version>\d+)$")
 _DENIED = {"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "InvalidObjectState", "KMS.DisabledException"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
@@ -94,7 +94,8 @@ class ModelTracer:
     """endpoint -> endpoint config -> model -> model package -> linked card (owner, risk rating).
 
     Best effort: an alert must not fail because the endpoint was deleted or a card is missing, so every gap
-    ends the trace with what is known so far.
+    ends the trace with what is known so far. The card is only one whose link counts (cards/trust.py): a card
+    that merely claims the version must not choose whose name and which risk rating an alert shows.
     """
 
     def __init__(self, sagemaker: Any, links: StateStore, registry: ModelRegistry) -> None:
@@ -109,9 +110,10 @@ class ModelTracer:
             package_arn = self._package_of(endpoint)
             if not package_arn:
                 return ModelContext(endpoint=endpoint)
-            group, version = self._group_version(package_arn)
-            card = self._card_of(group, version) if group and version else None
-        except ClientError as error:
+            package = self._registry.describe_package(package_arn)
+            group = package.group or None
+            card = trusted_card(package, self._links.link_for(package.group, package.version), self._describe_card)
+        except (ClientError, MissingResourceError) as error:
             logger.warning("model trace stopped", extra={"endpoint": endpoint, "error": str(error)})
             return ModelContext(endpoint=endpoint)
         if card is None:
@@ -144,21 +146,8 @@ class ModelTracer:
                     return str(container["ModelPackageName"])
         return None
 
-    def _group_version(self, package: str) -> tuple[str | None, int | None]:
-        match = _VERSIONED_PACKAGE.search(package)
-        if match:
-            return match["group"], int(match["version"])
-        facts = self._registry.describe_package(package)  # a name, or an unversioned package
-        return (facts.group or None), (facts.version or None)
-
-    def _card_of(self, group: str, version: int) -> CardRecord | None:
-        link = self._links.link_for(group, version)
-        if link is not None:
-            return self._registry.describe_card(link.card_name)
-        for card in self._registry.search_group_cards(group):  # hand-made cards the system never linked
-            if card.linked_version == version:
-                return card
-        return None
+    def _describe_card(self, name: str) -> CardRecord | None:
+        return self._registry.describe_card(name)
 
 
 class ScheduleStates:

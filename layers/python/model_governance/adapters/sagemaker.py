@@ -268,4 +268,5 @@ def package_facts(response: dict[str, Any]) -> PackageFacts:
         metrics=tuple(metrics),
         embedded_card=embedded_card,
         creation_time=response.get("CreationTime"),
+        customer_metadata=dict(response.get("CustomerMetadataProperties") or {}),
     )

@@ -51,6 +51,7 @@ class StateStore:
                     "card_name": link.card_name,
                     "package_version": link.package_version,
                     "group": link.group,
+                    "package_arn": link.package_arn,
                     keys.INDEX_PARTITION_KEY: keys.card_index_partition(link.card_name),
                     keys.INDEX_SORT_KEY: keys.link_sort_key(link.package_version),
                 }
@@ -72,5 +73,8 @@ class StateStore:
 def _link(item: Mapping[str, Any]) -> CardLink:
     values = from_item(item)
     return CardLink(
-        group=values["group"], package_version=int(values["package_version"]), card_name=values["card_name"]
+        group=values["group"],
+        package_version=int(values["package_version"]),
+        card_name=values["card_name"],
+        package_arn=values.get("package_arn"),
     )

@@ -44,6 +44,8 @@ class PackageFacts:
     ] = ()  # (kind, report, S3 URI), e.g. ("ModelQuality", "Statistics", "s3://...")
     embedded_card: EmbeddedCard | None = None
     creation_time: datetime | None = None
+    # CustomerMetadataProperties: set only by those allowed to update the package (cards/trust.py reads it)
+    customer_metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class CardLink:
     group: str
     package_version: int
     card_name: str
+    package_arn: str | None = None  # the exact package, in links the system records (cards/trust.py)
 
 
 def kms_key_arn(key_id: str, resource_arn: str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -157,8 +157,13 @@ class GateDecision:
     revert: bool = False
 
 
-def gate_decision(mode: str, approval_status: str | None, card: CardRecord | None) -> GateDecision:
-    """No approved model without an approved card: ``warn`` alerts, ``enforce`` also reverts the approval."""
+def gate_decision(
+    mode: str, approval_status: str | None, card: CardRecord | None, *, unconfirmed: Sequence[CardRecord] = ()
+) -> GateDecision:
+    """No approved model without an approved card: ``warn`` alerts, ``enforce`` also reverts the approval.
+
+    ``card`` is the version's card by the trust rule; ``unconfirmed`` are cards that only claim the version.
+    An unconfirmed claim never passes the gate, Approved or not; the reason names it."""
     if mode not in GATE_MODES:
         raise ValueError(f"approval gate mode must be one of {', '.join(GATE_MODES)}, got {mode!r}")
     if mode == "off":
@@ -172,6 +177,12 @@ def gate_decision(mode: str, approval_status: str | None, card: CardRecord | Non
         if card is not None
         else "no model card is linked to this model package version"
     )
+    if unconfirmed:
+        claims = ", ".join(f"{c.name} ({c.status})" for c in unconfirmed)
+        reason += (
+            f"; {claims} only claim{'s' if len(unconfirmed) == 1 else ''} it: unconfirmed claim, neither created "
+            "for it by this system nor named by the package"
+        )
     return GateDecision(mode, reason, alert=True, revert=mode == "enforce")
 
 

@@ -28,6 +28,8 @@ class CardSummary:
     linked_group: str | None = None
     linked_version: int | None = None
     risk_rating: str = "Unknown"
+    linked_package_arn: str | None = None  # what the card's content claims (cards/trust.py decides if it counts)
+    arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,15 @@ class MonitorSchedule:
 
 @dataclass(frozen=True)
 class Inventory:
-    """The account as the sweep saw it. ``links`` maps (group, version) to the card documenting that version."""
+    """The account as the sweep saw it. ``links`` maps (group, version) to the card documenting that version by a
+    link that counts (cards/trust.py); ``unconfirmed`` to the cards that only claim it."""
 
     packages: tuple[PackageVersion, ...] = ()
     cards: tuple[CardSummary, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
     schedules: tuple[MonitorSchedule, ...] = ()
     links: dict[tuple[str, int], str] = field(default_factory=dict)
+    unconfirmed: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def groups(self) -> set[str]:

@@ -141,9 +141,12 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
             Finding(
                 APPROVED_WITHOUT_APPROVED_CARD,
                 f"{package.group} v{package.version}",
-                f"Approved; card {card.name} is {card.status} (risk {card.risk_rating})"
-                if card
-                else "Approved; no model card documents this version",
+                (
+                    f"Approved; card {card.name} is {card.status} (risk {card.risk_rating})"
+                    if card
+                    else "Approved; no model card documents this version"
+                )
+                + _unconfirmed(inventory, package.group, package.version),
                 priority=_RISK_PRIORITY.get(card.risk_rating, 3) if card else 0,
                 since=package.created,
                 group=package.group,
@@ -160,7 +163,8 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
             Finding(
                 MODEL_WITHOUT_CARD,
                 f"{package.group} v{package.version}",
-                f"latest version ({package.approval_status or 'no approval status'}) has no model card",
+                f"latest version ({package.approval_status or 'no approval status'}) has no model card"
+                + _unconfirmed(inventory, package.group, package.version),
                 priority=2 if package.approval_status == "Rejected" else 0,
                 since=package.created,
                 group=package.group,
@@ -185,6 +189,14 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
             )
         )
     return findings
+
+
+def _unconfirmed(inventory: Inventory, group: str, version: int) -> str:
+    """A note naming cards that claim the version without a link that counts (cards/trust.py), or nothing."""
+    names = inventory.unconfirmed.get((group, version))
+    if not names:
+        return ""
+    return f"; unconfirmed claim by {', '.join(names)} (not linked by this system, not named by the package)"
 
 
 def _monitor_findings(inventory: Inventory, *, now: datetime) -> list[Finding]:

@@ -16,7 +16,9 @@ from typing import Any, Protocol
 
 from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
-from model_governance.cards.records import CardLink, CardRecord
+from model_governance.cards.records import CardLink, CardRecord, PackageFacts
+from model_governance.cards.trust import confirmed_card, judge_link
+from model_governance.errors import MissingResourceError
 from model_governance.events import parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, checked_run_id, render_digest, report_key
@@ -28,7 +30,6 @@ from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
 METRIC_CALLS = "SweepSageMakerCalls"
-_CARD_STATUS_RANK = {"Approved": 0, "PendingReview": 1, "Draft": 2, "Archived": 3}
 
 
 class InventoryReader(Protocol):
@@ -46,6 +47,7 @@ class Links(Protocol):
 
 class Cards(Protocol):
     def describe_card(self, name: str, version: int | None = None) -> CardRecord | None: ...
+    def describe_package(self, arn: str) -> PackageFacts: ...
 
 
 class Reports(Protocol):
@@ -74,38 +76,31 @@ class SweepOutcome:
 
 
 def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monitoring: bool = True) -> Inventory:
-    """The account, with each version that matters linked to its card.
+    """The account, with each version the rules judge (Approved ones and each group's latest) linked to its card.
 
-    Links come from the cards' own content (one Search pass) and, for the versions the rules judge (Approved
-    ones and each group's latest) that Search did not link, from the system's own records: Search's index lags
-    a fresh card by a little, the state table does not. A recorded card Search has not indexed yet is described.
+    Only a link that counts (cards/trust.py) documents a version: the system's record (the state table, which
+    does not lag like Search's index), else the card the package names in its metadata (one DescribeModelPackage,
+    only for judged versions the system did not link). Cards that merely claim a judged version in their content
+    are kept as unconfirmed claims, which the findings name.
     """
     packages = reader.package_versions()
     summaries = {card.name: card for card in reader.cards()}
-    links_found: dict[tuple[str, int], str] = {}
-    for card in sorted(summaries.values(), key=lambda c: _CARD_STATUS_RANK.get(c.status, 9), reverse=True):
+    claims: dict[tuple[str, int], list[CardSummary]] = defaultdict(list)
+    for card in summaries.values():
         if card.linked_group and card.linked_version is not None:
-            links_found[(card.linked_group, card.linked_version)] = card.name  # best status written last wins
+            claims[(card.linked_group, card.linked_version)].append(card)
     inventory = Inventory(packages=tuple(packages))
-    judged = {(p.group, p.version) for p in packages if p.approval_status == "Approved"}
-    judged |= {(p.group, p.version) for p in inventory.latest_versions()}
-    for group, version in sorted(judged - links_found.keys()):
-        recorded = links.link_for(group, version)
-        if recorded is None:
-            continue
-        if recorded.card_name not in summaries:
-            record = cards.describe_card(recorded.card_name)
-            if record is None:
-                continue  # the recorded card was deleted: the version is undocumented again
-            summaries[record.name] = CardSummary(
-                name=record.name,
-                status=record.status,
-                last_modified=record.last_modified,
-                linked_group=group,
-                linked_version=version,
-                risk_rating=record.risk_rating,
-            )
-        links_found[(group, version)] = recorded.card_name
+    judged = {(p.group, p.version): p for p in packages if p.approval_status == "Approved"}
+    judged |= {(p.group, p.version): p for p in inventory.latest_versions()}
+    links_found: dict[tuple[str, int], str] = {}
+    unconfirmed: dict[tuple[str, int], tuple[str, ...]] = {}
+    for key, package in sorted(judged.items()):
+        name = _documenting_card(package, links, cards, summaries)
+        if name is not None:
+            links_found[key] = name
+        others = tuple(sorted(c.name for c in claims.get(key, []) if c.name != name))
+        if others:
+            unconfirmed[key] = others
     endpoints = reader.endpoints_in_service() if monitoring else []
     schedules = reader.schedules({e.name for e in endpoints}) if endpoints else []
     return replace(
@@ -114,6 +109,50 @@ def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monit
         endpoints=tuple(endpoints),
         schedules=tuple(schedules),
         links=links_found,
+        unconfirmed=unconfirmed,
+    )
+
+
+def _documenting_card(
+    package: PackageVersion, links: Links, cards: Cards, summaries: dict[str, CardSummary]
+) -> str | None:
+    """The card documenting ``package`` by the trust rule; a card Search has not indexed yet is described (and
+    added to ``summaries``)."""
+    recorded = links.link_for(package.group, package.version)
+    if recorded is not None:
+        facts = PackageFacts(package.arn, package.group, package.version, package.status, package.approval_status)
+    else:
+        try:
+            facts = cards.describe_package(package.arn)
+        except MissingResourceError:
+            return None  # deleted since the listing
+    name = recorded.card_name if recorded is not None else confirmed_card(facts)
+    if name is None:
+        return None
+    summary = summaries.get(name) or _described(name, package, cards)
+    if summary is None:
+        return None  # the card was deleted: the version is undocumented again
+    verdict = judge_link(name, summary.linked_package_arn, facts, recorded, card_arn=summary.arn)
+    if not verdict.trusted:
+        logger.info("card link not counted", extra={"card": name, "why": verdict.explain()})
+        return None
+    summaries[name] = summary
+    return name
+
+
+def _described(name: str, package: PackageVersion, cards: Cards) -> CardSummary | None:
+    record = cards.describe_card(name)
+    if record is None:
+        return None
+    return CardSummary(
+        name=record.name,
+        status=record.status,
+        last_modified=record.last_modified,
+        linked_group=package.group,
+        linked_version=package.version,
+        risk_rating=record.risk_rating,
+        linked_package_arn=record.linked_package_arn,
+        arn=record.arn,
     )
 
 

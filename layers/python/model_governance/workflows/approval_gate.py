@@ -3,18 +3,21 @@
 Setting ``approvalGate``: ``off`` (no gate), ``warn`` (alert ops and the card's owner), ``enforce`` (also set
 the version back to PendingManualApproval with a reason). Decided on the package's state now, not the event's:
 a late event for a version that is no longer Approved changes nothing.
+
+"The version's card" is only a card whose link counts (cards/trust.py): one the system linked, or one the package
+names in its metadata. A card that merely claims the version in its content is never it, however Approved it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from model_governance.adapters.notifications import Message
-from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
+from model_governance.cards.trust import judge_link, trusted_card
 from model_governance.errors import CardKeyNotGrantedError
 from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
@@ -48,8 +51,17 @@ class GateResult:
     verdict: str
     reason: str
     card_name: str | None = None
+    unconfirmed_claims: list[str] = field(default_factory=list)
     alerted: bool = False
     reverted: bool = False
+
+
+@dataclass(frozen=True)
+class VersionCards:
+    """The version's card (a link that counts), and the cards that only claim the version in their content."""
+
+    card: CardRecord | None
+    unconfirmed: tuple[CardRecord, ...] = ()
 
 
 def approval_gate(
@@ -78,14 +90,24 @@ def approval_gate(
         return GateResult(change.package_arn, "key-not-granted", str(error))
     key_error: CardKeyNotGrantedError | None = None
     try:
-        card = linked_card(package, registry, state)
+        cards = version_cards(package, registry, state)
     except CardKeyNotGrantedError as error:
         # The status and the link need no key (MetadataOnly): the gate still decides, only the owner is unknown.
-        key_error, card = error, error.metadata
-        if card is not None and card.linked_package_arn not in (None, package.arn):
-            card = None
-    decision = gate_decision(settings.mode, package.approval_status, card)
-    result = GateResult(package.arn, decision.verdict, decision.reason, card_name=card.name if card else None)
+        key_error, metadata = error, error.metadata
+        recorded = state.link_for(package.group, package.version)
+        trusted = (
+            metadata is not None and judge_link(metadata.name, None, package, recorded, card_arn=metadata.arn).trusted
+        )
+        cards = VersionCards(metadata if trusted else None)
+    card = cards.card
+    decision = gate_decision(settings.mode, package.approval_status, card, unconfirmed=cards.unconfirmed)
+    result = GateResult(
+        package.arn,
+        decision.verdict,
+        decision.reason,
+        card_name=card.name if card else None,
+        unconfirmed_claims=[claim.name for claim in cards.unconfirmed],
+    )
     changed_at = _changed_at(change)
 
     record = recorder(
@@ -108,6 +130,7 @@ def approval_gate(
             "reason": decision.reason,
             "card_status": card.status if card else None,
             "card_version": card.version if card else None,
+            "unconfirmed_claims": [{"card": c.name, "status": c.status} for c in cards.unconfirmed],
             "approved_by": _approved_by(change),
         },
     )
@@ -127,18 +150,19 @@ def approval_gate(
     return result
 
 
-def linked_card(package: PackageFacts, registry: Registry, state: GateState) -> CardRecord | None:
-    """The version's card: the link the system recorded, the carried-forward name, or a hand-made card
-    whose model_package_details name this package (one Search)."""
-    recorded = state.link_for(package.group, package.version)
-    name = recorded.card_name if recorded else card_name_for(package.group, package.version)
-    card = registry.describe_card(name)
-    if card is not None and card.linked_package_arn in (None, package.arn):
-        return card
-    for found in registry.search_group_cards(package.group):
-        if found.linked_package_arn == package.arn:
-            return registry.describe_card(found.name)
-    return None
+def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:
+    """The version's card: the one the system linked, else the one the package names in its metadata. Unless that
+    card is Approved, the cards whose content claims this package (one Search) are reported as unconfirmed claims,
+    so an alert names a decoy instead of letting it pass for the version's card."""
+    card = trusted_card(package, state.link_for(package.group, package.version), registry.describe_card)
+    if card is not None and card.status == "Approved":
+        return VersionCards(card)
+    claims = tuple(
+        found
+        for found in registry.search_group_cards(package.group)
+        if found.linked_package_arn == package.arn and (card is None or found.name != card.name)
+    )
+    return VersionCards(card, claims)
 
 
 def _alert_once(

@@ -14,7 +14,7 @@ from typing import Any
 
 from model_governance.cards.carry_forward import choose_source
 from model_governance.cards.naming import card_name_for
-from model_governance.cards.records import CardLink
+from model_governance.cards.records import CardLink, PackageFacts
 from model_governance.constants import MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_SOURCE
 from model_governance.events import ModelPackageStateChange, parse_model_package_state_change
 from model_governance.observability import logger
@@ -64,16 +64,15 @@ class BackfillResult:
 
 
 def plan_backfill(inventory: Inventory, links: cf.Links) -> list[BackfillItem]:
-    """Each group's latest Completed version without a linked card, and the card carry-forward would start from."""
+    """Each group's latest Completed version without a linked card, and the card carry-forward would start from.
+
+    Only links that count (the inventory's, cards/trust.py) name a source: a card that merely claims a version is
+    never planned as one, just as carry-forward never carries it.
+    """
     by_group: dict[str, list[CardLink]] = {}
     for (group, version), name in inventory.links.items():
         by_group.setdefault(group, []).append(CardLink(group, version, name))
     known = {card.name for card in inventory.cards}
-    for card in inventory.cards:
-        if card.linked_group and card.linked_version is not None:
-            by_group.setdefault(card.linked_group, []).append(
-                CardLink(card.linked_group, card.linked_version, card.name)
-            )
     plan = []
     for package in inventory.latest_versions():
         linked = inventory.links.get((package.group, package.version))
@@ -138,6 +137,12 @@ def run_backfill(
     """Plan (dry run) or apply at most ``limit`` carry-forwards; one group's failure does not stop the others."""
     inventory = read_inventory(reader, links, registry, monitoring=False)
     plan = plan_backfill(inventory, links)
+    for item in plan[:limit]:
+        if item.source_card is None:  # a confirmed hand-made card of an earlier version: what carry-forward finds
+            facts = PackageFacts(item.package_arn, item.group, item.version, "Completed", None)
+            source = cf.source_card(facts, registry, links)
+            if source is not None:
+                item.source_card, item.source_version = source.name, source.linked_version
     result = BackfillResult(run_id=run_id, dry_run=dry_run, items=plan[:limit], remaining=max(0, len(plan) - limit))
     if dry_run:
         logger.info("backfill planned", extra={"run_id": run_id, "planned": len(plan)})

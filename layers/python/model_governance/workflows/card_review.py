@@ -1,10 +1,13 @@
 """Model card review: react to `SageMaker Model Card State Change`.
 
-For every change: record it, keep the linked package's embedded card in step. PendingReview: tell reviewers
-what changed since the previous version. Approved: export the approved version as PDF evidence, which counts
-only once the export job Completed: `SageMaker Model Card Export Job State Change` (``confirm_export``) reads
-the job and records the PDF, or alerts ops and starts the next attempt when it Failed. Should that event be
-lost (EventBridge delivery is best effort), the next event of the card, or a redelivery, confirms the job.
+For every change: record it, keep the linked package's embedded card in step, but only for a link that counts
+(cards/trust.py): the card's content is written by anyone who may edit cards, so it may not choose which package
+we write. An unconfirmed claim changes nothing; the card's owner and reviewers are told once per card version.
+PendingReview: tell reviewers what changed since the previous version. Approved: export the approved version as
+PDF evidence, which counts only once the export job Completed: `SageMaker Model Card Export Job State Change`
+(``confirm_export``) reads the job and records the PDF, or alerts ops and starts the next attempt when it Failed.
+Should that event be lost (EventBridge delivery is best effort), the next event of the card, or a redelivery,
+confirms the job.
 
 Events arrive late and more than once (aws-facts.md 1.0), so each card keeps a high-water mark (card version,
 last modified time): an event at or below the mark changes nothing. Every effect is "make it so": the embedded
@@ -20,7 +23,8 @@ from typing import Any, Protocol
 
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
-from model_governance.cards.records import CardRecord, ExportJob, PackageFacts
+from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
+from model_governance.cards.trust import CARD_METADATA_KEY, LinkVerdict, judge_link
 from model_governance.errors import CardKeyNotGrantedError, InvalidCardContentError, MissingResourceError
 from model_governance.events import Envelope, ModelCardExportJobStateChange, ModelCardStateChange
 from model_governance.observability import MetricUnit, logger, metrics
@@ -31,6 +35,7 @@ from model_governance.review.decisions import (
     MAX_EXPORT_ATTEMPTS,
     CardMark,
     Freshness,
+    card_owner,
     embedded_card_sync,
     export_job_name,
     export_s3_path,
@@ -58,6 +63,7 @@ class Registry(Protocol):
 
 
 class ReviewState(Claims, Protocol):
+    def link_for(self, group: str, version: int) -> CardLink | None: ...
     def card_mark(self, card: str) -> CardMark | None: ...
     def advance_card_mark(self, mark: CardMark, expected: CardMark | None) -> bool: ...
     def record_export(self, card: str, version: int, **details: Any) -> bool: ...
@@ -83,7 +89,16 @@ class ReviewResult:
     export_status: str | None = None  # the job's: InProgress | Completed | Failed
     embedded_content_updated: bool = False
     embedded_status_updated: bool = False
+    link_refused: bool = False  # the card claims a package that neither the system nor the package confirms
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimedPackage:
+    """The package a card's content names, and whether that claim counts."""
+
+    package: PackageFacts
+    verdict: LinkVerdict
 
 
 def review_card_change(
@@ -137,7 +152,9 @@ def _review(
         result.reason = "the card was deleted after the event"
         return result
     result.outcome = "acted"
-    result.group = latest.linked_group or card.linked_group
+    claim = _claimed_package(latest, registry, state, result)
+    # Only a link that counts files the card's records under a group: a decoy must not write another group's history.
+    result.group = claim.package.group if claim is not None and claim.verdict.trusted else None
 
     # One event's steps share its time; the ledger keeps them in write order.
     record = recorder(audit, change.envelope, group=result.group, card=change.card_name)
@@ -164,8 +181,10 @@ def _review(
             if job is not None:
                 _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
 
-    if latest.linked_package_arn:
-        _sync_embedded_card(latest, result, registry, record)
+    if claim is not None and claim.verdict.trusted:
+        _sync_embedded_card(latest, claim.package, result, registry, record)
+    elif claim is not None:
+        _refuse_link(change, latest, claim, result, state, notices, record)
     logger.info("card review done", extra={"result": result.__dict__})
     return result
 
@@ -407,13 +426,57 @@ def _job_arn(card: CardRecord, job_name: str, envelope: Envelope) -> str:
     return f"{card_arn}/export-job/{job_name}"
 
 
-def _sync_embedded_card(card: CardRecord, result: ReviewResult, registry: Registry, record: Recorder) -> None:
-    arn = str(card.linked_package_arn)
+def _claimed_package(
+    card: CardRecord, registry: Registry, state: ReviewState, result: ReviewResult
+) -> ClaimedPackage | None:
+    """The package the card's content names, judged by the trust rule; None when it names none (or it is gone)."""
+    arn = card.linked_package_arn
+    if not arn:
+        return None
     try:
         package = registry.describe_package(arn)
     except MissingResourceError:
         result.reason = (result.reason + "; " if result.reason else "") + f"linked package {arn} no longer exists"
-        return
+        return None
+    recorded = state.link_for(package.group, package.version) if package.group and package.version else None
+    return ClaimedPackage(package, judge_link(card.name, arn, package, recorded, card_arn=card.arn))
+
+
+def _refuse_link(
+    change: ModelCardStateChange,
+    card: CardRecord,
+    claim: ClaimedPackage,
+    result: ReviewResult,
+    state: ReviewState,
+    notices: Notices,
+    record: Recorder,
+) -> None:
+    """Write nothing to the claimed package; tell the card's owner and reviewers once per card version."""
+    result.link_refused = True
+    why = claim.verdict.explain()
+    result.reason = (result.reason + "; " if result.reason else "") + f"link to {claim.package.arn} refused: {why}"
+    metrics.add_metric(name="CardLinksRefused", unit=MetricUnit.Count, value=1)
+    logger.info("card link refused", extra={"card": card.name, "claimed_package": claim.package.arn, "why": why})
+    message = link_refused_notice(card, claim, change.envelope.region)
+    noticed = publish_once(state, f"link-refused#{card.name}#{card.version}", (notices, message))
+    record(
+        "link_refused",
+        group=claim.package.group,  # the claimed group's history shows the attempt
+        subject=claim.package.arn,
+        details={
+            "card_version": card.version,
+            "card_status": card.status,
+            "claimed_package": claim.package.arn,
+            "reasons": list(claim.verdict.reasons),
+            "notice_sent": noticed,
+        },
+    )
+
+
+def _sync_embedded_card(
+    card: CardRecord, package: PackageFacts, result: ReviewResult, registry: Registry, record: Recorder
+) -> None:
+    arn = package.arn  # the package the trust rule accepted, as SageMaker names it
     current = package.embedded_card
     sync = embedded_card_sync(current, card)
     if sync.content is not None:
@@ -443,6 +506,39 @@ def _sync_embedded_card(card: CardRecord, result: ReviewResult, registry: Regist
         metrics.add_metric(name="EmbeddedCardsSynced", unit=MetricUnit.Count, value=1)
 
 
+def link_refused_notice(card: CardRecord, claim: ClaimedPackage, region: str) -> Message:
+    """To the card's owner and its reviewers: the card's claim on a package was not acted on, and how to fix it."""
+    package = claim.package
+    owner = card_owner(card) or "unknown"
+    lines = [
+        f"Model card {card.name} (version {card.version}, {card.status}) says it documents {package.group} "
+        f"version {package.version}, but that link is not confirmed:",
+        *(f"  - {reason}" for reason in claim.verdict.reasons),
+        "",
+        "Nothing was written to the model package: its embedded card, and the approval gate's view of it, are",
+        "unchanged. A card counts for a version when this system created it for that version (carry-forward),",
+        "or when the model package names it. If this card should document the version, someone allowed to update",
+        "model packages confirms it:",
+        f"  aws sagemaker update-model-package --model-package-arn {package.arn} \\",
+        f"    --customer-metadata-properties {CARD_METADATA_KEY}={card.name}",
+        "Otherwise correct model_package_details in the card.",
+        "",
+        f"Claimed package: {package.arn}",
+        f"Card owner:      {owner}",
+        f"Open the card: {console_card_url(region, card.name)}",
+    ]
+    return Message(
+        subject=f"Model card {card.name} v{card.version}: link to {package.group} v{package.version} not confirmed",
+        body="\n".join(lines),
+        attributes={
+            "event_type": "model_card_link_refused",
+            "model_package_group": package.group,
+            "risk_rating": card.risk_rating,
+            "model_owner": owner,
+        },
+    )
+
+
 def review_notice(
     change: ModelCardStateChange,
     card: CardRecord,
@@ -452,11 +548,15 @@ def review_notice(
 ) -> Message:
     region = change.envelope.region
     compared = f"version {previous.version}" if previous else "nothing (this is the card's first version)"
+    claimed = card.linked_package_arn
+    package_line = (
+        claimed if group and claimed else f"{claimed} (claimed, not confirmed)" if claimed else "(not linked)"
+    )
     lines = [
         f"Model card {card.name} (version {card.version}) is waiting for review.",
         "",
         f"Model package group: {group or '(not linked to a model package)'}",
-        f"Model package:       {card.linked_package_arn or '(not linked)'}",
+        f"Model package:       {package_line}",
         f"Risk rating:         {card.risk_rating}",
         f"Submitted by:        {change.modified_by or card.last_modified_by or 'unknown'}",
         f"Submitted at:        {change.last_modified.isoformat(timespec='seconds')}",

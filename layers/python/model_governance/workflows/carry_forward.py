@@ -2,6 +2,9 @@
 
 Converges rather than acts: every step checks what already exists, so the same event delivered three times, or
 retried after a partial failure, ends with one card, one embedded-card update and one notice.
+
+Only links that count (cards/trust.py) are followed: the version's existing card and the source card to carry
+forward are cards the system linked or the package names, never a card that merely claims a version.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
-from model_governance.errors import CardKeyNotGrantedError, CardNameTakenError, InvalidCardContentError
+from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
+from model_governance.errors import (
+    CardKeyNotGrantedError,
+    CardNameTakenError,
+    InvalidCardContentError,
+    MissingResourceError,
+)
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.workflows.card_keys import report_key_not_granted
@@ -107,8 +116,7 @@ def _carry_forward(
     source: CardRecord | None = None
     card = _card_of_this_version(package, registry, links)
     if card is None:
-        card, source = _search_group(package, registry, links)
-    if card is None:
+        source = source_card(package, registry, links)
         if source is None and not settings.create_card_without_predecessor:
             result.outcome = "no-predecessor"
             result.reason = "no earlier version has a card and card creation without a predecessor is off"
@@ -141,7 +149,13 @@ def _carry_forward(
                 f"model card {plan.card_name} already exists and documents {card.linked_package_arn}, not "
                 f"{package.arn}: rename that card or link a card to this version by hand"
             )
-        links.record_link(CardLink(group=package.group, package_version=package.version, card_name=plan.card_name))
+        if not created and not _is_ours(card, package, links):
+            raise CardNameTakenError(
+                f"model card {plan.card_name} already exists, but this system did not create it for {package.arn} "
+                f"and the package does not name it: delete or rename that card, or, if it is the right card, "
+                f"confirm it with {CARD_METADATA_KEY}={plan.card_name} in the package's CustomerMetadataProperties"
+            )
+        links.record_link(CardLink(package.group, package.version, plan.card_name, package_arn=package.arn))
         result.outcome = "created" if created else "exists"
         if created:
             metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
@@ -183,41 +197,67 @@ def _carry_forward(
 
 
 def _card_of_this_version(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
-    """A card already linked to this version: ours (deterministic name), recorded, or made by hand."""
+    """A card already linked to this version by a link that counts: recorded by us, or named by the package."""
+    return trusted_card(package, links.link_for(package.group, package.version), registry.describe_card)
+
+
+def _is_ours(card: CardRecord, package: PackageFacts, links: Links) -> bool:
+    """A card that took our deterministic name is ours only if we recorded it (another delivery just did)."""
     recorded = links.link_for(package.group, package.version)
-    name = recorded.card_name if recorded else card_name_for(package.group, package.version)
-    card = registry.describe_card(name)
-    if card is not None and card.linked_package_arn in (None, package.arn):
-        return card
-    return None
+    return judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
 
 
-def _search_group(
-    package: PackageFacts, registry: Registry, links: Links
-) -> tuple[CardRecord | None, CardRecord | None]:
-    """One Search over the group's cards: (a card someone already linked to this version, the source card).
+def source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
+    """The card to carry forward, from one Search over the group's cards.
 
-    The source is the card of the highest earlier version, from the system's own links (consistent) and the
-    Search (finds hand-made cards, also those older than the deployment). Calls do not grow with the account.
+    The source is the card of the highest earlier version whose link counts: the system's own links (consistent),
+    or a hand-made card (Search finds those, also ones older than the deployment) whose package names it. A card
+    that claims this version without confirmation is not adopted: the version gets its own card.
     """
-    candidates: list[CardLink] = []
     recorded = links.latest_link_before(package.group, package.version)
-    if recorded:
-        candidates.append(recorded)
+    claims: list[CardRecord] = []
     for found in registry.search_group_cards(package.group):
         if found.linked_group != package.group or found.linked_version is None:
             continue
-        if found.linked_version == package.version:  # one card per model version: adopt it, create none
-            links.record_link(CardLink(package.group, package.version, found.name))
-            return registry.describe_card(found.name), None
-        candidates.append(CardLink(package.group, found.linked_version, found.name))
-    chosen = choose_source(candidates, package.version)
-    if chosen is None:
-        return None, None
+        if found.linked_version == package.version:  # a confirmed card was found by _card_of_this_version
+            logger.info("unconfirmed card claim ignored", extra={"card": found.name, "package_arn": package.arn})
+            continue
+        if found.linked_version < package.version and found.linked_package_arn:
+            claims.append(found)
+    while True:
+        candidates = [recorded] if recorded else []
+        candidates += [CardLink(package.group, int(c.linked_version or 0), c.name) for c in claims]
+        chosen = choose_source(candidates, package.version)
+        if chosen is None:
+            return None
+        if chosen is recorded or _confirmed_source(chosen, claims, package, registry, links):
+            break
+        claims = [c for c in claims if c.name != chosen.card_name]
     source = registry.describe_card(chosen.card_name)  # latest content, not Search's possibly stale copy
     if source is None:
         logger.warning("source card vanished", extra={"card": chosen.card_name})
-    return None, source
+    return source
+
+
+def _confirmed_source(
+    chosen: CardLink, claims: list[CardRecord], package: PackageFacts, registry: Registry, links: Links
+) -> bool:
+    """Whether a hand-made card's claim on an earlier version counts (one DescribeModelPackage of that version)."""
+    card = next(c for c in claims if c.name == chosen.card_name)
+    arn = str(card.linked_package_arn)
+    if not same_registry(arn, package.arn):
+        return False
+    try:
+        earlier = registry.describe_package(arn)
+    except MissingResourceError:
+        return False
+    if earlier.group != package.group:
+        return False
+    recorded = links.link_for(earlier.group, earlier.version)
+    verdict = judge_link(card.name, arn, earlier, recorded, card_arn=card.arn)
+    if not verdict.trusted:
+        logger.info("unconfirmed source card skipped", extra={"card": card.name, "why": verdict.explain()})
+    return verdict.trusted
 
 
 def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Registry) -> dict[str, Any] | None:
