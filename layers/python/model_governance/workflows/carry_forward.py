@@ -212,7 +212,12 @@ def _create_and_link(plan: Plan, package: PackageFacts, registry: Registry, link
         card = registry.describe_card(name)
         if card is None:  # deleted between the conflict and the read: let the retry start over
             raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
-        if card.linked_package_arn not in (None, package.arn) or not _is_ours(card, package, links):
+        if card.linked_package_arn not in (None, package.arn):
+            raise CardNameTakenError(
+                f"model card {name} already exists and documents {card.linked_package_arn}, not "
+                f"{package.arn}: rename that card or link a card to this version by hand"
+            )
+        if not _is_ours(card, package, links):
             raise CardNameTakenError(
                 f"model card {name} already exists, but this system did not create it for {package.arn} "
                 f"and the package does not name it: delete or rename that card, or, if it is the right card, "
@@ -328,8 +333,10 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
             break
         claims = [c for c in claims if c.name != chosen.card_name]
     # Search returns each card's content: read the card again only when Search has not indexed it yet (a card
-    # this system created seconds ago). One call fewer per registration; Search lags an edit by seconds at most.
-    source = found_by_name.get(chosen.card_name) or registry.describe_card(chosen.card_name)
+    # this system created seconds ago), or when it is encrypted (reading it is what proves we may use its key).
+    # One call fewer per registration; Search lags an edit by seconds at most.
+    found = found_by_name.get(chosen.card_name)
+    source = found if found is not None and not found.kms_key_id else registry.describe_card(chosen.card_name)
     if source is None:
         logger.warning("source card vanished", extra={"card": chosen.card_name})
     return source
