@@ -71,8 +71,11 @@ class MemoryEffects:
     def plan_step(self, lease: Lease, step: str, plan: Plan | None) -> None:
         self._held(lease)["plans"][step] = json.dumps(plan)
 
-    def step_done(self, lease: Lease, step: str) -> None:
-        self._held(lease)["steps"].add(step)
+    def step_done(self, lease: Lease, step: str, plan: Any = ...) -> None:
+        item = self._held(lease)
+        item["steps"].add(step)
+        if plan is not ...:
+            item["plans"][step] = json.dumps(plan)
 
     def finish(self, lease: Lease) -> None:
         self._held(lease)["done"] = True

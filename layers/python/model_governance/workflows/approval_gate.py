@@ -191,13 +191,9 @@ def _judge(
         if message is None:
             continue
         run.step(topic, lambda m=message: m, lambda m, p=publisher: p.publish(Message.from_plan(m)))  # type: ignore[misc]
-        run.step(
-            f"{topic}-recorded",
-            dict,
-            lambda _, t=topic, m=message: record(  # type: ignore[misc]
-                "alert_sent" if t == "ops" else "notice_sent",
-                details={"topic": t, "subject": m["subject"], "owner": m["attributes"].get("model_owner")},
-            ),
+        record(
+            "alert_sent" if topic == "ops" else "notice_sent",
+            details={"topic": topic, "subject": message["subject"], "owner": message["attributes"].get("model_owner")},
         )
         result.alerted = True
     if result.alerted:
@@ -205,14 +201,10 @@ def _judge(
     if planned["revert"] is not None:
         description = str(planned["revert"])
         run.step("revert", lambda: {"description": description}, lambda p: _revert(registry, package, p["description"]))
-        run.step(
-            "revert-recorded",
-            dict,
-            lambda _: record(
-                "package_approval_reverted",
-                before={"approval_status": "Approved"},
-                after={"approval_status": PENDING, "approval_description": description},
-            ),
+        record(
+            "package_approval_reverted",
+            before={"approval_status": "Approved"},
+            after={"approval_status": PENDING, "approval_description": description},
         )
         result.reverted = True
     return True

@@ -232,7 +232,7 @@ def _act(
         _sync_embedded_card(run, latest, claim.package, result, registry, record)
     elif claim is not None:
         _refuse_link(run, change, latest, claim, result, effects, notices, record)
-    run.step("mark", dict, lambda _: _advance_mark(change, state))
+    _advance_mark(change, state)  # only forward, after the work: a retry moves it nowhere new
     return True
 
 
@@ -299,17 +299,13 @@ def _request_review(
     assert planned is not None
     result.review_notice_published = True
     metrics.add_metric(name="ReviewNoticesSent", unit=MetricUnit.Count, value=1)
-    run.step(
-        "review-notice-recorded",
-        dict,
-        lambda _: record(
-            "review_notice_sent",
-            details={
-                "subject": planned["message"]["subject"],
-                "compared_with_version": planned["compared_with_version"],
-                "changed_sections": planned["changed_sections"],
-            },
-        ),
+    record(
+        "review_notice_sent",
+        details={
+            "subject": planned["message"]["subject"],
+            "compared_with_version": planned["compared_with_version"],
+            "changed_sections": planned["changed_sections"],
+        },
     )
 
 
@@ -621,7 +617,7 @@ def _sync_embedded_card(
     if synced is not None:
         result.embedded_content_updated = synced["content"] is not None
         result.embedded_status_updated = synced["status"] is not None
-        run.step("sync-recorded", lambda: synced, recorded)
+        recorded(synced)
 
 
 def link_refused_notice(card: CardRecord, claim: ClaimedPackage, region: str) -> Message:

@@ -171,7 +171,7 @@ def _carry(
         result.notice_published = _notify(run, notices, message, record, {"notice": "no_documented_predecessor"})
         return True
     if plan["created"]:
-        run.step("card-recorded", dict, lambda _: _record_created(plan, package, record))
+        _record_created(plan, package, record)
 
     def card_content_now() -> dict[str, Any]:
         if plan["created"]:
@@ -186,13 +186,7 @@ def _carry(
     )
     result.embedded_card_updated = embedded is not None
     if embedded is not None:
-        run.step(
-            "embedded-recorded",
-            dict,
-            lambda _: record(
-                "embedded_card_updated", card=plan["card"], before=embedded["before"], after=embedded["after"]
-            ),
-        )
+        record("embedded_card_updated", card=plan["card"], before=embedded["before"], after=embedded["after"])
     if plan["created"]:
         message = (
             _card_created_notice(package, plan, change.envelope.region)
@@ -271,11 +265,7 @@ def _notify(
     sent = run.step("notice", message.as_plan, lambda planned: notices.publish(Message.from_plan(planned)))
     if sent is None:
         return False
-    run.step(
-        "notice-recorded",
-        dict,
-        lambda _: record("notice_sent", card=card, details={"subject": sent["subject"], **details}),
-    )
+    record("notice_sent", card=card, details={"subject": sent["subject"], **details})
     return True
 
 
@@ -335,8 +325,8 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
     # Search returns each card's content: read the card again only when Search has not indexed it yet (a card
     # this system created seconds ago), or when it is encrypted (reading it is what proves we may use its key).
     # One call fewer per registration; Search lags an edit by seconds at most.
-    found = found_by_name.get(chosen.card_name)
-    source = found if found is not None and not found.kms_key_id else registry.describe_card(chosen.card_name)
+    indexed = found_by_name.get(chosen.card_name)
+    source = indexed if indexed is not None and not indexed.kms_key_id else registry.describe_card(chosen.card_name)
     if source is None:
         logger.warning("source card vanished", extra={"card": chosen.card_name})
     return source

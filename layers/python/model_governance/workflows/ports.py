@@ -38,7 +38,7 @@ def publish_once(
     def work(run: EffectRun) -> bool:
         run.step("publish", message.as_plan, lambda plan: publisher.publish(Message.from_plan(plan)))
         if record is not None:
-            run.step("recorded", dict, lambda _: record(run.lease))
+            record(run.lease)
         return True
 
     return bool(once(effects, key, origin, work))
