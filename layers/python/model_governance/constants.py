@@ -13,6 +13,7 @@ ENV_APPROVAL_GATE = "APPROVAL_GATE_MODE"
 ENV_VIOLATION_COOLDOWN_HOURS = "VIOLATION_COOLDOWN_HOURS"
 ENV_PENDING_REVIEW_MAX_DAYS = "PENDING_REVIEW_MAX_DAYS"
 ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
+ENV_DQ_MONITORS = "DATA_QUALITY_MONITORS"  # our own data-quality monitors, as JSON (issue 10)
 
 # Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).
 SAGEMAKER_SOURCE = "aws.sagemaker"
