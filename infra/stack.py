@@ -14,6 +14,7 @@ from infra.card_review import CardReview
 from infra.carry_forward import CarryForward
 from infra.config import GovernanceConfig
 from infra.dashboard import GovernanceDashboard
+from infra.data_quality import DataQualityMonitors
 from infra.evidence_bucket import EvidenceBucket
 from infra.governed_function import RUNTIME
 from infra.shared import SharedResources
@@ -38,6 +39,10 @@ class ModelGovernanceStack(Stack):
         violations = ViolationAlerts(self, "ViolationAlerts", shared=shared).handler
         state.grant_read_write(violations.role)
         topics.grant_publish(topics.ops, violations.role)
+
+        data_quality = DataQualityMonitors(self, "DataQuality", shared=shared).handler
+        state.grant_read_write(data_quality.role)
+        topics.grant_publish(topics.ops, data_quality.role)
 
         card_review = CardReview(self, "CardReview", shared=shared).handler
         state.grant_read_write(card_review.role)

@@ -38,8 +38,18 @@ def capture_lines(payload_rows: list[str], *, base64_every: int = 0, json_every:
             data, encoding, content_type = json.dumps([float(v) for v in row.split(",")]), "JSON", "application/json"
         record = {
             "captureData": {
-                "endpointInput": {"observedContentType": content_type, "mode": "INPUT", "data": data, "encoding": encoding},
-                "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "0.1", "encoding": "CSV"},
+                "endpointInput": {
+                    "observedContentType": content_type,
+                    "mode": "INPUT",
+                    "data": data,
+                    "encoding": encoding,
+                },
+                "endpointOutput": {
+                    "observedContentType": "text/csv",
+                    "mode": "OUTPUT",
+                    "data": "0.1",
+                    "encoding": "CSV",
+                },
             },
             "eventMetadata": {"eventId": f"e{i}", "inferenceTime": "2024-01-01T10:00:00Z"},
             "eventVersion": "0",

@@ -25,7 +25,9 @@ def schema(name):
 
 def baseline_of(training_rows, names):
     files = baseline_files(training_rows, names)
-    return files, read_baseline(json.dumps(files["constraints.json"]).encode(), json.dumps(files["statistics.json"]).encode())
+    return files, read_baseline(
+        json.dumps(files["constraints.json"]).encode(), json.dumps(files["statistics.json"]).encode()
+    )
 
 
 def test_baseline_files_follow_model_monitors_schema():
@@ -39,7 +41,9 @@ def test_baseline_files_follow_model_monitors_schema():
 
 def test_missing_extra_completeness_and_categorical_checks_are_worded_like_model_monitor():
     names = ["colour", "size", "weight"]
-    _, baseline = baseline_of([f"{c},{s},{w}" for c, s, w in zip(["red", "blue"] * 200, range(400), [1.5] * 400, strict=True)], names)
+    _, baseline = baseline_of(
+        [f"{c},{s},{w}" for c, s, w in zip(["red", "blue"] * 200, range(400), [1.5] * 400, strict=True)], names
+    )
     current = profile_rows(["green,1,2.5,9", "green,2,,9", "red,3"], names)
 
     violations = run_checks(baseline, current)
@@ -49,7 +53,9 @@ def test_missing_extra_completeness_and_categorical_checks_are_worded_like_model
         "There are extra columns in current dataset. Number of columns in current dataset: 4, "
         "Number of columns in baseline constraints: 3"
     )
-    assert by[("weight", "completeness_check")] == "Value: 0.3333333333333333 does not meet the constraint requirement! "
+    assert (
+        by[("weight", "completeness_check")] == "Value: 0.3333333333333333 does not meet the constraint requirement! "
+    )
     assert by[("colour", "categorical_values_check")].startswith("Value: 0.333")
     assert ("colour", "baseline_drift_check") in by  # categorical L-infinity
     jsonschema.validate(violations_document(violations), schema("violations"))
@@ -64,7 +70,13 @@ def test_fewer_columns_than_the_baseline_is_a_missing_column_check():
 
 
 def test_unreadable_capture_records_are_counted_and_skipped():
-    lines = [*capture_lines(rows(10, seed=1)), b"{not json", b'{"captureData": {}}', b"", *capture_lines(rows(5, seed=2), json_every=2)]
+    lines = [
+        *capture_lines(rows(10, seed=1)),
+        b"{not json",
+        b'{"captureData": {}}',
+        b"",
+        *capture_lines(rows(5, seed=2), json_every=2),
+    ]
     tally = CaptureTally()
     parsed = list(rows_of_lines(lines, NAMES, tally, "s3://b/k"))
     assert (tally.records, tally.skipped, tally.rows, len(parsed)) == (17, 2, 15, 15)

@@ -9,11 +9,13 @@ from typing import Any
 
 from data_quality.capture import _csv_row
 from data_quality.constraints import MonitoringConfig
-from data_quality.fields import INTEGRAL, NULL, FRACTIONAL, split_and_type
+from data_quality.fields import FRACTIONAL, INTEGRAL, NULL, split_and_type
 from data_quality.runs import baseline_files
 
 
-def dataset_rows(lines: Iterable[bytes], *, header: str = "auto", json_lines: bool | None = None) -> tuple[list[str], Iterator[str]]:
+def dataset_rows(
+    lines: Iterable[bytes], *, header: str = "auto", json_lines: bool | None = None
+) -> tuple[list[str], Iterator[str]]:
     """(feature names, CSV rows) of a dataset's lines. Without a header, names are Spark's ``_c0``, ``_c1``, ..."""
     iterator = (line.decode("utf-8").rstrip("\r") for line in lines if line.strip())
     first = next(iterator, None)
@@ -52,6 +54,8 @@ def _json_lines(lines: Iterator[str]) -> tuple[list[str], Iterator[str]]:
     return names, rows()
 
 
-def baseline_of(lines: Iterable[bytes], *, header: str = "auto", config: MonitoringConfig | None = None) -> dict[str, Any]:
+def baseline_of(
+    lines: Iterable[bytes], *, header: str = "auto", config: MonitoringConfig | None = None
+) -> dict[str, Any]:
     names, rows = dataset_rows(lines, header=header)
     return baseline_files(rows, names, config)

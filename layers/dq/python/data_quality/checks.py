@@ -92,7 +92,9 @@ def _drift(
         if distance > config.categorical_comparison_threshold:
             threshold = _number(config.categorical_comparison_threshold)
             return Violation(
-                name, "baseline_drift_check", f"Categorical distance: {distance} exceeds categorical threshold: {threshold}"
+                name,
+                "baseline_drift_check",
+                f"Categorical distance: {distance} exceeds categorical threshold: {threshold}",
             )
     return None
 

@@ -148,7 +148,9 @@ def _kinds(cls: npt.NDArray[np.int8], starts: npt.NDArray[np.intp], ends: npt.ND
     # "1e5.3": with one dot and one exponent, the dot must come first (global positions compare the same way)
     dot_at = np.add.reduceat(np.where(cls == _DOT, position, 0), index)
     exp_at = np.add.reduceat(np.where(cls == _EXP, position, 0), index)
-    numeric = (bad_count == 0) & (digits > 0) & (dots <= 1) & (exps <= 1) & ~((dots == 1) & (exps == 1) & (dot_at > exp_at))
+    numeric = (
+        (bad_count == 0) & (digits > 0) & (dots <= 1) & (exps <= 1) & ~((dots == 1) & (exps == 1) & (dot_at > exp_at))
+    )
     kind = np.full(len(ends), STRING, dtype=np.int8)
     kind[numeric & (dots == 0) & (exps == 0)] = INTEGRAL
     kind[numeric & ((dots == 1) | (exps == 1))] = FRACTIONAL

@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from datasketches import (
     frequent_items_error_type,
     frequent_strings_sketch,

@@ -105,7 +105,12 @@ def finish(
     out = output_uri(monitor, period)
     for name, document in result.files().items():
         files.write_json(f"{out}/{name}", document)
-    summary = {"monitor": monitor.name, "endpoint": monitor.endpoint, "period": period.label, "capture_objects": objects}
+    summary = {
+        "monitor": monitor.name,
+        "endpoint": monitor.endpoint,
+        "period": period.label,
+        "capture_objects": objects,
+    }
     summary |= tally.document() | {"violations": len(result.violations)}
     files.write_json(f"{out}/{SUMMARY_FILE}", summary)
     skipped = _skipped_note(tally)
@@ -154,7 +159,10 @@ def execution_event(outcome: RunOutcome, *, region: str, account: str) -> dict[s
         "MonitoringScheduleArn": f"{arn}:monitoring-schedule/{outcome.monitor.name}",
         "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": outcome.output_uri}}]},
         "ProcessingEndTime": ended,
-        "Environment": {"sagemaker_endpoint_name": outcome.monitor.endpoint, "sagemaker_monitoring_schedule_name": outcome.monitor.name},
+        "Environment": {
+            "sagemaker_endpoint_name": outcome.monitor.endpoint,
+            "sagemaker_monitoring_schedule_name": outcome.monitor.name,
+        },
     }
     if outcome.failure_reason:
         detail["FailureReason"] = outcome.failure_reason

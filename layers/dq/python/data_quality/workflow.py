@@ -28,7 +28,7 @@ from data_quality.service import (
 )
 from data_quality.storage import CaptureObject, S3Files
 from model_governance.events import parse_timestamp
-from model_governance.monitoring.dq_monitors import DataQualityMonitor
+from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key
 from model_governance.observability import logger
 
 PARTIALS = "partials"
@@ -83,7 +83,14 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     if total > run.single_run_max_bytes:
         manifest = f"{output_uri(monitor, period)}/{MANIFEST}"
         run.files.write_json_list(manifest, [{"Bucket": o.bucket, "Key": o.key, "Size": o.size} for o in objects])
-        return {"mode": "fan_out", "monitor": monitor.name, "time": period.end.isoformat(), "manifest": manifest}
+        bucket, key = bucket_and_key(manifest)
+        return {
+            "mode": "fan_out",
+            "monitor": monitor.name,
+            "time": fired_at.isoformat(),
+            "manifest_bucket": bucket,
+            "manifest_key": key,
+        }
     names = [f.name for f in baseline.features]
     try:
         profile, tally = profile_objects(run.files, objects, names)
@@ -92,7 +99,9 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, len(objects)))
 
 
-def profile_batch(monitor: DataQualityMonitor, fired_at: datetime, items: list[dict[str, Any]], run: MonitorRun) -> dict[str, Any]:
+def profile_batch(
+    monitor: DataQualityMonitor, fired_at: datetime, items: list[dict[str, Any]], run: MonitorRun
+) -> dict[str, Any]:
     """One Distributed Map batch: profile its capture objects, write the serialized sketches as a partial."""
     period = _period_of(monitor, fired_at)
     baseline = load_baseline(run.files, monitor)
@@ -100,7 +109,14 @@ def profile_batch(monitor: DataQualityMonitor, fired_at: datetime, items: list[d
     profile, tally = profile_objects(run.files, objects, [f.name for f in baseline.features])
     digest = hashlib.sha256("\n".join(sorted(o.key for o in objects)).encode()).hexdigest()[:16]
     uri = f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
-    run.files.write_json(uri, {"profile": profile.to_wire(), "tally": tally.document() | {"reasons": dict(tally.reasons)}, "objects": len(objects)})
+    run.files.write_json(
+        uri,
+        {
+            "profile": profile.to_wire(),
+            "tally": tally.document() | {"reasons": dict(tally.reasons)},
+            "objects": len(objects),
+        },
+    )
     return {"partial": uri, "rows": tally.rows}
 
 

@@ -41,7 +41,9 @@ class MonitorRuns:
         return from_item(item) if item else None
 
 
-def as_schedules(monitors: tuple[DataQualityMonitor, ...], runs: MonitorRuns, endpoints: set[str]) -> list[MonitorSchedule]:
+def as_schedules(
+    monitors: tuple[DataQualityMonitor, ...], runs: MonitorRuns, endpoints: set[str]
+) -> list[MonitorSchedule]:
     """Our monitors of in-service endpoints, shaped like Model Monitor schedules for the sweep's rules."""
     schedules = []
     for monitor in monitors:

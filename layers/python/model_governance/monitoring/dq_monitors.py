@@ -57,7 +57,16 @@ def parse_monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
         if not isinstance(item, dict):
             problems.append(f"{where} is not an object")
             continue
-        known = {"name", "endpoint", "capturePrefix", "baselinePrefix", "outputPrefix", "schedule", "variant", "kmsKeyArns"}
+        known = {
+            "name",
+            "endpoint",
+            "capturePrefix",
+            "baselinePrefix",
+            "outputPrefix",
+            "schedule",
+            "variant",
+            "kmsKeyArns",
+        }
         known |= {"capture_prefix", "baseline_prefix", "output_prefix", "kms_key_arns"}
         unknown = sorted(set(item) - known)
         if unknown:
@@ -87,8 +96,14 @@ def parse_monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
         if not problems:
             monitors.append(
                 DataQualityMonitor(
-                    name=name, endpoint=endpoint, capture_prefix=capture.rstrip("/"), baseline_prefix=baseline.rstrip("/"),
-                    output_prefix=output.rstrip("/"), schedule=schedule.strip(), variant=variant, kms_key_arns=tuple(keys),
+                    name=name,
+                    endpoint=endpoint,
+                    capture_prefix=capture.rstrip("/"),
+                    baseline_prefix=baseline.rstrip("/"),
+                    output_prefix=output.rstrip("/"),
+                    schedule=schedule.strip(),
+                    variant=variant,
+                    kms_key_arns=tuple(keys),
                 )
             )
     names = [m.name for m in monitors]
