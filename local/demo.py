@@ -40,7 +40,9 @@ def main() -> int:
     say = Narrator()
     started = time.perf_counter()
     say.heading("Synthesizing the stack (cdk-nag AwsSolutions checks included)")
-    template = synthesize()
+    from local.scenarios.data_quality import CONTEXT as DATA_QUALITY_CONTEXT
+
+    template = synthesize(DATA_QUALITY_CONTEXT)
     kinds: dict[str, int] = {}
     for resource in template["Resources"].values():
         kinds[resource["Type"]] = kinds.get(resource["Type"], 0) + 1
