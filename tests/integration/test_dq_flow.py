@@ -56,7 +56,9 @@ def test_drift_then_resolved_through_the_existing_alert_workflow(dq_world):
 
     report = f"dq-reports/churn-endpoint/{scenario.MONITOR}/2026/11/23/10"
     assert outcome["output_uri"] == f"s3://{scenario.BUCKET}/{report}"
-    violations = json.loads(s3.get_object(Bucket=scenario.BUCKET, Key=f"{report}/constraint_violations.json")["Body"].read())
+    violations = json.loads(
+        s3.get_object(Bucket=scenario.BUCKET, Key=f"{report}/constraint_violations.json")["Body"].read()
+    )
     assert {v["feature_name"] for v in violations["violations"]} == {"State_AL", "Eve Mins", "CustServ Calls"}
     summary = json.loads(s3.get_object(Bucket=scenario.BUCKET, Key=f"{report}/run_summary.json")["Body"].read())
     assert summary["records_skipped"] == 4

@@ -71,7 +71,10 @@ def parse_monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
         unknown = sorted(set(item) - known)
         if unknown:
             problems.append(f"{where} has unknown keys {', '.join(unknown)}")
-        get = lambda camel, snake=None: item.get(camel, item.get(snake or camel))  # noqa: E731
+
+        def get(camel: str, snake: str | None = None, item: dict[str, Any] = item) -> Any:
+            return item.get(camel, item.get(snake or camel))
+
         name, endpoint = get("name"), get("endpoint")
         capture, baseline, output = (
             get("capturePrefix", "capture_prefix"),
