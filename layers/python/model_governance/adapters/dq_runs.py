@@ -63,3 +63,18 @@ def as_schedules(
             )
         )
     return schedules
+
+
+class WithDataQualityMonitors:
+    """The sweep's inventory reader, with our data-quality monitors listed beside Model Monitor's schedules."""
+
+    def __init__(self, reader: Any, monitors: tuple[DataQualityMonitor, ...], runs: MonitorRuns) -> None:
+        self._reader = reader
+        self._monitors = monitors
+        self._runs = runs
+
+    def __getattr__(self, name: str) -> Any:  # package_versions, cards, endpoints_in_service, total_calls
+        return getattr(self._reader, name)
+
+    def schedules(self, endpoints: set[str]) -> list[MonitorSchedule]:
+        return [*self._reader.schedules(endpoints), *as_schedules(self._monitors, self._runs, endpoints)]
