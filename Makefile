@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench ledger backfill clean
+.PHONY: help setup test lint demo synth deploy bench ledger backfill baseline clean
 
 help:
 	@echo "make demo | test | lint | synth | deploy | bench | ledger GROUP=<name> | backfill [DRY_RUN=false]"
@@ -53,10 +53,13 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf cdk.out .venv node_modules .mypy_cache .ruff_cache
+	rm -rf cdk.out .venv .venv-bench .venv-evidently node_modules .mypy_cache .ruff_cache
 
 ledger: $(STAMP)
 	$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
+
+baseline: $(STAMP)
+	$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
 
 backfill: $(STAMP)
 	$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)

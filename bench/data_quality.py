@@ -35,7 +35,10 @@ print(json.dumps({"records": tally.records, "seconds": seconds, "violations": le
 
 def measure(records: int) -> dict[str, float]:
     code = ONE_SIZE % {"records": records, "baseline": BASELINE_ROWS}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/python", "layers/dq/python", "."))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("layers/python", "layers/dq/python", ".")),
+    }
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT)
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
