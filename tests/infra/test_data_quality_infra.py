@@ -10,7 +10,7 @@ import pytest
 
 from infra.config import ConfigError, GovernanceConfig
 from local.scenarios import data_quality as scenario
-from tests.infra.conftest import resources
+from tests.infra.conftest import ROOT, resources
 
 KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 MONITOR = {**scenario.CONTEXT["dataQualityMonitors"][0], "kmsKeyArns": [KMS]}
@@ -115,7 +115,7 @@ def test_the_monitor_function_alone_gets_the_data_quality_layer(dq_template):
     ],
 )
 def test_a_malformed_monitor_fails_synth_with_a_readable_message(change, problem):
-    defaults = json.loads(open("cdk.json").read())["context"]
+    defaults = json.loads((ROOT / "cdk.json").read_text())["context"]
     with pytest.raises(ConfigError, match="dataQualityMonitors") as error:
         GovernanceConfig.from_mapping({**defaults, "dataQualityMonitors": [{**MONITOR, **change}]})
     assert problem in str(error.value)
