@@ -7,15 +7,15 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
-export PYTHONPATH := layers/python:.
+export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench ledger backfill clean
+.PHONY: help setup test lint demo synth deploy bench ledger backfill baseline clean
 
 help:
 	@echo "make demo | test | lint | synth | deploy | bench | ledger GROUP=<name> | backfill [DRY_RUN=false]"
 
-$(STAMP): requirements-dev.txt layers/requirements.txt
+$(STAMP): requirements-dev.txt layers/requirements.txt layers/dq/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
@@ -26,7 +26,7 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/python infra app.py local bench ops
+	$(VENV)/bin/mypy layers/python layers/dq/python infra app.py local bench ops
 	for handler in functions/*/app.py; do $(VENV)/bin/mypy "$$handler" || exit 1; done
 	$(PY) -m pytest
 
@@ -53,10 +53,13 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf cdk.out .venv node_modules .mypy_cache .ruff_cache
+	rm -rf cdk.out .venv .venv-bench .venv-evidently node_modules .mypy_cache .ruff_cache
 
 ledger: $(STAMP)
 	$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
+
+baseline: $(STAMP)
+	$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
 
 backfill: $(STAMP)
 	$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)

@@ -15,6 +15,7 @@ from infra.governed_function import GovernedFunction
 from infra.nag import acknowledge
 from infra.shared import SharedResources
 from model_governance import constants
+from model_governance.monitoring.dq_monitors import monitors_json
 from model_governance.sweep.rules import KINDS
 from model_governance.sweep.schedule import schedule_period
 from model_governance.workflows.account_sweep import METRIC_COMPLETED
@@ -69,6 +70,7 @@ class AccountSweep(Construct):
                 constants.ENV_EVIDENCE_BUCKET: bucket.bucket_name,
                 constants.ENV_PENDING_REVIEW_MAX_DAYS: str(config.pending_review_max_days),
                 constants.ENV_SEND_ALL_CLEAR: str(config.send_all_clear).lower(),
+                constants.ENV_DQ_MONITORS: monitors_json(config.data_quality_monitors),
             },
         )
         sweep = self.handler

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model_governance.monitoring.dq_monitors import DataQualityMonitor, parse_monitors
+
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
@@ -63,6 +65,7 @@ class GovernanceConfig:
     sweep_schedule: str
     pending_review_max_days: int
     send_all_clear: bool
+    data_quality_monitors: tuple[DataQualityMonitor, ...] = ()
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -91,6 +94,7 @@ class GovernanceConfig:
             sweep_schedule=read("sweepSchedule", _schedule),
             pending_review_max_days=read("pendingReviewMaxDays", _int_between(1, 365)),
             send_all_clear=read("sendAllClear", _bool),
+            data_quality_monitors=read("dataQualityMonitors", _monitors),
         )
         if problems:
             raise ConfigError("invalid configuration (cdk.json context or -c key=value):\n  " + "\n  ".join(problems))
@@ -174,6 +178,13 @@ def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
         return candidate
 
     return parse
+
+
+def _monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
+    try:
+        return parse_monitors(value or [])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _schedule(value: Any) -> str:

@@ -47,6 +47,8 @@ class GovernedFunction(Construct):
         timeout_seconds: int = 60,
         memory_size: int = 256,
         reserved_concurrency: int | None = None,
+        runtime: lambda_.Runtime = RUNTIME,
+        extra_layers: tuple[lambda_.ILayerVersion, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._alarm_action = cw_actions.SnsAction(shared.topics.ops)
@@ -76,11 +78,11 @@ class GovernedFunction(Construct):
             self,
             "Function",
             description=description,
-            runtime=RUNTIME,
+            runtime=runtime,
             architecture=lambda_.Architecture.ARM_64,
             handler="app.handler",
             code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / handler_dir), exclude=["__pycache__", "*.pyc"]),
-            layers=[shared.layer],
+            layers=[shared.layer, *extra_layers],
             role=self.role,
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,

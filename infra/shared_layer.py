@@ -65,7 +65,8 @@ class SharedLayer(Construct):
             self,
             "Layer",
             description="model_governance package, aws-lambda-powertools and a pinned boto3",
-            compatible_runtimes=[runtime],
+            # pure Python: the data-quality monitor (python3.13, infra/data_quality.py) uses it too
+            compatible_runtimes=[runtime, lambda_.Runtime.PYTHON_3_13],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             code=lambda_.Code.from_asset(
                 str(LAYER_DIR),

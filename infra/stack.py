@@ -14,6 +14,7 @@ from infra.card_review import CardReview
 from infra.carry_forward import CarryForward
 from infra.config import GovernanceConfig
 from infra.dashboard import GovernanceDashboard
+from infra.data_quality import DataQualityMonitors
 from infra.evidence_bucket import EvidenceBucket
 from infra.governed_function import RUNTIME
 from infra.shared import SharedResources
@@ -42,6 +43,10 @@ class ModelGovernanceStack(Stack):
         violations = ViolationAlerts(self, "ViolationAlerts", shared=shared).handler
         state.grant(violations.role, keys.VIOLATION_ALERT)
         topics.grant_publish(topics.ops, violations.role)
+
+        data_quality = DataQualityMonitors(self, "DataQuality", shared=shared).handler
+        state.grant(data_quality.role, keys.DATA_QUALITY)
+        topics.grant_publish(topics.ops, data_quality.role)
 
         card_review = CardReview(self, "CardReview", shared=shared).handler
         state.grant(card_review.role, keys.CARD_REVIEW)

@@ -51,32 +51,8 @@ class ViolationAlerts(Construct):
             [fn.sagemaker_arn("processing-job/*")],
             wildcard_reason="monitoring executions are processing jobs with generated names (model-monitoring-<time>-<hash>)",
         )
-        fn.allow(
-            ["sagemaker:DescribeMonitoringSchedule"],
-            [fn.sagemaker_arn("monitoring-schedule/*")],
-            wildcard_reason="any monitoring schedule of the account may run an execution; read only, to find its endpoint",
-        )
-        fn.allow(
-            ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
-            [fn.sagemaker_arn("endpoint/*"), fn.sagemaker_arn("endpoint-config/*"), fn.sagemaker_arn("model/*")],
-            wildcard_reason="traces any monitored endpoint to its model (read only) to name the model card in alerts",
-        )
-        fn.allow(
-            ["sagemaker:DescribeModelPackage"],
-            [fn.sagemaker_arn("model-package/*")],
-            wildcard_reason="the endpoint's model may come from any package of the account (versioned or not)",
-        )
-        fn.allow(
-            ["sagemaker:DescribeModelCard"],
-            [fn.sagemaker_arn("model-card/*")],
-            wildcard_reason="reads the owner and risk rating of the card linked to the monitored model",
-        )
+        grant_model_tracing(fn)
         fn.use_card_keys(config.model_card_kms_key_arns)
-        fn.allow(
-            ["sagemaker:Search"],
-            ["*"],
-            wildcard_reason="sagemaker:Search has no resource type in IAM; finds hand-made cards of the model's group",
-        )
         self._grant_reports(fn, config.monitoring_output_buckets, config.monitoring_output_kms_key_arns)
 
         fn.alarm(
@@ -115,3 +91,27 @@ class ViolationAlerts(Construct):
                 list(kms_keys),
                 StringEquals={"kms:ViaService": f"s3.{stack.region}.amazonaws.com"},
             )
+
+
+def grant_model_tracing(fn: GovernedFunction) -> None:
+    """What the violation workflow reads to name the model and card in an alert (both alerting functions)."""
+    fn.allow(
+        ["sagemaker:DescribeMonitoringSchedule"],
+        [fn.sagemaker_arn("monitoring-schedule/*")],
+        wildcard_reason="any monitoring schedule of the account may run an execution; read only, to find its endpoint",
+    )
+    fn.allow(
+        ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"],
+        [fn.sagemaker_arn("endpoint/*"), fn.sagemaker_arn("endpoint-config/*"), fn.sagemaker_arn("model/*")],
+        wildcard_reason="traces any monitored endpoint to its model (read only) to name the model card in alerts",
+    )
+    fn.allow(
+        ["sagemaker:DescribeModelPackage"],
+        [fn.sagemaker_arn("model-package/*")],
+        wildcard_reason="the endpoint's model may come from any package of the account (versioned or not)",
+    )
+    fn.allow(
+        ["sagemaker:DescribeModelCard"],
+        [fn.sagemaker_arn("model-card/*")],
+        wildcard_reason="reads the owner and risk rating of the card linked to the monitored model",
+    )

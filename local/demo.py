@@ -41,7 +41,10 @@ def main() -> int:
     say = Narrator()
     started = time.perf_counter()
     say.heading("Synthesizing the stack (cdk-nag AwsSolutions checks included)")
-    template = synthesize({"modelCardKmsKeyArns": [DEMO_CARD_KEY]})  # the encrypted-card scene's key
+    from local.scenarios.data_quality import CONTEXT as DATA_QUALITY_CONTEXT
+
+    # The encrypted-card scene's key, and the data-quality monitors of that story.
+    template = synthesize({**DATA_QUALITY_CONTEXT, "modelCardKmsKeyArns": [DEMO_CARD_KEY]})
     kinds: dict[str, int] = {}
     for resource in template["Resources"].values():
         kinds[resource["Type"]] = kinds.get(resource["Type"], 0) + 1

@@ -12,12 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from model_governance import constants
 from model_governance.adapters.clients import client
+from model_governance.adapters.dq_runs import MonitorRuns, WithDataQualityMonitors
 from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.inventory import AccountInventory, SweepReports
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.adapters.state import StateStore
+from model_governance.monitoring.dq_monitors import parse_monitors
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_bool, env_int, env_str
 from model_governance.sweep.rules import SweepSettings
@@ -58,7 +60,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(run_id=run.run_id)
     outcome = run_sweep(
         run,
-        reader=AccountInventory(client("sagemaker")),  # fresh per run: it counts this run's calls
+        reader=WithDataQualityMonitors(  # fresh per run: it counts this run's calls
+            AccountInventory(client("sagemaker")),
+            parse_monitors(os.environ.get(constants.ENV_DQ_MONITORS, "[]")),
+            MonitorRuns(client("dynamodb"), links.table_name),
+        ),
         links=links,
         cards=registry,
         reports=reports,

@@ -60,6 +60,13 @@ EXPECTED_DYNAMODB = {
     },
     "account_sweep": {
         "GROUP#*": ["dynamodb:GetItem"],
+        "SCHEDULE#*": ["dynamodb:GetItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        "AUDIT#*": ["dynamodb:PutItem"],
+    },
+    "dq_monitor": {
+        "GROUP#*": ["dynamodb:GetItem"],
+        "SCHEDULE#*": ["dynamodb:GetItem", "dynamodb:PutItem"],
         "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },

@@ -16,6 +16,7 @@ ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
 # How long an effect's lease lasts: past the function's timeout, so a killed attempt's lease has expired when
 # Lambda retries it (workflows/effects.py).
 ENV_EFFECT_LEASE_SECONDS = "EFFECT_LEASE_SECONDS"
+ENV_DQ_MONITORS = "DATA_QUALITY_MONITORS"  # our own data-quality monitors, as JSON (issue 10)
 
 # Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).
 SAGEMAKER_SOURCE = "aws.sagemaker"

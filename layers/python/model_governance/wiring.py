@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from model_governance import constants
 from model_governance.adapters.clients import client
@@ -51,3 +53,21 @@ def carry_forward_dependencies() -> CarryForwardDependencies:
             create_card_without_predecessor=env_bool(constants.ENV_CREATE_CARD_WITHOUT_PREDECESSOR)
         ),
     )
+
+
+def violation_alert_dependencies() -> dict[str, Any]:
+    """What ``handle_execution`` takes besides the event (the violation_alert and dq_monitor functions run it)."""
+    from model_governance.adapters.monitoring import ModelTracer, MonitoringJobs, ScheduleStates
+    from model_governance.workflows.violation_alerts import AlertSettings
+
+    table = env_str(constants.ENV_STATE_TABLE)
+    links = StateStore(client("dynamodb"), table)
+    return {
+        "jobs": MonitoringJobs(client("sagemaker"), client("s3")),
+        "tracer": ModelTracer(client("sagemaker"), links, ModelRegistry(client("sagemaker"))),
+        "states": ScheduleStates(client("dynamodb"), table),
+        "effects": effect_store(),
+        "alerts": Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
+        "audit": Ledger(client("dynamodb"), table),
+        "settings": AlertSettings(cooldown=timedelta(hours=env_int(constants.ENV_VIOLATION_COOLDOWN_HOURS))),
+    }

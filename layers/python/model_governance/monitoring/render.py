@@ -188,6 +188,8 @@ def _facts(execution: MonitoringExecution, context: ModelContext) -> list[str]:
         f"Schedule:        {execution.schedule_name}",
         f"Execution:       {execution.job_name} ({execution.status}, ended {ended})",
     ]
+    if execution.status == "Completed" and execution.exit_message:  # e.g. unreadable capture records skipped
+        lines.append(f"Run summary:     {execution.exit_message}")
     if context.model_package_arn:
         lines.append(f"Model package:   {context.model_package_arn}")
     if context.card_name:

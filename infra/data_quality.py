@@ -1,0 +1,281 @@
+"""Our data-quality monitor (issue 10): its own layer, one function, a schedule per monitor, exact S3 grants,
+and a Step Functions Distributed Map for periods too large for one invocation."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.governed_function import GovernedFunction
+from infra.nag import acknowledge
+from infra.shared import SharedResources
+from infra.violation_alerts import grant_model_tracing
+from model_governance import constants
+from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key, monitors_json
+
+DQ_LAYER_DIR = Path(__file__).resolve().parent.parent / "layers" / "dq"
+# DataSketches publishes no CPython 3.14 wheels: the monitor runs on the newest runtime it has wheels for.
+DQ_RUNTIME = lambda_.Runtime.PYTHON_3_13
+BUILD_CACHE = Path.home() / ".cache" / "model-governance" / "dq-layer"
+CHECK_TIMEOUT = Duration.minutes(15)
+MAP_BATCH_MAX_BYTES = 256 * 1024 * 1024  # capture bytes one profile invocation reads (README: where one function ends)
+MAP_CONCURRENCY = 40
+
+
+@jsii.implements(ILocalBundling)
+class CompiledWheelsLocally:
+    """pip install of layers/dq/requirements.txt for manylinux aarch64 / CPython 3.13, cached by the file's
+    hash (a synth reuses the last build instead of reinstalling 55 MB of wheels)."""
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_: object) -> bool:
+        requirements = DQ_LAYER_DIR / "requirements.txt"
+        cache = BUILD_CACHE / hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+        if not (cache / ".complete").exists():
+            shutil.rmtree(cache, ignore_errors=True)
+            subprocess.run(
+                [
+                    sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--requirement", str(requirements), "--target", str(cache),
+                    "--python-version", DQ_RUNTIME.name.removeprefix("python"), "--only-binary=:all:",
+                    "--implementation", "cp", "--platform", "manylinux2014_aarch64",
+                    "--platform", "manylinux_2_28_aarch64", "--no-compile",
+                ],
+                check=True,
+            )  # fmt: skip
+            (cache / ".complete").touch()
+        target = Path(output_dir) / "python"
+        shutil.copytree(cache, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete"))
+        shutil.copytree(
+            DQ_LAYER_DIR / "python", target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        return True
+
+
+class DataQualityLayer(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Layer",
+            description="data_quality package with numpy and Apache DataSketches (the data-quality monitor only)",
+            compatible_runtimes=[DQ_RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            code=lambda_.Code.from_asset(
+                str(DQ_LAYER_DIR),
+                asset_hash_type=AssetHashType.SOURCE,
+                exclude=["**/__pycache__", "**/*.pyc"],
+                bundling=BundlingOptions(
+                    image=DQ_RUNTIME.bundling_image,
+                    local=CompiledWheelsLocally(),
+                    command=[
+                        "bash",
+                        "-c",
+                        "pip install -r requirements.txt -t /asset-output/python && cp -r python/* /asset-output/python/",
+                    ],
+                ),
+            ),
+        )
+
+
+class DataQualityMonitors(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, shared: SharedResources) -> None:
+        super().__init__(scope, construct_id)
+        config = shared.config
+        monitors = config.data_quality_monitors
+        layer = DataQualityLayer(self, "Layer").layer
+        self._retention = shared.log_retention
+        self._monitors = monitors
+        self.handler = GovernedFunction(
+            self,
+            "Handler",
+            handler_dir="dq_monitor",
+            description="Data-quality monitor without Model Monitor: baseline, check capture, Model Monitor's files, alerts",
+            shared=shared,
+            timeout_seconds=int(CHECK_TIMEOUT.to_seconds()),
+            memory_size=1769,  # one full vCPU: the check is CPU-bound (bench/data_quality.py)
+            runtime=DQ_RUNTIME,
+            extra_layers=(layer,),
+            environment={
+                constants.ENV_STATE_TABLE: shared.state.table.table_name,
+                constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
+                constants.ENV_VIOLATION_COOLDOWN_HOURS: str(config.violation_cooldown_hours),
+                constants.ENV_DQ_MONITORS: monitors_json(monitors),
+            },
+        )
+        acknowledge(
+            self.handler.function,
+            "L1",
+            "Apache DataSketches publishes no CPython 3.14 wheels; python3.13 is the newest runtime it supports",
+        )
+        fn = self.handler
+        grant_model_tracing(fn)
+        for monitor in monitors:
+            self._grant(fn, monitor)
+        self.state_machine = self._state_machine(fn) if monitors else None
+        for monitor in monitors:
+            assert self.state_machine is not None
+            rule = events.Rule(
+                self,
+                f"Schedule-{monitor.name}",
+                description=f"Data-quality check of endpoint {monitor.endpoint} (monitor {monitor.name})",
+                schedule=events.Schedule.expression(monitor.schedule),
+            )
+            rule.add_target(
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object(
+                        {"action": "check", "monitor": monitor.name, "time": events.EventField.time}
+                    ),
+                    dead_letter_queue=fn.dead_letter_queue,
+                    retry_attempts=8,
+                    max_event_age=Duration.hours(2),
+                )
+            )
+
+    @staticmethod
+    def _grant(fn: GovernedFunction, monitor: DataQualityMonitor) -> None:
+        """Exactly this monitor's prefixes: read its endpoint's capture and its baseline, write its output."""
+        partition = Stack.of(fn).partition
+        capture_bucket, capture_key = bucket_and_key(monitor.capture_prefix)
+        capture = f"{capture_key}/{monitor.endpoint}/{monitor.variant}".strip("/")
+        baseline_bucket, baseline_key = bucket_and_key(monitor.baseline_prefix)
+        output_bucket, output_key = bucket_and_key(monitor.output_prefix)
+        output = f"{output_key}/{monitor.endpoint}/{monitor.name}".strip("/")
+        reason = f"monitor {monitor.name}: objects under its own configured prefix only (dated sub-folders)"
+        fn.allow(
+            ["s3:ListBucket"],
+            [f"arn:{partition}:s3:::{capture_bucket}"],
+            StringLike={"s3:prefix": [f"{capture}/*"]},
+        )
+        fn.allow(["s3:GetObject"], [f"arn:{partition}:s3:::{capture_bucket}/{capture}/*"], wildcard_reason=reason)
+        base = f"arn:{partition}:s3:::{baseline_bucket}/{baseline_key}".rstrip("/")
+        fn.allow(["s3:GetObject"], [f"{base}/statistics.json", f"{base}/constraints.json"])
+        fn.allow(
+            ["s3:ListBucket"], [f"arn:{partition}:s3:::{output_bucket}"], StringLike={"s3:prefix": [f"{output}/*"]}
+        )
+        fn.allow(
+            ["s3:GetObject", "s3:PutObject"],
+            [f"arn:{partition}:s3:::{output_bucket}/{output}/*"],
+            wildcard_reason=reason,
+        )
+        if monitor.kms_key_arns:
+            fn.allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                list(monitor.kms_key_arns),
+                StringEquals={"kms:ViaService": f"s3.{Stack.of(fn).region}.amazonaws.com"},
+            )
+
+    def _state_machine(self, fn: GovernedFunction) -> sfn.StateMachine:
+        """check (one invocation when the period fits) -> else Distributed Map over the manifest -> finish."""
+
+        def invoke(name: str, payload: sfn.TaskInput, result: str | None = None) -> tasks.LambdaInvoke:
+            return tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=fn.function,
+                payload=payload,
+                payload_response_only=True,
+                result_path=result,
+                retry_on_service_exceptions=True,
+            )
+
+        check = invoke("Check", sfn.TaskInput.from_json_path_at("$"))
+        profile = invoke(
+            "ProfileBatch",
+            sfn.TaskInput.from_object(
+                {
+                    "action": "profile",
+                    "monitor": sfn.JsonPath.string_at("$.BatchInput.monitor"),
+                    "time": sfn.JsonPath.string_at("$.BatchInput.time"),
+                    "Items": sfn.JsonPath.list_at("$.Items"),
+                }
+            ),
+        )
+        fan_out = sfn.DistributedMap(
+            self,
+            "ProfileCaptureObjects",
+            item_reader=sfn.S3JsonItemReader(
+                bucket_name_path=sfn.JsonPath.string_at("$.manifest_bucket"),
+                key=sfn.JsonPath.string_at("$.manifest_key"),
+            ),
+            item_batcher=sfn.ItemBatcher(
+                max_input_bytes_per_batch=200_000,
+                max_items_per_batch=200,
+                batch_input={"monitor": sfn.JsonPath.string_at("$.monitor"), "time": sfn.JsonPath.string_at("$.time")},
+            ),
+            max_concurrency=MAP_CONCURRENCY,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        fan_out.item_processor(profile)
+        finish = invoke(
+            "Finish",
+            sfn.TaskInput.from_object(
+                {
+                    "action": "finish",
+                    "monitor": sfn.JsonPath.string_at("$.monitor"),
+                    "time": sfn.JsonPath.string_at("$.time"),
+                }
+            ),
+        )
+        definition = check.next(
+            sfn.Choice(self, "FitsOneInvocation")
+            .when(sfn.Condition.string_equals("$.mode", "fan_out"), fan_out.next(finish))
+            .otherwise(sfn.Succeed(self, "Checked"))
+        )
+        log_group = logs.LogGroup(self, "RunLogs", retention=self._retention)
+        machine = sfn.StateMachine(
+            self,
+            "Runs",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=Duration.hours(2),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        for monitor in self._monitors:  # the Distributed Map reads the manifest a big run writes to its output
+            bucket, key = bucket_and_key(monitor.output_prefix)
+            output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
+            machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}/{output}/*"]
+                )
+            )
+        function_arn = Stack.of(self).resolve(fn.function.function_arn)["Fn::GetAtt"][0]
+        reasons = {
+            "IAM5[Resource::*]": "X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions",
+            f"IAM5[Resource::<{function_arn}.Arn>:*]": "CDK's Lambda task grant covers the function's versions",
+        }
+        for finding, reason in reasons.items():
+            acknowledge(machine, finding, reason)
+        for monitor in self._monitors:
+            bucket, key = bucket_and_key(monitor.output_prefix)
+            output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
+            acknowledge(
+                machine, f"IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{output}/*]",
+                "the manifest of a run is written under the monitor's dated output folder",
+            )  # fmt: skip
+        for suffix in (":*", "/*:*"):
+            acknowledge(
+                machine,
+                f'IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{Stack.of(self).get_logical_id(machine.node.default_child)}"}}]}}]}}{suffix}]',  # type: ignore[arg-type]
+                "Distributed Map child executions have generated names under this state machine",
+            )
+        fn.alarm(
+            "RunsFailed",
+            machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            "A data-quality run's state machine failed (the monitor's period was not checked)",
+        )
+        return machine

@@ -1,0 +1,131 @@
+"""Endpoint data capture: where a period's records live, and the rows inside each record (aws-facts 2.1).
+
+A record is one JSON line: ``captureData.endpointInput`` {observedContentType, mode, data, encoding}. An
+unreadable record is counted (with its reason) and skipped; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+MAX_REASONS_KEPT = 5
+
+
+class UnreadableRecord(ValueError):
+    pass
+
+
+@dataclass
+class CaptureTally:
+    """What a run read: records, the rows in them, and the records it skipped and why."""
+
+    records: int = 0
+    rows: int = 0
+    skipped: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    first_problem: str | None = None
+
+    def skip(self, where: str, reason: str) -> None:
+        self.skipped += 1
+        self.reasons[reason] += 1
+        if self.first_problem is None:
+            self.first_problem = f"{where}: {reason}"
+
+    def merge(self, other: CaptureTally) -> None:
+        self.records += other.records
+        self.rows += other.rows
+        self.skipped += other.skipped
+        self.reasons.update(other.reasons)
+        self.first_problem = self.first_problem or other.first_problem
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "records_read": self.records,
+            "rows": self.rows,
+            "records_skipped": self.skipped,
+            "skip_reasons": dict(self.reasons.most_common(MAX_REASONS_KEPT)),
+            "first_problem": self.first_problem,
+        }
+
+
+def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
+    """``<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/`` for every hour in [start, end)."""
+    prefixes = []
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        prefixes.append(f"{capture_prefix.strip('/')}/{endpoint}/{variant}/{hour:%Y/%m/%d/%H}/")
+        hour += timedelta(hours=1)
+    return prefixes
+
+
+def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally, where: str) -> Iterator[str]:
+    """CSV rows of every readable record in ``lines``; unreadable ones are counted in ``tally``."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        tally.records += 1
+        try:
+            rows = record_rows(line, names)
+        except UnreadableRecord as problem:
+            tally.skip(f"{where} line {number}", str(problem))
+            continue
+        tally.rows += len(rows)
+        yield from rows
+
+
+def record_rows(line: bytes | str, names: list[str]) -> list[str]:
+    try:
+        record = json.loads(line)
+        captured = record["captureData"]["endpointInput"]
+        content_type = str(captured.get("observedContentType") or "text/csv").lower()
+        encoding = str(captured.get("encoding") or "CSV").upper()
+        data = captured["data"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise UnreadableRecord(f"not a data capture record ({type(error).__name__})") from None
+    if not isinstance(data, str):
+        raise UnreadableRecord("endpointInput.data is not a string")
+    if encoding == "BASE64":
+        try:
+            data = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise UnreadableRecord("endpointInput.data is not base64 of UTF-8 text") from None
+    elif encoding not in {"CSV", "JSON"}:
+        raise UnreadableRecord(f"unknown encoding {encoding}")
+    if "json" in content_type:
+        return _json_rows(data, names)
+    if "csv" in content_type or "text/plain" in content_type:
+        return [row for row in data.replace("\r", "").split("\n") if row.strip()]
+    raise UnreadableRecord(f"content type {content_type} is not CSV or JSON")
+
+
+def _json_rows(data: str, names: list[str]) -> list[str]:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        raise UnreadableRecord("JSON payload does not parse") from None
+    if isinstance(payload, dict) and isinstance(payload.get("instances"), list):
+        payload = payload["instances"]
+    instances = payload if isinstance(payload, list) and payload and isinstance(payload[0], list | dict) else [payload]
+    return [_csv_row(_values(instance, names)) for instance in instances]
+
+
+def _values(instance: Any, names: list[str]) -> list[Any]:
+    if isinstance(instance, dict) and isinstance(instance.get("features"), list):
+        return list(instance["features"])
+    if isinstance(instance, dict):  # named features, in the baseline's order; unknown names appended
+        extra = [key for key in instance if key not in names]
+        return [instance.get(name) for name in names] + [instance[key] for key in extra]
+    if isinstance(instance, list):
+        return instance
+    raise UnreadableRecord("JSON payload is not a list or object of features")
+
+
+def _csv_row(values: list[Any]) -> str:
+    return ",".join("" if v is None else str(v).replace(",", " ").replace("\n", " ") for v in values)

@@ -1,0 +1,154 @@
+"""The monitor function's three steps: check (one function, or plan a fan-out), profile (one Distributed Map
+batch), finish (merge the batches' sketches, check, alert). Collaborators are passed in, so tests use moto."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from data_quality.capture import CaptureTally
+from data_quality.profile import DatasetProfile
+from data_quality.runs import Period
+from data_quality.service import (
+    READ_ERRORS,
+    SINGLE_RUN_MAX_BYTES,
+    RunOutcome,
+    capture_objects,
+    execution_event,
+    failed,
+    finish,
+    load_baseline,
+    output_uri,
+    profile_objects,
+    run_period,
+)
+from data_quality.storage import CaptureObject, S3Files
+from model_governance.events import parse_timestamp
+from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key
+from model_governance.observability import logger
+
+PARTIALS = "partials"
+MANIFEST = "manifest.json"
+
+
+class Runs(Protocol):
+    def record(self, monitor: str, *, status: str, at: datetime, failure: str | None, output_uri: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class MonitorRun:
+    """Everything one invocation needs besides its input."""
+
+    files: S3Files
+    runs: Runs
+    alert: Callable[[dict[str, Any]], Any]  # hands the synthetic execution event to the violation workflow
+    region: str
+    account: str
+    single_run_max_bytes: int = SINGLE_RUN_MAX_BYTES
+
+    def conclude(self, outcome: RunOutcome) -> dict[str, Any]:
+        self.runs.record(
+            outcome.monitor.name,
+            status=outcome.status,
+            at=outcome.period.end,
+            failure=outcome.failure_reason,
+            output_uri=outcome.output_uri,
+        )
+        result = self.alert(execution_event(outcome, region=self.region, account=self.account))
+        logger.info("data-quality run concluded", extra={"monitor": outcome.monitor.name, "status": outcome.status})
+        return {
+            "mode": "done",
+            "monitor": outcome.monitor.name,
+            "status": outcome.status,
+            "output_uri": outcome.output_uri,
+            "violations": outcome.violations,
+            "failure_reason": outcome.failure_reason,
+            "alert": getattr(result, "__dict__", result),
+        }
+
+
+def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> dict[str, Any]:
+    """Check the period in this invocation when its capture fits, else write the manifest for the fan-out."""
+    period = run_period(monitor, fired_at)
+    try:
+        baseline = load_baseline(run.files, monitor)
+        objects = capture_objects(run.files, monitor, period)
+    except READ_ERRORS as error:
+        return run.conclude(failed(monitor, period, error))
+    total = sum(o.size for o in objects)
+    if total > run.single_run_max_bytes:
+        manifest = f"{output_uri(monitor, period)}/{MANIFEST}"
+        run.files.write_json_list(manifest, [{"Bucket": o.bucket, "Key": o.key, "Size": o.size} for o in objects])
+        bucket, key = bucket_and_key(manifest)
+        return {
+            "mode": "fan_out",
+            "monitor": monitor.name,
+            "time": fired_at.isoformat(),
+            "manifest_bucket": bucket,
+            "manifest_key": key,
+        }
+    names = [f.name for f in baseline.features]
+    try:
+        profile, tally = profile_objects(run.files, objects, names)
+    except READ_ERRORS as error:
+        return run.conclude(failed(monitor, period, error))
+    return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, len(objects)))
+
+
+def profile_batch(
+    monitor: DataQualityMonitor, fired_at: datetime, items: list[dict[str, Any]], run: MonitorRun
+) -> dict[str, Any]:
+    """One Distributed Map batch: profile its capture objects, write the serialized sketches as a partial."""
+    period = _period_of(monitor, fired_at)
+    baseline = load_baseline(run.files, monitor)
+    objects = [CaptureObject(i["Bucket"], i["Key"], int(i.get("Size", 0))) for i in items]
+    profile, tally = profile_objects(run.files, objects, [f.name for f in baseline.features])
+    digest = hashlib.sha256("\n".join(sorted(o.key for o in objects)).encode()).hexdigest()[:16]
+    uri = f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
+    run.files.write_json(
+        uri,
+        {
+            "profile": profile.to_wire(),
+            "tally": tally.document() | {"reasons": dict(tally.reasons)},
+            "objects": len(objects),
+        },
+    )
+    return {"partial": uri, "rows": tally.rows}
+
+
+def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> dict[str, Any]:
+    """Merge every batch's partial (KLL sketches merge within their error bound), then check and alert."""
+    period = _period_of(monitor, fired_at)
+    try:
+        baseline = load_baseline(run.files, monitor)
+    except READ_ERRORS as error:
+        return run.conclude(failed(monitor, period, error))
+    profile = DatasetProfile([f.name for f in baseline.features])
+    tally, objects = CaptureTally(), 0
+    for uri in run.files.list_uris(f"{output_uri(monitor, period)}/{PARTIALS}"):
+        partial = json.loads(run.files.read(uri) or b"{}")
+        profile.merge(DatasetProfile.from_wire(partial["profile"]))
+        tally.merge(_tally(partial["tally"]))
+        objects += int(partial["objects"])
+    return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, objects))
+
+
+def _period_of(monitor: DataQualityMonitor, fired_at: datetime) -> Period:
+    return run_period(monitor, fired_at)
+
+
+def _tally(document: dict[str, Any]) -> CaptureTally:
+    tally = CaptureTally(
+        records=int(document["records_read"]), rows=int(document["rows"]), skipped=int(document["records_skipped"])
+    )
+    tally.reasons.update({str(k): int(v) for k, v in (document.get("reasons") or {}).items()})
+    tally.first_problem = document.get("first_problem")
+    return tally
+
+
+def fired_at(event: dict[str, Any]) -> datetime:
+    return parse_timestamp(event["time"], field_name="time")
