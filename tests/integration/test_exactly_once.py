@@ -14,11 +14,12 @@ message is allowed.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -36,6 +37,7 @@ from tests.faults import CallLog, Fault, account_state, aws_calls, faults_for, f
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PUBLISH = "sns.Publish"
+SLOT = timedelta(minutes=30)  # longer than Lambda's retries and a DLQ replay of one delivery (tests/faults.py)
 REGION = "us-east-1"
 
 Deliveries = Iterable[tuple[LocalFunction, dict[str, Any]]]
@@ -72,9 +74,16 @@ def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> O
         # moto drops boto3's default session on start; one kept session loads each service model once (~1 s a run).
         boto3.DEFAULT_SESSION = _session()
         world = LocalWorld(template)
-        deliveries = story.play(world)
+        deliveries = iter(story.play(world))
         log = CallLog()
-        for function, event in deliveries:
+        for slot in itertools.count():
+            # Each delivery (and what the story does before it) has its own half hour, whatever the retries of
+            # the one before took: the account's timestamps are the same in every run.
+            clock.move_to(START + slot * SLOT)
+            delivery = next(deliveries, None)
+            if delivery is None:
+                break
+            function, event = delivery
             with aws_calls(log, fault):
                 invoke_like_lambda(lambda f=function, e=event: f.run(e), clock)  # type: ignore[misc]
         state = account_state(world)

@@ -32,6 +32,7 @@ class BackfillItem:
     card_name: str
     source_card: str | None  # the card to carry forward (None: created from the package alone)
     source_version: int | None
+    registered: datetime | None = None  # the version's creation time: the time of its (synthetic) registration event
     outcome: str = "planned"  # planned | created | exists | no-predecessor | skipped | failed
     error: str | None = None
 
@@ -92,6 +93,7 @@ def plan_backfill(inventory: Inventory, links: cf.Links) -> list[BackfillItem]:
                 card_name=card_name_for(package.group, package.version),
                 source_card=source.card_name if source else None,
                 source_version=source.package_version if source else None,
+                registered=package.created,
             )
         )
     return plan
@@ -152,7 +154,8 @@ def run_backfill(
     for item in result.items:
         try:
             done = cf.carry_forward(
-                registration_change(item, run_id, now()),
+                # Stamped with the version's registration, not the clock: a retried run is the same event.
+                registration_change(item, run_id, item.registered or now()),
                 registry=registry,
                 links=links,
                 effects=effects,
