@@ -49,13 +49,13 @@ def test_the_violations_email_names_endpoint_count_severity_card_and_groups_by_c
         message.subject == "[High] 3 Model Monitor violations on endpoint churn-endpoint (schedule churn-data-quality)"
     )
     body = message.body
-    assert "Model card:      telco-churn-v3 (owner: Retention ML team, risk rating: High)" in body
+    assert 'Model card:      telco-churn-v3 (owner: "Retention ML team", risk rating: High)' in body
     assert (
         body.index("data_type_check (1)")
-        < body.index("  - State_AL: Value: 0.8")
+        < body.index('  - State_AL: "Value: 0.8 does not meet the constraint requirement!"')
         < body.index("baseline_drift_check (2)")
     )
-    assert "  - CustServ Calls: Numerical distance" in body
+    assert '  - "CustServ Calls": "Numerical distance' in body
     assert "s3://monitoring-out/churn-endpoint/churn-data-quality/2026/11/21/13/constraint_violations.json" in body
     assert "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/endpoints/churn-endpoint" in body
     assert "#/monitoring-schedules/churn-data-quality" in body
@@ -82,7 +82,7 @@ def test_a_huge_report_is_cut_per_check_type_and_overall_and_says_how_many_were_
 
     message = violations_alert(EXECUTION, violations, CARD, Reason.FIRST, None)
 
-    assert "  - State_AL: Value: 0.8" in message.body  # a noisy check does not hide the others
+    assert '  - State_AL: "Value: 0.8"' in message.body  # a noisy check does not hide the others
     assert "... and 4950 more baseline_drift_check violations, not listed" in message.body
     assert "4950 of 5001 violations are not listed here" in message.body
     assert message.body.count("\n  - ") <= MAX_LISTED
@@ -106,7 +106,7 @@ def test_the_failure_email_carries_the_reason_and_no_report_link():
     message = failure_alert(failed, CARD)
 
     assert message.subject == "[FAILED] Model Monitor run on endpoint churn-endpoint (schedule churn-data-quality)"
-    assert "Failure reason:  AlgorithmError: no data" in message.body
+    assert 'Failure reason:  "AlgorithmError: no data"' in message.body
     assert "constraint_violations.json" not in message.body
     assert message.attributes["event_type"] == "monitor_failed"
 
