@@ -8,7 +8,8 @@ would add lines that look like the email's own. Every builder therefore puts out
 - ``name``: identifiers (card, group, endpoint and schedule names, ARNs): as they are when they are one plain
   token of the characters AWS names and ARNs use, else quoted like ``value``;
 - ``one_line``: a sentence of ours that embeds values another module already rendered (a trust verdict's
-  reasons, a sweep finding): made one line and capped, without quotes of its own.
+  reasons, a sweep finding): made one line and capped, without quotes of its own;
+- ``shell_word``: a value inside a command printed for the reader to paste.
 
 All three collapse every line break and other white space (``\\r``, ``\\n``, ``\\v``, ``\\f``, ``\\x85``,
 U+2028, U+2029, tabs) into one space, and show control and format characters (zero-width, bidi overrides, lone
@@ -18,6 +19,7 @@ surrogates) as ``\\uXXXX`` escapes, so nothing is hidden and nothing can begin a
 from __future__ import annotations
 
 import re
+import shlex
 import unicodedata
 
 VALUE_LIMIT = 200  # characters of one rendered value, quotes and cut note included
@@ -48,6 +50,11 @@ def name(text: object, limit: int = NAME_LIMIT) -> str:
 def one_line(text: str, limit: int = LINE_LIMIT) -> str:
     """Text of ours that embeds already-rendered values: one line, escapes for hidden characters, capped."""
     return _fit(_pieces(_collapse(text)), limit, "", "")
+
+
+def shell_word(text: str, limit: int = LINE_LIMIT) -> str:
+    """A value inside a command the reader may paste: one line, one shell word (a plain token stays as it is)."""
+    return shlex.quote(one_line(text, limit))
 
 
 def _collapse(text: str) -> str:

@@ -84,15 +84,15 @@ def render_digest(
     lines = [*header, f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
     width = len(str(max(totals.values())))
     lines += [f"  {totals[kind.code]:>{width}}  {kind.title}" for kind in KINDS if totals[kind.code]]
-    per_kind, body = ITEMS_PER_KIND, ""
+    per_kind, rendered = ITEMS_PER_KIND, ""
     while True:  # only findings full of wide non-ASCII text need a second pass
-        body = "\n".join([*lines, *_sections(findings, per_kind), *footer]).rstrip() + "\n"
-        if len(body.encode()) <= BODY_BUDGET_BYTES or per_kind == 0:
+        rendered = "\n".join([*lines, *_sections(findings, per_kind), *footer]).rstrip() + "\n"
+        if len(rendered.encode()) <= BODY_BUDGET_BYTES or per_kind == 0:
             break
         per_kind //= 2
     return Message(
         subject=_subject(f"Governance sweep {run.started:%Y-%m-%d}: {len(findings)} findings", totals),
-        body=body,
+        body=rendered,
         attributes={"event_type": "account_sweep_digest", "findings": str(len(findings))},
     )
 

@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from model_governance import text
 from model_governance.sweep.inventory import Inventory, MonitorSchedule
 from model_governance.sweep.schedule import UnreadableSchedule, schedule_period
-from model_governance import text
 
 
 @dataclass(frozen=True)

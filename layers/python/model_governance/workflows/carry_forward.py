@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
+from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
@@ -289,7 +291,8 @@ def _describe_plan(result: CarryForwardResult, plan: NewCardPlan) -> None:
 
 
 def console_card_url(region: str, card_name: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{card_name}"
+    # The name is URL-encoded: whatever it holds, it stays inside this link's path.
+    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{quote(card_name, safe='')}"
 
 
 def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardPlan | None, region: str) -> Message:
@@ -297,23 +300,30 @@ def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardP
     source = custom.get("carried_from_card")
     source_version = custom.get("carried_from_card_version")
     source_package = custom.get("carried_from_model_package_version")
+    # The carried_from_* values are card content: rendered as data, like every other outside value.
     lines = [
-        f"A Draft model card was created for version {package.version} of model package group {package.group}.",
+        f"A Draft model card was created for version {package.version} of model package group "
+        f"{text.name(package.group)}.",
         "",
-        f"Card:            {card.name}",
-        f"Model package:   {package.arn}",
-        f"Carried from:    {source} (card version {source_version}, linked to package version {source_package})"
+        f"Card:            {text.name(card.name)}",
+        f"Model package:   {text.name(package.arn)}",
+        f"Carried from:    {text.name(source)} (card version {text.name(source_version)}, linked to package version "
+        f"{text.name(source_package)})"
         if source
         else "Carried from:    nothing (no earlier version has a card)",
-        f"Risk rating:     {card.risk_rating}",
+        f"Risk rating:     {text.name(card.risk_rating)}",
     ]
     if plan is not None:
-        lines += ["", "Carried from the previous card:", *(f"  - {item}" for item in plan.carried or ["(nothing)"])]
-        lines += ["", "Taken from the new package version:", *(f"  - {item}" for item in plan.refreshed)]
-        lines += ["", "Please review:", *(f"  - {item}" for item in plan.needs_review)]
+        # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
+        carried = plan.carried or ("(nothing)",)
+        lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
+        lines += ["", "Taken from the new package version:", *(f"  - {text.one_line(item)}" for item in plan.refreshed)]
+        lines += ["", "Please review:", *(f"  - {text.one_line(item)}" for item in plan.needs_review)]
     lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
+    short = text.SUBJECT_NAME_LIMIT
     return Message(
-        subject=f"Model card {card.name} created for {package.group} v{package.version}",
+        subject=f"Model card {text.name(card.name, short)} created for {text.name(package.group, short)} "
+        f"v{package.version}",
         body="\n".join(lines),
         attributes={
             "event_type": "model_card_created",
@@ -325,21 +335,21 @@ def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardP
 
 def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str | None) -> Message:
     lines = [
-        f"Version {package.version} of model package group {package.group} has no documented predecessor:",
+        f"Version {package.version} of model package group {text.name(package.group)} has no documented predecessor:",
         "no earlier version of the group has a linked model card.",
         "",
-        f"Model package: {package.arn}",
+        f"Model package: {text.name(package.arn)}",
     ]
     if created:
         lines += [
-            f"A Draft card was created from the package alone: {created}",
+            f"A Draft card was created from the package alone: {text.name(created)}",
             "Write its business details, intended uses and risk rating.",
             f"Open the card: {console_card_url(region, created)}",
         ]
     else:
         lines += ["No card was created (createCardWithoutPredecessor is off). Create one for this version."]
     return Message(
-        subject=f"No documented predecessor for {package.group} v{package.version}",
+        subject=f"No documented predecessor for {text.name(package.group, text.SUBJECT_NAME_LIMIT)} v{package.version}",
         body="\n".join(lines),
         attributes={
             "event_type": "no_documented_predecessor",
