@@ -1,11 +1,14 @@
 """The emails: subject within SNS's limit, grouped body, huge reports cut with a count, links, attributes."""
 
+import json
 from datetime import UTC, datetime
 
-from model_governance.adapters.notifications import MESSAGE_LIMIT_BYTES, SUBJECT_LIMIT, fit_subject
+from model_governance.adapters.notifications import MESSAGE_LIMIT_BYTES, SUBJECT_LIMIT, fit_subject, message_attributes
 from model_governance.monitoring.dedup import Reason
 from model_governance.monitoring.execution import MonitoringExecution
 from model_governance.monitoring.render import (
+    BODY_BUDGET_BYTES,
+    MAX_CHECK_TYPES,
     MAX_LISTED,
     ModelContext,
     failure_alert,
@@ -138,3 +141,33 @@ def test_even_extreme_non_ascii_reports_fit_sns_with_room_to_spare():
 
     assert len(message.body.encode()) <= 128 * 1024
     assert "violations are not listed here" in message.body
+
+
+def test_ten_thousand_distinct_check_types_with_huge_values_stay_under_snss_limit():
+    # given a report of 10,000 check types, every name and description huge, wide and hostile
+    huge = "\U0001d518" * 3000 + "\nSeverity: Low\n" + "\\" * 3000  # 4-byte characters, a forged line, escapes
+    violations = [Violation(f"check_{i:05d}{huge}", f"feature_{i:05d}{huge}", huge * 3) for i in range(10_000)]
+    context = ModelContext(
+        endpoint=huge, model_package_arn=huge, card_name=huge, owner=huge, risk_rating=huge, group=huge
+    )
+    execution = MonitoringExecution(**{**EXECUTION.__dict__, "schedule_name": huge, "job_name": huge})
+
+    message = violations_alert(execution, violations, context, Reason.FIRST, None)
+
+    body = message.body.encode()
+    assert len(body) <= BODY_BUDGET_BYTES <= MESSAGE_LIMIT_BYTES // 2
+    assert "... and 9950 more check types (9950 violations), not listed" in message.body
+    assert message.body.count("\nSeverity:") == 1
+    published = len(body) + len(message.subject.encode()) + len(json.dumps(message_attributes(message.attributes)))
+    assert published < MESSAGE_LIMIT_BYTES
+
+
+def test_the_check_types_attribute_names_at_most_the_listed_types():
+    violations = [Violation(f"check_{i:05d}", "f", "d") for i in range(10_000)]
+
+    message = violations_alert(EXECUTION, violations, CARD, Reason.FIRST, None)
+
+    assert message.attributes["check_types"] == [f"check_{i:05d}" for i in range(MAX_CHECK_TYPES)]
+    assert f"check_{MAX_CHECK_TYPES - 1:05d} (1)" in message.body
+    assert f"check_{MAX_CHECK_TYPES:05d}" not in message.body
+    assert len(message.body.encode()) < 32 * 1024

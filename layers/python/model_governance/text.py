@@ -9,7 +9,8 @@ would add lines that look like the email's own. Every builder therefore puts out
   token of the characters AWS names and ARNs use, else quoted like ``value``;
 - ``one_line``: a sentence of ours that embeds values another module already rendered (a trust verdict's
   reasons, a sweep finding): made one line and capped, without quotes of its own;
-- ``shell_word``: a value inside a command printed for the reader to paste.
+- ``shell_word``: a value inside a command printed for the reader to paste;
+- ``url_part``: a name inside a link of ours.
 
 All three collapse every line break and other white space (``\\r``, ``\\n``, ``\\v``, ``\\f``, ``\\x85``,
 U+2028, U+2029, tabs) into one space, and show control and format characters (zero-width, bidi overrides, lone
@@ -21,12 +22,14 @@ from __future__ import annotations
 import re
 import shlex
 import unicodedata
+from urllib.parse import quote
 
 VALUE_LIMIT = 200  # characters of one rendered value, quotes and cut note included
 NAME_LIMIT = 120
 LINE_LIMIT = 600
 SUBJECT_NAME_LIMIT = 64  # an outside value in a subject (any valid SageMaker name fits): our words stay visible
 MIN_LIMIT = 24  # room for a few characters and the cut note
+URL_NAME_LIMIT = 128  # characters of a name inside a link: twice SageMaker's longest
 
 # One token of what AWS names and ARNs are made of; "//" is left out so no bare value reads like a URL.
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=,-]*")
@@ -35,8 +38,9 @@ _HIDDEN = {"Cc", "Cf", "Cs"}  # control, format (zero-width, bidi), surrogate: s
 
 def value(text: object, limit: int = VALUE_LIMIT) -> str:
     """``text`` as one double-quoted line, ``\\`` and ``"`` escaped, at most ``limit`` characters in all."""
-    pieces = [_QUOTED.get(ch, ch) for ch in _pieces(_collapse(str(text)))]
-    return _fit(pieces, limit, '"', '"')
+    clean = _collapse(str(text))
+    pieces = [_QUOTED.get(ch, ch) for ch in _pieces(clean[:limit])]  # no character past ``limit`` can fit
+    return _fit(pieces, len(clean), limit, '"', '"')
 
 
 def name(text: object, limit: int = NAME_LIMIT) -> str:
@@ -49,12 +53,21 @@ def name(text: object, limit: int = NAME_LIMIT) -> str:
 
 def one_line(text: str, limit: int = LINE_LIMIT) -> str:
     """Text of ours that embeds already-rendered values: one line, escapes for hidden characters, capped."""
-    return _fit(_pieces(_collapse(text)), limit, "", "")
+    clean = _collapse(text)
+    return _fit(_pieces(clean[:limit]), len(clean), limit, "", "")
 
 
 def shell_word(text: str, limit: int = LINE_LIMIT) -> str:
     """A value inside a command the reader may paste: one line, one shell word (a plain token stays as it is)."""
     return shlex.quote(one_line(text, limit))
+
+
+def url_part(text: str, *, safe: str = "", limit: int = URL_NAME_LIMIT) -> str:
+    """A name inside a link of ours, URL-encoded: it cannot end the path, add a query or break the line.
+
+    Only its first ``limit`` characters count: no real name is longer (SageMaker names have at most 63, S3 keys
+    1,024 bytes), and an impossible one must not blow up the email (each character may take 12 encoded)."""
+    return quote(text[:limit], safe=safe, errors="backslashreplace")
 
 
 def _collapse(text: str) -> str:
@@ -64,6 +77,8 @@ def _collapse(text: str) -> str:
 
 def _pieces(text: str) -> list[str]:
     """One rendered piece per character: itself, or an escape when it is a control or format character."""
+    if text.isprintable():  # the common case, checked in C: no control, format or surrogate character
+        return list(text)
     return [_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text]
 
 
@@ -75,14 +90,16 @@ def _escape(ch: str) -> str:
 _QUOTED = {"\\": "\\\\", '"': '\\"'}
 
 
-def _fit(pieces: list[str], limit: int, opening: str, closing: str) -> str:
-    """The pieces between ``opening`` and ``closing``; cut when longer than ``limit``, saying how much was cut."""
+def _fit(pieces: list[str], total: int, limit: int, opening: str, closing: str) -> str:
+    """The pieces (of the first characters of a ``total``-character text) between ``opening`` and ``closing``;
+    cut when longer than ``limit``, saying how many characters were cut."""
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT}, got {limit}")
-    whole = opening + "".join(pieces) + closing
-    if len(whole) <= limit:
-        return whole
-    room = limit - len(opening) - len(closing) - len(_cut_note(len(pieces)))  # the largest note this text can need
+    if len(pieces) == total:
+        whole = opening + "".join(pieces) + closing
+        if len(whole) <= limit:
+            return whole
+    room = limit - len(opening) - len(closing) - len(_cut_note(total))  # the largest note this text can need
     kept, used = 0, 0
     for piece in pieces:
         if used + len(piece) > room:
@@ -90,7 +107,7 @@ def _fit(pieces: list[str], limit: int, opening: str, closing: str) -> str:
         kept, used = kept + 1, used + len(piece)
     while kept and pieces[kept - 1] == " ":
         kept -= 1
-    return opening + "".join(pieces[:kept]) + closing + _cut_note(len(pieces) - kept)
+    return opening + "".join(pieces[:kept]) + closing + _cut_note(total - kept)
 
 
 def _cut_note(cut: int) -> str:

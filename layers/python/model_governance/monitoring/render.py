@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC
-from urllib.parse import quote
 
 from model_governance.adapters.notifications import Message
 from model_governance.monitoring.dedup import SAMPLE_SIZE, Reason, ScheduleState
 from model_governance.monitoring.execution import MonitoringExecution, split_s3_uri
 from model_governance.monitoring.report import Violation, by_check_type
-from model_governance.text import SUBJECT_NAME_LIMIT, name, one_line, value
+from model_governance.text import SUBJECT_NAME_LIMIT, name, url_part, value
 
 MAX_LISTED = 200  # violations listed in one email, over all check types
 MAX_PER_CHECK = 50  # per check type, so one noisy check cannot hide the others
@@ -25,6 +24,7 @@ MAX_DESCRIPTION = 300  # characters of one rendered description
 MAX_FEATURE = 120  # characters of one rendered feature name
 MAX_CHECK_TYPE = 80  # characters of one rendered check type
 MAX_REASON = 600  # a failure reason, exit message or read problem
+S3_KEY_LIMIT = 1024  # S3 keys have at most 1,024 bytes
 BODY_BUDGET_BYTES = 128 * 1024  # half of SNS's 256 KB: room for attributes and any email wrapping
 SEVERITIES = ("High", "Medium", "Low", "Unknown")
 
@@ -181,7 +181,7 @@ def unreadable_alert(execution: MonitoringExecution, context: ModelContext, prob
         "so this execution's violations (if any) were not checked or alerted on.",
         "",
         *_facts(execution, context),
-        f"Problem:         {one_line(problem, MAX_REASON)}",
+        f"Problem:         {value(problem, MAX_REASON)}",
         "",
         "If access was denied: add the bucket to the monitoringOutputBuckets context key (and the output KMS key",
         "to monitoringOutputKmsKeyArns) and redeploy. If the file is malformed: check the monitor's container.",
@@ -200,15 +200,15 @@ def console_urls(execution: MonitoringExecution, endpoint: str | None) -> dict[s
     region = execution.region
     base = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#"
     urls = {
-        "schedule": f"{base}/monitoring-schedules/{quote(execution.schedule_name, safe='')}",
-        "job": f"{base}/processing-jobs/{quote(execution.job_name, safe='')}",
+        "schedule": f"{base}/monitoring-schedules/{url_part(execution.schedule_name)}",
+        "job": f"{base}/processing-jobs/{url_part(execution.job_name)}",
     }
     if endpoint:
-        urls["endpoint"] = f"{base}/endpoints/{quote(endpoint, safe='')}"
+        urls["endpoint"] = f"{base}/endpoints/{url_part(endpoint)}"
     if execution.report_uri:
         bucket, key = split_s3_uri(execution.report_uri)
         urls["report"] = (
-            f"https://s3.console.aws.amazon.com/s3/object/{quote(bucket, safe='')}?region={region}&prefix={quote(key)}"
+            f"https://s3.console.aws.amazon.com/s3/object/{url_part(bucket)}?region={region}&prefix={url_part(key, safe='/', limit=S3_KEY_LIMIT)}"
         )
     return urls
 

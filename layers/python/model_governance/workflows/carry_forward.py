@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from model_governance import text
 from model_governance.adapters.notifications import Message
@@ -292,7 +291,7 @@ def _describe_plan(result: CarryForwardResult, plan: NewCardPlan) -> None:
 
 def console_card_url(region: str, card_name: str) -> str:
     # The name is URL-encoded: whatever it holds, it stays inside this link's path.
-    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{quote(card_name, safe='')}"
+    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{text.url_part(card_name)}"
 
 
 def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardPlan | None, region: str) -> Message:
