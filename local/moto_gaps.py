@@ -41,6 +41,9 @@ def _card_search_record(card: Any) -> dict[str, Any]:
         "ModelId": (content.get("model_overview") or {}).get("model_id"),
         "RiskRating": (content.get("intended_uses") or {}).get("risk_rating"),
         "ModelPackageGroupName": details.get("model_package_group_name"),
+        "SecurityConfig": {"KmsKeyId": card.security_config["KmsKeyId"]}
+        if isinstance(getattr(card, "security_config", None), dict) and card.security_config.get("KmsKeyId")
+        else None,
     }
     return {key: value for key, value in record.items() if value is not None}
 

@@ -15,7 +15,6 @@ from model_governance.workflows.effects import EffectBusy, Lease, LeaseLost, Ori
 class MemoryLinks:
     def __init__(self) -> None:
         self.links: dict[tuple[str, int], CardLink] = {}
-        self.claims: set[str] = set()
 
     def link_for(self, group: str, version: int) -> CardLink | None:
         return self.links.get((group, version))
@@ -26,15 +25,6 @@ class MemoryLinks:
 
     def record_link(self, link: CardLink) -> None:
         self.links[(link.group, link.package_version)] = link
-
-    def claim(self, key: str, **_: object) -> bool:
-        if key in self.claims:
-            return False
-        self.claims.add(key)
-        return True
-
-    def release(self, key: str) -> None:
-        self.claims.discard(key)
 
 
 class MemoryNotices:
@@ -81,8 +71,11 @@ class MemoryEffects:
     def plan_step(self, lease: Lease, step: str, plan: Plan | None) -> None:
         self._held(lease)["plans"][step] = json.dumps(plan)
 
-    def step_done(self, lease: Lease, step: str) -> None:
-        self._held(lease)["steps"].add(step)
+    def step_done(self, lease: Lease, step: str, plan: Any = ...) -> None:
+        item = self._held(lease)
+        item["steps"].add(step)
+        if plan is not ...:
+            item["plans"][step] = json.dumps(plan)
 
     def finish(self, lease: Lease) -> None:
         self._held(lease)["done"] = True

@@ -21,6 +21,7 @@ from model_governance.adapters.state import StateStore
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_bool, env_int, env_str
 from model_governance.sweep.rules import SweepSettings
+from model_governance.wiring import effect_store
 from model_governance.workflows.account_sweep import run_for, run_sweep
 
 
@@ -36,7 +37,7 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, EffectStor
         ModelRegistry(client("sagemaker")),
         StateStore(client("dynamodb"), table),
         SweepReports(client("s3"), env_str(constants.ENV_EVIDENCE_BUCKET)),
-        EffectStore(client("dynamodb"), table, lease_seconds=env_int(constants.ENV_EFFECT_LEASE_SECONDS)),
+        effect_store(),
         Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         Ledger(client("dynamodb"), table),
         settings,

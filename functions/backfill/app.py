@@ -43,6 +43,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         reader=AccountInventory(client("sagemaker")),
         registry=deps.registry,
         links=deps.links,
+        effects=deps.effects,
         notices=deps.notices,
         ops=deps.ops,
         audit=deps.audit,

@@ -28,6 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         change,
         registry=deps.registry,
         links=deps.links,
+        effects=deps.effects,
         notices=deps.notices,
         ops=deps.ops,
         audit=deps.audit,

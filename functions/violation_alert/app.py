@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from model_governance import constants
 from model_governance.adapters.clients import client
-from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.monitoring import ModelTracer, MonitoringJobs, ScheduleStates
 from model_governance.adapters.notifications import Publisher
@@ -19,6 +18,7 @@ from model_governance.adapters.state import StateStore
 from model_governance.events import parse_processing_job_state_change
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_int, env_str
+from model_governance.wiring import effect_store
 from model_governance.workflows.violation_alerts import AlertSettings, handle_execution
 
 
@@ -31,7 +31,7 @@ def _dependencies() -> dict[str, Any]:
         "jobs": MonitoringJobs(client("sagemaker"), client("s3")),
         "tracer": ModelTracer(client("sagemaker"), links, ModelRegistry(client("sagemaker"))),
         "states": ScheduleStates(client("dynamodb"), table),
-        "effects": EffectStore(client("dynamodb"), table, lease_seconds=env_int(constants.ENV_EFFECT_LEASE_SECONDS)),
+        "effects": effect_store(),
         "alerts": Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         "audit": Ledger(client("dynamodb"), table),
         "settings": AlertSettings(cooldown=timedelta(hours=env_int(constants.ENV_VIOLATION_COOLDOWN_HOURS))),

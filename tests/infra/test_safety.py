@@ -33,22 +33,23 @@ CLOUDWATCH_CONDITIONS = {
 EXPECTED_DYNAMODB = {
     "carry_forward": {
         "GROUP#*": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-        "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
     "backfill": {
         "GROUP#*": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-        "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
     "card_review": {
+        "GROUP#*": ["dynamodb:GetItem"],
         "CARD#*": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-        "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
     "approval_gate": {
         "GROUP#*": ["dynamodb:GetItem"],
-        "CLAIM#*": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "AUDIT#*": ["dynamodb:PutItem"],
     },
     "violation_alert": {
@@ -187,8 +188,10 @@ def test_no_role_may_change_or_delete_a_ledger_record_or_touch_the_table_without
     ]:
         for statement in dynamodb_statements(policy["Properties"]["PolicyDocument"]["Statement"]):
             actions = set(_as_list(statement["Action"]))
-            assert not actions & {"dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:Scan", "dynamodb:*"}
+            assert not actions & {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:*"}
             keys = leading_keys(statement)  # raises when a statement has no LeadingKeys condition
+            if "dynamodb:UpdateItem" in actions:  # leases of effects, and export records (conditional updates)
+                assert set(keys) <= {"EFFECT#*", "CARD#*"}, statement
             if any(k.startswith("AUDIT#") for k in keys):
                 assert actions <= {"dynamodb:PutItem", "dynamodb:Query"}, statement
 

@@ -25,6 +25,7 @@ from model_governance.cards.records import CardLink
 from model_governance.cards.trust import CARD_METADATA_KEY
 from model_governance.events import parse_model_package_state_change
 from model_governance.workflows.approval_gate import GateSettings, approval_gate
+from tests.fakes import MemoryEffects
 
 GROUP = "versionedmp-p-idy6c3e1fiqj"  # the group of the AWS-documented package sample
 CARD = f"{GROUP}-v1"
@@ -289,6 +290,7 @@ def test_enforce_sends_only_the_approval_status_and_its_reason(sample_event: Cal
             change,
             registry=ModelRegistry(client),
             state=fakes,
+            effects=MemoryEffects(),
             ops=fakes,
             notices=fakes,
             audit=fakes,

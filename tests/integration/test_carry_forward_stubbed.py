@@ -10,12 +10,12 @@ from botocore.stub import ANY, Stubber
 
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.cards.naming import card_name_for
-from model_governance.cards.records import CardLink
 from model_governance.cards.trust import CARD_METADATA_KEY
 from model_governance.events import parse_model_package_state_change
 from model_governance.workflows.carry_forward import CarryForwardSettings, carry_forward
+from model_governance.workflows.effects import once
 from tests.conftest import read_event
-from tests.fakes import MemoryAudit, MemoryLinks, MemoryNotices
+from tests.fakes import MemoryAudit, MemoryEffects, MemoryLinks, MemoryNotices
 from tests.oracle import oracle_errors
 
 EVENT = read_event("model_package_state_change")
@@ -99,11 +99,7 @@ def test_documented_event_makes_exactly_these_valid_requests():
             package_response(version=1, metadata={CARD_METADATA_KEY: "abalone-v1-card"}),
             {"ModelPackageName": V1},
         )
-        stubber.add_response(
-            "describe_model_card",
-            card_response("abalone-v1-card", SOURCE_CONTENT, 3),
-            {"ModelCardName": "abalone-v1-card"},
-        )
+        # No DescribeModelCard of the source: Search's copy of its content is carried (issue 9: fewer calls).
         stubber.add_response(
             "create_model_card",
             {"ModelCardArn": f"arn:aws:sagemaker:us-east-2:123456789012:model-card/{NEW_CARD}"},
@@ -123,6 +119,7 @@ def test_documented_event_makes_exactly_these_valid_requests():
             parse_model_package_state_change(EVENT),
             registry=ModelRegistry(client),
             links=links,
+            effects=MemoryEffects(),
             notices=notices,
             ops=MemoryNotices(),
             audit=audit,
@@ -138,32 +135,23 @@ def test_documented_event_makes_exactly_these_valid_requests():
     assert links.link_for(GROUP, 2).card_name == NEW_CARD
 
 
-def test_sagemaker_calls_per_event_do_not_depend_on_the_account():
-    """Already-carried version (the approval-change redelivery): two reads, no search, no writes."""
+def test_a_version_already_carried_costs_one_read_and_writes_nothing():
+    """The approval-change redelivery of a version carried before: one DescribeModelPackage, then the effect is
+    found done; no search, no card read, no write, no notice."""
     client = boto3.client("sagemaker", region_name="us-east-2")
-    links = MemoryLinks()
-    links.record_link(CardLink(GROUP, 2, NEW_CARD, package_arn=V2))
-    carried = {
-        "business_details": SOURCE_CONTENT["business_details"],
-        "model_package_details": {"model_package_arn": V2},
-        "additional_information": {"custom_details": {"carried_by": "x", "carried_from_card": "abalone-v1-card"}},
-    }
-    embedded = {
-        "ModelCardContent": json.dumps({"business_details": SOURCE_CONTENT["business_details"]}),
-        "ModelCardStatus": "Draft",
-    }
+    effects, notices = MemoryEffects(), MemoryNotices()
+    once(effects, f"carry-forward#{V2}", parse_model_package_state_change(EVENT).envelope, lambda run: True)
     with Stubber(client) as stubber:
-        stubber.add_response("describe_model_package", package_response(embedded), {"ModelPackageName": V2})
-        stubber.add_response("describe_model_card", card_response(NEW_CARD, carried), {"ModelCardName": NEW_CARD})
-        links.claims.add(f"card-created#{V2}")
+        stubber.add_response("describe_model_package", package_response(), {"ModelPackageName": V2})
         result = carry_forward(
             parse_model_package_state_change(EVENT),
             registry=ModelRegistry(client),
-            links=links,
-            notices=MemoryNotices(),
+            links=MemoryLinks(),
+            effects=effects,
+            notices=notices,
             ops=MemoryNotices(),
             audit=MemoryAudit(),
             settings=CarryForwardSettings(),
         )
         stubber.assert_no_pending_responses()
-    assert result.outcome == "exists" and not result.embedded_card_updated and not result.notice_published
+    assert result.outcome == "done" and not result.embedded_card_updated and notices.sent == []

@@ -14,6 +14,7 @@ from local.moto_cards import card_keys_enforced
 from local.world import LocalWorld
 from model_governance.adapters.ledger import Ledger
 from model_governance.cards.naming import card_name_for
+from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.integration.test_carry_forward_flow import HAND_MADE, Account, registered_event
 
 REGION = "us-east-1"
@@ -31,6 +32,10 @@ def encrypted_v2(world: LocalWorld) -> tuple[Account, str]:
         Content=json.dumps(body),
         ModelCardStatus="Approved",
         SecurityConfig={"KmsKeyId": KEY},
+    )
+    # The package confirms its hand-made card (the trust rule: README "Security").
+    account.sm.update_model_package(
+        ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: "credit-limit-card"}
     )
     return account, account.register(2)
 

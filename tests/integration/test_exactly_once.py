@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,7 @@ from local.moto_gaps import sagemaker_gaps_filled
 from local.moto_monitoring import monitoring_emulated
 from local.world import LocalFunction, LocalWorld
 from model_governance.adapters.clients import reset_clients
+from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.conftest import read_event
 from tests.faults import CallLog, Fault, account_state, aws_calls, faults_for, frozen_clock, invoke_like_lambda
 
@@ -37,11 +38,14 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PUBLISH = "sns.Publish"
 REGION = "us-east-1"
 
-Deliveries = list[tuple[LocalFunction, dict[str, Any]]]
+Deliveries = Iterable[tuple[LocalFunction, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class Story:
+    """``play`` sets the account up and yields the deliveries; it resumes after each one was handled (so a
+    delivery may depend on what the previous one did, as an export job's event does)."""
+
     name: str
     play: Callable[[LocalWorld], Deliveries]
 
@@ -127,16 +131,90 @@ def _registered(group: str, arn: str, version: int) -> dict[str, Any]:
     return event
 
 
+def _hand_made_card(sm: Any, name: str, package_arn: str, group: str, status: str = "Draft") -> None:
+    """A card written by a person, confirmed by its package (the trust rule)."""
+    sm.create_model_card(
+        ModelCardName=name, Content=json.dumps(_card_content(package_arn, group)), ModelCardStatus=status
+    )
+    sm.update_model_package(ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name})
+
+
 def carry_forward_story(world: LocalWorld) -> Deliveries:
     sm = _sagemaker()
     group = "churn"
     sm.create_model_package_group(ModelPackageGroupName=group)
     v1 = _register(sm, group, 1)
-    sm.create_model_card(
-        ModelCardName="churn-by-hand", Content=json.dumps(_card_content(v1, group)), ModelCardStatus="Draft"
-    )
+    _hand_made_card(sm, "churn-by-hand", v1, group)
     v2 = _register(sm, group, 2)
-    return world.route(_registered(group, v2, 2))
+    yield from world.route(_registered(group, v2, 2))
+
+
+def _card_event(sm: Any, name: str, event_id: str) -> dict[str, Any]:
+    card = sm.describe_model_card(ModelCardName=name)
+    event = read_event("model_card_state_change")
+    event["detail"].update(
+        ModelCardName=name,
+        ModelCardVersion=card["ModelCardVersion"],
+        ModelCardStatus=card["ModelCardStatus"],
+        LastModifiedTime=card["LastModifiedTime"].isoformat(),
+        CreationTime=card["CreationTime"].isoformat(),
+    )
+    event.update(region=REGION, id=event_id, resources=[card["ModelCardArn"]])
+    return event
+
+
+def card_review_story(world: LocalWorld) -> Deliveries:
+    """A confirmed card is submitted for review (notice), edited, approved (export, embedded card in step), and
+    its export job's event confirms the PDF."""
+    from local.moto_cards import export_job_event, export_jobs
+
+    sm = _sagemaker()
+    group = "fraud"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1)
+    _hand_made_card(sm, "fraud-card", v1, group)
+    sm.update_model_card(ModelCardName="fraud-card", ModelCardStatus="PendingReview")
+    yield from world.route(_card_event(sm, "fraud-card", "review-1"))
+    sm.update_model_card(ModelCardName="fraud-card", ModelCardStatus="Approved")
+    yield from world.route(_card_event(sm, "fraud-card", "approved-1"))
+    for job in export_jobs():
+        yield from world.route({**export_job_event(job["ModelCardExportJobArn"]), "id": "export-1"})
+
+
+def approval_gate_story(world: LocalWorld) -> Deliveries:
+    """A version approved while its card is still Draft: the gate (warn) alerts ops and tells the owner."""
+    sm = _sagemaker()
+    group = "credit"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1)
+    _hand_made_card(sm, "credit-card", v1, group)
+    sm.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Approved")
+    event = _registered(group, v1, 1)
+    event["detail"].update(ModelApprovalStatus="Approved", UpdatedModelPackageFields=["ModelApprovalStatus"])
+    event["id"] = "approved-1"
+    yield from ((f, e) for f, e in world.route(event) if f.handler_dir == "approval_gate")
+
+
+def account_sweep_story(world: LocalWorld) -> Deliveries:
+    """Two groups, one latest version without a card: the scheduled sweep writes its report and sends a digest."""
+    sm = _sagemaker()
+    for group in ("sweep-a", "sweep-b"):
+        sm.create_model_package_group(ModelPackageGroupName=group)
+        arn = _register(sm, group, 1)
+        if group == "sweep-a":
+            _hand_made_card(sm, "sweep-a-card", arn, group)
+    yield world.function("account_sweep"), {**read_event("scheduled_event"), "region": REGION}
+
+
+def backfill_story(world: LocalWorld) -> Deliveries:
+    """A group whose latest version has no card: the backfill carries version 1's card forward."""
+    sm = _sagemaker()
+    group = "legacy"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1)
+    _hand_made_card(sm, "legacy-card", v1, group)
+    _register(sm, group, 2)
+    yield world.function("backfill"), {"mode": "backfill", "dry_run": False, "run_id": "backfill-1"}
 
 
 def violation_story(world: LocalWorld) -> Deliveries:
@@ -145,21 +223,33 @@ def violation_story(world: LocalWorld) -> Deliveries:
     from tests.integration.test_violation_flow import SEED, Monitor
 
     monitor = Monitor(world)
-    deliveries: Deliveries = []
     for hour, violations in ((0, SEED), (1, [])):
         description = monitor.execution(hour, violations)
         event = execution_event(description, detail_fields=("ProcessingJobName", "ProcessingJobStatus"))
         event["id"] = f"execution-{hour}"
-        deliveries += world.route(event)
-    return deliveries
+        yield from world.route(event)
 
 
-STORIES = [Story("carry_forward", carry_forward_story), Story("violation_alert", violation_story)]
+STORIES = [
+    Story("carry_forward", carry_forward_story),
+    Story("card_review", card_review_story),
+    Story("approval_gate", approval_gate_story),
+    Story("violation_alert", violation_story),
+    Story("account_sweep", account_sweep_story),
+    Story("backfill", backfill_story),
+]
 
 
 # The AWS calls of each story's fault-free run: every one is the site of two faults. A change in the number of
 # calls fails test_the_stories_make_the_calls_the_matrix_covers: update it here (the matrix follows).
-CALLS = {"carry_forward": 14, "violation_alert": 40}
+CALLS = {
+    "carry_forward": 21,
+    "card_review": 49,
+    "approval_gate": 17,
+    "violation_alert": 42,
+    "account_sweep": 17,
+    "backfill": 30,
+}
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,20 +69,7 @@ def test_a_bare_key_id_is_named_by_its_arn_in_the_cards_account_and_region() -> 
 
 
 def test_model_card_keys_are_validated_like_the_other_key_settings() -> None:
-    base = {
-        "alertEmails": [],
-        "noticeEmails": [],
-        "logRetentionDays": 90,
-        "createCardWithoutPredecessor": True,
-        "approvalGate": "warn",
-        "evidenceRetentionDays": 2557,
-        "violationCooldownHours": 24,
-        "monitoringOutputBuckets": [],
-        "monitoringOutputKmsKeyArns": [],
-        "sweepSchedule": "rate(1 day)",
-        "pendingReviewMaxDays": 7,
-        "sendAllClear": False,
-    }
+    base = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]  # the defaults
     key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
     assert GovernanceConfig.from_mapping({**base, "modelCardKmsKeyArns": f"{key},{key}"}).model_card_kms_key_arns == (

@@ -265,8 +265,17 @@ def gate_emails(v: str) -> Message:
 
 def card_created_email(v: str) -> Message:
     source = _card(v, status="Approved")
-    plan = plan_new_card(v, _package(v), source, WHEN)
-    return _card_created_notice(_package(v), _card(v, status="Draft"), plan, REGION)
+    new = plan_new_card(v, _package(v), source, WHEN)
+    plan = {  # the carry-forward effect's plan, as workflows/carry_forward.py records it
+        "card": new.card_name,
+        "created": True,
+        "content": new.content,
+        "source": {"name": source.name, "version": v, "package_version": v},
+        "carried": list(new.carried),
+        "refreshed": list(new.refreshed),
+        "needs_review": list(new.needs_review),
+    }
+    return _card_created_notice(_package(v), plan, REGION)
 
 
 def no_predecessor_email(v: str) -> Message:

@@ -32,7 +32,7 @@ def test_ledger_records_have_partitions_no_other_record_shares():
     assert about_group.partition == "AUDIT#GROUP#fraud"
     assert about_endpoint.partition == "AUDIT#SUBJECT#endpoint/churn"
     assert about_card.partition == "AUDIT#SUBJECT#hand-made"
-    other_prefixes = (keys.LINKS, keys.CLAIMS, keys.CARDS, keys.SCHEDULES)
+    other_prefixes = (keys.LINKS, keys.EFFECTS, keys.CARDS, keys.SCHEDULES)
     assert not any(keys.AUDIT.startswith(p) or p.startswith(keys.AUDIT) for p in other_prefixes)
 
 
@@ -43,19 +43,20 @@ def test_functions_may_only_append_to_the_ledger(name):
     assert profile.index == {}  # no function reads through the secondary index
 
 
-def test_no_profile_grants_batch_writes_updates_or_scans():
+def test_no_profile_grants_batch_writes_deletes_or_scans():
     every = [p for p in vars(keys).values() if isinstance(p, AccessProfile)]
     assert len(every) >= 10
     for profile in every:
         for actions in [*profile.items.values(), *profile.index.values()]:
-            assert actions <= {"GetItem", "PutItem", "DeleteItem", "Query"}, profile
+            assert actions <= {"GetItem", "PutItem", "UpdateItem", "Query"}, profile
         assert set(profile.index.get(keys.BY_CARD, {"Query"})) == {"Query"}
 
 
-def test_only_claims_may_be_deleted():
+def test_only_effect_leases_and_export_records_may_be_updated_and_nothing_deleted():
     for name, profile in FUNCTION_PROFILES.items():
-        deletable = {prefix for prefix, actions in profile.items.items() if "DeleteItem" in actions}
-        assert deletable == {keys.CLAIMS}, name
+        updatable = {prefix for prefix, actions in profile.items.items() if "UpdateItem" in actions}
+        assert updatable <= {keys.EFFECTS, keys.CARDS}, name
+        assert not any("DeleteItem" in actions for actions in profile.items.values()), name
 
 
 def test_profiles_combine_action_by_action():

@@ -120,10 +120,18 @@ class ModelPackageStateChange:
     version: int
     status: str
     approval_status: str | None
+    # detail.UpdatedModelPackageFields: what an update changed; None on the first registration's event (and on
+    # the older, minimal sample shape), which names no fields (aws-facts.md 7).
+    updated_fields: tuple[str, ...] | None = None
 
     @property
     def is_registration_complete(self) -> bool:
         return self.status == "Completed"
+
+    @property
+    def changes_approval(self) -> bool:
+        """The registration itself, or an update that changed the approval status."""
+        return self.updated_fields is None or "ModelApprovalStatus" in self.updated_fields
 
 
 def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
@@ -142,6 +150,9 @@ def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
             f"detail names {group}/{version} but the package ARN names {match['group']}/{match['version']}"
         )
     approval = detail.get("ModelApprovalStatus")
+    updated = detail.get("UpdatedModelPackageFields")
+    if updated is not None and not (isinstance(updated, list) and all(isinstance(f, str) for f in updated)):
+        raise InvalidEventError(f"detail.UpdatedModelPackageFields must be a list of field names, got {updated!r}")
     return ModelPackageStateChange(
         envelope=envelope,
         package_arn=arn,
@@ -149,6 +160,7 @@ def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
         version=version,
         status=_text(detail, "ModelPackageStatus", where="detail"),
         approval_status=approval if isinstance(approval, str) else None,
+        updated_fields=tuple(updated) if updated is not None else None,
     )
 
 
@@ -162,6 +174,7 @@ class ModelCardStateChange:
     status: str
     last_modified: datetime
     modified_by: str | None
+    created: datetime | None = None  # the card's CreationTime: tells a card re-created under the same name apart
 
 
 def parse_model_card_state_change(event: Any) -> ModelCardStateChange:
@@ -179,6 +192,9 @@ def parse_model_card_state_change(event: Any) -> ModelCardStateChange:
         status=status,
         last_modified=parse_timestamp(detail.get("LastModifiedTime"), field_name="detail.LastModifiedTime"),
         modified_by=modified_by if isinstance(modified_by, str) else None,
+        created=parse_timestamp(detail["CreationTime"], field_name="detail.CreationTime")
+        if detail.get("CreationTime")
+        else None,
     )
 
 

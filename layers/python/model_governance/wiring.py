@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from model_governance import constants
 from model_governance.adapters.clients import client
+from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.adapters.state import StateStore
-from model_governance.settings import env_bool, env_str
+from model_governance.settings import env_bool, env_int, env_str
 from model_governance.workflows.carry_forward import CarryForwardSettings
 
 
@@ -20,10 +21,20 @@ class CarryForwardDependencies:
 
     registry: ModelRegistry
     links: StateStore
+    effects: EffectStore
     notices: Publisher
     ops: Publisher  # alerts only: a card whose KMS key the deployment was not given
     audit: Ledger
     settings: CarryForwardSettings
+
+
+def effect_store() -> EffectStore:
+    """The effects' leases in the state table, lasting past this function's timeout (the stack says how long)."""
+    return EffectStore(
+        client("dynamodb"),
+        env_str(constants.ENV_STATE_TABLE),
+        lease_seconds=env_int(constants.ENV_EFFECT_LEASE_SECONDS, minimum=1),
+    )
 
 
 def carry_forward_dependencies() -> CarryForwardDependencies:
@@ -32,6 +43,7 @@ def carry_forward_dependencies() -> CarryForwardDependencies:
     return CarryForwardDependencies(
         registry=ModelRegistry(client("sagemaker")),
         links=StateStore(client("dynamodb"), table),
+        effects=effect_store(),
         notices=Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
         ops=Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         audit=Ledger(client("dynamodb"), table),

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import EllipsisType
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -75,8 +76,13 @@ class EffectStore:
     def plan_step(self, lease: Lease, step: str, plan: Plan | None) -> None:
         self._update(lease, "SET plans.#step = :plan", {"#step": step}, {":plan": json.dumps(plan)})
 
-    def step_done(self, lease: Lease, step: str) -> None:
-        self._update(lease, "SET steps_done.#step = :done", {"#step": step}, {":done": True})
+    def step_done(self, lease: Lease, step: str, plan: Plan | EllipsisType | None = ...) -> None:
+        """Mark ``step`` done; with ``plan`` (a step with nothing to do) its plan is written in the same call."""
+        if plan is ...:
+            self._update(lease, "SET steps_done.#step = :done", {"#step": step}, {":done": True})
+        else:
+            expression = "SET steps_done.#step = :done, plans.#step = :plan"
+            self._update(lease, expression, {"#step": step}, {":done": True, ":plan": json.dumps(plan)})
 
     def finish(self, lease: Lease) -> None:
         now = int(self._clock())

@@ -3,7 +3,6 @@ touch which partitions (the access profiles the stack turns into ``dynamodb:Lead
 
 Keys (pk / sk; gsi1pk / gsi1sk on the secondary index ``gsi1``):
   GROUP#<group>            LINK#<version, 10 digits>      a card linked to a version   gsi1: CARD#<card> / LINK#...
-  CLAIM#<key>              CLAIM                          an effect done once (a notice sent)
   EFFECT#<key>             EFFECT                         an effect's lease, plans and steps (workflows/effects.py)
   CARD#<card>              MARK                           the newest review state change acted on
   CARD#<card>              EXPORT#<version, 10 digits>    where an approved version's PDF evidence is
@@ -34,7 +33,6 @@ TTL_ATTRIBUTE = "expires_at"
 
 # Partition prefixes: the unit of access control (dynamodb:LeadingKeys matches the partition key).
 LINKS = "GROUP#"
-CLAIMS = "CLAIM#"
 EFFECTS = "EFFECT#"
 CARDS = "CARD#"
 SCHEDULES = "SCHEDULE#"
@@ -46,7 +44,6 @@ ALL_SCHEDULES = "SCHEDULES"
 
 LINK_SORT_PREFIX = "LINK#"
 LEDGER_SORT_PREFIX = "LEDGER#"
-CLAIM_SORT_KEY = "CLAIM"
 EFFECT_SORT_KEY = "EFFECT"
 MARK_SORT_KEY = "MARK"
 SCHEDULE_SORT_KEY = "VIOLATIONS"
@@ -74,10 +71,6 @@ def link_sort_key(version: int) -> str:
 
 def link_key(group: str, version: int) -> dict[str, str]:
     return {PARTITION_KEY: link_partition(group), SORT_KEY: link_sort_key(version)}
-
-
-def claim_key(key: str) -> dict[str, str]:
-    return {PARTITION_KEY: f"{CLAIMS}{key}", SORT_KEY: CLAIM_SORT_KEY}
 
 
 def effect_key(key: str) -> dict[str, str]:
@@ -168,7 +161,6 @@ def _access(prefix: str, *actions: str, index: bool = False) -> AccessProfile:
 READ_LINK = _access(LINKS, "GetItem")  # StateStore.link_for
 READ_LINK_HISTORY = _access(LINKS, "Query")  # StateStore.latest_link_before
 RECORD_LINK = _access(LINKS, "PutItem")  # StateStore.record_link (a link converges: same key, same card)
-CLAIM_ONCE = _access(CLAIMS, "PutItem", "DeleteItem")  # StateStore.claim (conditional) / release
 # EffectStore: begin/plan/done/finish/release are conditional UpdateItems; GetItem reads a held lease.
 EFFECT_ONCE = _access(EFFECTS, "UpdateItem", "GetItem")
 REVIEW_MARKS = _access(CARDS, "GetItem", "PutItem")  # ReviewStateStore.card_mark / advance_card_mark
@@ -182,10 +174,10 @@ READ_LEDGER = (
 )  # Ledger.for_group / for_card
 
 # One profile per function, traced from its handler through the workflow to these adapters.
-CARRY_FORWARD = READ_LINK | READ_LINK_HISTORY | RECORD_LINK | CLAIM_ONCE | APPEND_LEDGER
+CARRY_FORWARD = READ_LINK | READ_LINK_HISTORY | RECORD_LINK | EFFECT_ONCE | APPEND_LEDGER
 BACKFILL = CARRY_FORWARD  # plans with link_for / latest_link_before, then runs carry-forward
-CARD_REVIEW = REVIEW_MARKS | RECORD_EXPORT | CLAIM_ONCE | APPEND_LEDGER
-APPROVAL_GATE = READ_LINK | CLAIM_ONCE | APPEND_LEDGER
+CARD_REVIEW = READ_LINK | REVIEW_MARKS | RECORD_EXPORT | EFFECT_ONCE | APPEND_LEDGER
+APPROVAL_GATE = READ_LINK | EFFECT_ONCE | APPEND_LEDGER
 VIOLATION_ALERT = READ_LINK | SCHEDULE_STATE | EFFECT_ONCE | APPEND_LEDGER
 ACCOUNT_SWEEP = READ_LINK | EFFECT_ONCE | APPEND_LEDGER
 LEDGER_READER = READ_LEDGER  # people running `make ledger`; no function reads the ledger

@@ -44,6 +44,7 @@ class ReviewStateStore(StateStore):
             "event_id": mark.event_id,
             "previous_status": mark.previous_status,
             "previous_version": mark.previous_version,
+            "created": _stamp(mark.created) if mark.created else None,
         }
         if expected is None:
             return keys.put_if_absent(self._client, self.table_name, values)
@@ -101,4 +102,7 @@ def _mark(values: Mapping[str, Any]) -> CardMark:
         event_id=str(values["event_id"]),
         previous_status=values.get("previous_status"),
         previous_version=int(previous) if previous is not None else None,
+        created=datetime.strptime(str(values["created"]), _STAMP).replace(tzinfo=UTC)
+        if values.get("created")
+        else None,
     )

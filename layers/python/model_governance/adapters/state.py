@@ -1,8 +1,7 @@
-"""The state table: card links and one-time claims (idempotency). Keys: ``adapters/keys.py``."""
+"""The state table: links between cards and versions. Keys: ``adapters/keys.py``; effects: ``adapters/effects.py``."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,17 +56,6 @@ class StateStore:
                 }
             ),
         )
-
-    # One-time effects ---------------------------------------------------------------------------------
-    def claim(self, key: str, **details: Any) -> bool:
-        """True the first time ``key`` is claimed; False ever after (until released)."""
-        return keys.put_if_absent(
-            self._client, self.table_name, {**keys.claim_key(key), "claimed_at": int(time.time()), **details}
-        )
-
-    def release(self, key: str) -> None:
-        """Undo a claim whose effect failed, so a retry can do it."""
-        self._client.delete_item(TableName=self.table_name, Key=to_item(keys.claim_key(key)))
 
 
 def _link(item: Mapping[str, Any]) -> CardLink:

@@ -43,6 +43,7 @@ class CardMark:
     event_id: str
     previous_status: str | None = None
     previous_version: int | None = None
+    created: datetime | None = None  # the card's creation time: a card re-created under the name starts afresh
 
 
 class Freshness(Enum):
@@ -66,9 +67,17 @@ def freshness(mark: CardMark | None, *, version: int, modified: datetime, event_
 
 
 def next_mark(
-    mark: CardMark | None, *, card: str, version: int, modified: datetime, status: str, event_id: str
+    mark: CardMark | None,
+    *,
+    card: str,
+    version: int,
+    modified: datetime,
+    status: str,
+    event_id: str,
+    created: datetime | None = None,
 ) -> CardMark:
     return CardMark(
+        created=created,
         card=card,
         version=version,
         modified=modified,

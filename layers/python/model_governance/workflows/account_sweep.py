@@ -202,7 +202,7 @@ def run_sweep(
                 plan["key"], build_report(findings, run=run, scanned=scanned, settings=settings)
             ),
         )
-        effect.step("ledger", lambda: {}, lambda _: _record(run, findings, totals, audit))
+        _record(run, findings, totals, audit)  # conditional puts keyed on the run: a retry adds nothing
         sent = effect.step(
             "digest", lambda: digest.as_plan() if digest else None, lambda plan: ops.publish(Message.from_plan(plan))
         )

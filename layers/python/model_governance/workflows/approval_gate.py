@@ -10,7 +10,6 @@ names in its metadata. A card that merely claims the version in its content is n
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -25,7 +24,8 @@ from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
 from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.ports import Audit, Claims, Publisher, publish_once, recorder
+from model_governance.workflows.effects import EffectRun, Effects, Plan, once
+from model_governance.workflows.ports import Audit, Publisher, recorder
 
 PENDING = "PendingManualApproval"
 
@@ -37,7 +37,7 @@ class Registry(Protocol):
     def update_package_approval(self, package_arn: str, status: str, description: str) -> None: ...
 
 
-class GateState(Claims, Protocol):
+class GateState(Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
 
 
@@ -70,6 +70,7 @@ def approval_gate(
     *,
     registry: Registry,
     state: GateState,
+    effects: Effects,
     ops: Publisher,
     notices: Publisher,
     audit: Audit,
@@ -78,14 +79,21 @@ def approval_gate(
     if settings.mode == "off" or change.approval_status != "Approved":
         decision = gate_decision(settings.mode, change.approval_status, None)
         return GateResult(change.package_arn, decision.verdict, decision.reason)
+    if not change.changes_approval:
+        # An approved package gets more events (lifecycle, metadata, our own embedded-card updates) that still
+        # say Approved: only the approval itself is judged, once (aws-facts.md 7, UpdatedModelPackageFields).
+        fields = ", ".join(change.updated_fields or ())
+        return GateResult(change.package_arn, "skip", f"this event changed {fields}, not the approval status")
+    origin = change.envelope
     try:
         package = registry.describe_package(change.package_arn)
     except CardKeyNotGrantedError as error:
         report_key_not_granted(
             error,
-            claims=state,
+            effects=effects,
+            origin=origin,
             ops=ops,
-            record=recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn),
+            record=recorder(audit, origin, group=change.group_name, subject=change.package_arn),
             skipped="the approval gate for this version",
         )
         return GateResult(change.package_arn, "key-not-granted", str(error))
@@ -109,46 +117,111 @@ def approval_gate(
         card_name=card.name if card else None,
         unconfirmed_claims=[claim.name for claim in cards.unconfirmed],
     )
-    changed_at = _changed_at(change)
-
-    record = recorder(
-        audit, change.envelope, group=package.group, card=card.name if card else None, subject=package.arn
-    )
-
     if key_error is not None:
         report_key_not_granted(
-            key_error, claims=state, ops=ops, record=record, skipped="the card's content (owner) in the gate's messages"
+            key_error,
+            effects=effects,
+            origin=origin,
+            ops=ops,
+            record=recorder(audit, origin, group=package.group, card=card.name if card else None, subject=package.arn),
+            skipped="the card's content (owner) in the gate's messages",
         )
     if decision.verdict == "skip":
         return result
-    record(
-        "gate_decision",
-        before={"approval_status": "Approved"},
-        after={"approval_status": PENDING if decision.revert else package.approval_status},
-        details={
-            "mode": settings.mode,
+    judged = once(
+        effects,
+        f"approval-gate#{package.arn}#{_approval_id(change)}",
+        origin,
+        lambda run: _judge(run, change, package, cards, decision, registry, ops, notices, audit, settings, result),
+    )
+    if judged is None:
+        result.reason = f"this approval was judged by an earlier delivery: {decision.reason}"
+    logger.info("approval gate done", extra={"result": result.__dict__})
+    return result
+
+
+def _judge(
+    run: EffectRun,
+    change: ModelPackageStateChange,
+    package: PackageFacts,
+    cards: VersionCards,
+    decision: GateDecision,
+    registry: Registry,
+    ops: Publisher,
+    notices: Publisher,
+    audit: Audit,
+    settings: GateSettings,
+    result: GateResult,
+) -> bool:
+    """Record the verdict, alert ops and tell the owner (two messages, each once), then revert: each a step."""
+    card = cards.card
+    record = recorder(audit, run.lease, group=package.group, card=card.name if card else None, subject=package.arn)
+
+    def plan() -> Plan:
+        alert, notice = gate_messages(package, card, decision, change.envelope.region)
+        return {
             "verdict": decision.verdict,
             "reason": decision.reason,
-            "card_status": card.status if card else None,
-            "card_version": card.version if card else None,
-            "unconfirmed_claims": [{"card": c.name, "status": c.status} for c in cards.unconfirmed],
-            "approved_by": _approved_by(change),
-        },
+            "alert": alert.as_plan() if decision.alert else None,
+            "notice": notice.as_plan() if decision.alert else None,
+            "revert": approval_description(decision.reason) if decision.revert else None,
+            "details": {
+                "mode": settings.mode,
+                "verdict": decision.verdict,
+                "reason": decision.reason,
+                "card_status": card.status if card else None,
+                "card_version": card.version if card else None,
+                "unconfirmed_claims": [{"card": c.name, "status": c.status} for c in cards.unconfirmed],
+                "approved_by": _approved_by(change),
+            },
+        }
+
+    planned = run.step(
+        "decision",
+        plan,
+        lambda p: record(
+            "gate_decision",
+            before={"approval_status": "Approved"},
+            after={"approval_status": PENDING if p["revert"] else "Approved"},
+            details=p["details"],
+        ),
     )
-    if decision.alert:
-        # Alert first, revert second: a retry after a failed revert still reverts, and never alerts twice.
-        result.alerted = _alert_once(change, package, card, decision, state, ops, notices, record, changed_at)
-    if decision.revert:
-        registry.update_package_approval(package.arn, PENDING, approval_description(decision.reason))
-        result.reverted = True
-        metrics.add_metric(name="ApprovalsReverted", unit=MetricUnit.Count, value=1)
+    assert planned is not None
+    for topic, publisher in (("ops", ops), ("notices", notices)):
+        message = planned["alert" if topic == "ops" else "notice"]
+        if message is None:
+            continue
+        run.step(topic, lambda m=message: m, lambda m, p=publisher: p.publish(Message.from_plan(m)))  # type: ignore[misc]
+        record(
+            "alert_sent" if topic == "ops" else "notice_sent",
+            details={"topic": topic, "subject": message["subject"], "owner": message["attributes"].get("model_owner")},
+        )
+        result.alerted = True
+    if result.alerted:
+        metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
+    if planned["revert"] is not None:
+        description = str(planned["revert"])
+        run.step("revert", lambda: {"description": description}, lambda p: _revert(registry, package, p["description"]))
         record(
             "package_approval_reverted",
             before={"approval_status": "Approved"},
-            after={"approval_status": PENDING, "approval_description": approval_description(decision.reason)},
+            after={"approval_status": PENDING, "approval_description": description},
         )
-    logger.info("approval gate done", extra={"result": result.__dict__})
-    return result
+        result.reverted = True
+    return True
+
+
+def _revert(registry: Registry, package: PackageFacts, description: str) -> None:
+    registry.update_package_approval(package.arn, PENDING, description)
+    metrics.add_metric(name="ApprovalsReverted", unit=MetricUnit.Count, value=1)
+
+
+def _approval_id(change: ModelPackageStateChange) -> str:
+    """Which approval an event is about: the registration (no UpdatedModelPackageFields), or the approval update
+    at its time. Every event of one approval maps to the same id, so it is judged once."""
+    if change.updated_fields is None:
+        return "registered"
+    return _changed_at(change).isoformat()
 
 
 def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:
@@ -164,30 +237,6 @@ def version_cards(package: PackageFacts, registry: Registry, state: GateState) -
         if found.linked_package_arn == package.arn and (card is None or found.name != card.name)
     )
     return VersionCards(card, claims)
-
-
-def _alert_once(
-    change: ModelPackageStateChange,
-    package: PackageFacts,
-    card: CardRecord | None,
-    decision: GateDecision,
-    state: GateState,
-    ops: Publisher,
-    notices: Publisher,
-    record: Callable[..., None],
-    changed_at: datetime,
-) -> bool:
-    key = f"gate-alert#{package.arn}#{changed_at.isoformat()}"
-    alert, notice = gate_messages(package, card, decision, change.envelope.region)
-    if not publish_once(state, key, (ops, alert), (notices, notice)):
-        return False
-    metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
-    record("alert_sent", details={"topic": "ops", "subject": alert.subject})
-    record(
-        "notice_sent",
-        details={"topic": "notices", "subject": notice.subject, "owner": notice.attributes.get("model_owner")},
-    )
-    return True
 
 
 def gate_messages(

@@ -21,6 +21,7 @@ from model_governance.observability import logger
 from model_governance.sweep.inventory import Inventory, PackageVersion
 from model_governance.workflows import carry_forward as cf
 from model_governance.workflows.account_sweep import InventoryReader, read_inventory
+from model_governance.workflows.effects import Effects
 
 
 @dataclass
@@ -127,6 +128,7 @@ def run_backfill(
     reader: InventoryReader,
     registry: cf.Registry,
     links: cf.Links,
+    effects: Effects,
     notices: cf.Notices,
     ops: cf.Notices,
     audit: cf.Audit,
@@ -153,6 +155,7 @@ def run_backfill(
                 registration_change(item, run_id, now()),
                 registry=registry,
                 links=links,
+                effects=effects,
                 notices=notices,
                 ops=ops,
                 audit=audit,

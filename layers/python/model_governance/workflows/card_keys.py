@@ -12,7 +12,8 @@ from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.errors import CardKeyNotGrantedError
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.workflows.ports import Claims, Publisher, publish_once
+from model_governance.workflows.effects import Effects, Origin
+from model_governance.workflows.ports import Publisher, publish_once
 
 METRIC_CARD_KEY_NOT_GRANTED = "CardKeyNotGranted"
 
@@ -20,14 +21,15 @@ METRIC_CARD_KEY_NOT_GRANTED = "CardKeyNotGranted"
 def report_key_not_granted(
     error: CardKeyNotGrantedError,
     *,
-    claims: Claims,
+    effects: Effects,
+    origin: Origin,
     ops: Publisher,
     record: Callable[..., None],
     skipped: str,
 ) -> bool:
     """Alert ops once per card and key (later events of the card send nothing), and record what was skipped.
     True when this call sent the alert."""
-    sent = publish_once(claims, f"card-key#{error.card}#{error.key_arn}", (ops, key_alert(error, skipped)))
+    sent = publish_once(effects, f"card-key#{error.card}#{error.key_arn}", origin, ops, key_alert(error, skipped))
     metrics.add_metric(name=METRIC_CARD_KEY_NOT_GRANTED, unit=MetricUnit.Count, value=1)
     logger.info("card key not granted", extra={"card": error.card, "key_arn": error.key_arn, "alerted": sent})
     record(

@@ -46,7 +46,8 @@ from model_governance.review.decisions import (
 from model_governance.review.diff import changed_sections, diff_content, render_diff
 from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
+from model_governance.workflows.effects import EffectRun, Effects, Origin, Plan, once
+from model_governance.workflows.ports import Audit, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
 MARK_ATTEMPTS = 3
@@ -63,7 +64,7 @@ class Registry(Protocol):
     def describe_card_export_job(self, arn: str) -> ExportJob | None: ...
 
 
-class ReviewState(Claims, Protocol):
+class ReviewState(Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
     def card_mark(self, card: str) -> CardMark | None: ...
     def advance_card_mark(self, mark: CardMark, expected: CardMark | None) -> bool: ...
@@ -107,6 +108,7 @@ def review_card_change(
     *,
     registry: Registry,
     state: ReviewState,
+    effects: Effects,
     notices: Notices,
     ops: Notices,
     audit: Audit,
@@ -114,15 +116,15 @@ def review_card_change(
 ) -> ReviewResult:
     result = ReviewResult(card=change.card_name, version=change.card_version, status=change.status)
     try:
-        return _review(change, result, registry, state, notices, ops, audit, settings)
+        return _review(change, result, registry, state, effects, notices, ops, audit, settings)
     except CardKeyNotGrantedError as error:
         result.outcome, result.reason = "key-not-granted", str(error)
-        record = recorder(audit, change.envelope, group=result.group, card=change.card_name)
         report_key_not_granted(
             error,
-            claims=state,
+            effects=effects,
+            origin=change.envelope,
             ops=ops,
-            record=record,
+            record=recorder(audit, change.envelope, group=result.group, card=change.card_name),
             skipped=f"review of version {change.card_version} ({change.status}): notices, evidence, embedded card",
         )
         return result
@@ -133,46 +135,91 @@ def _review(
     result: ReviewResult,
     registry: Registry,
     state: ReviewState,
+    effects: Effects,
     notices: Notices,
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
 ) -> ReviewResult:
-    mark, fresh = _advance_mark(change, state)
-    if mark is None:
-        result.outcome = fresh.value
-        result.reason = f"an event at or after version {change.card_version} ({change.last_modified}) was handled"
-        metrics.add_metric(name="CardEventsIgnored", unit=MetricUnit.Count, value=1)
-        logger.info("card event ignored", extra={"freshness": fresh.value, "card": change.card_name})
-        return result
-
     card = registry.describe_card(change.card_name, change.card_version)
     latest = registry.describe_card(change.card_name)
     if card is None or latest is None:
         result.outcome = "card-missing"
-        result.reason = "the card was deleted after the event"
+        result.reason = "the card (or this version of it) was deleted after the event"
+        recorder(audit, change.envelope, card=change.card_name)(
+            "skipped", details={"reason": result.reason, "card_version": change.card_version, "status": change.status}
+        )
         return result
-    result.outcome = "acted"
     claim = _claimed_package(latest, registry, state, result)
     # Only a link that counts files the card's records under a group: a decoy must not write another group's history.
     result.group = claim.package.group if claim is not None and claim.verdict.trusted else None
 
-    # One event's steps share its time; the ledger keeps them in write order.
-    record = recorder(audit, change.envelope, group=result.group, card=change.card_name)
-
-    record(
-        "card_status_changed",
-        actor=change.modified_by or card.last_modified_by or "unknown",
-        before={"status": mark.previous_status, "card_version": mark.previous_version},
-        after={"status": change.status, "card_version": change.card_version},
-        details={"risk_rating": card.risk_rating, "status_now": card.status},
+    # One effect per state change of this card (every copy SageMaker sends of it maps here); a card deleted and
+    # created again under the same name is another card (its creation time).
+    created = change.created.isoformat() if change.created else "-"
+    parts = (change.card_name, created, str(change.card_version), change.status, change.last_modified.isoformat())
+    key = "card-review#" + "#".join(parts)
+    done = once(
+        effects,
+        key,
+        change.envelope,
+        lambda run: _act(
+            run, change, card, latest, claim, result, registry, state, effects, notices, ops, audit, settings
+        ),
     )
+    if done is None:
+        result.outcome = "duplicate"
+        result.reason = "an earlier delivery of this state change handled it"
+    logger.info("card review done", extra={"result": result.__dict__})
+    return result
+
+
+def _act(
+    run: EffectRun,
+    change: ModelCardStateChange,
+    card: CardRecord,
+    latest: CardRecord,
+    claim: ClaimedPackage | None,
+    result: ReviewResult,
+    registry: Registry,
+    state: ReviewState,
+    effects: Effects,
+    notices: Notices,
+    ops: Notices,
+    audit: Audit,
+    settings: ReviewSettings,
+) -> bool:
+    # The effect's steps share the time of the attempt that began it; the ledger keeps them in write order.
+    record = recorder(audit, run.lease, group=result.group, card=change.card_name)
+    observed = run.step(
+        "observed",
+        lambda: _observation(change, state),
+        lambda plan: (
+            None
+            if plan["stale"]
+            else record(
+                "card_status_changed",
+                actor=change.modified_by or card.last_modified_by or "unknown",
+                before={"status": plan["previous_status"], "card_version": plan["previous_version"]},
+                after={"status": change.status, "card_version": change.card_version},
+                details={"risk_rating": card.risk_rating, "status_now": card.status},
+            )
+        ),
+    )
+    assert observed is not None
+    if observed["stale"]:
+        # Older than a change already handled: acting would undo a newer state.
+        result.outcome = "stale"
+        result.reason = f"a change after version {change.card_version} ({change.last_modified}) was handled"
+        metrics.add_metric(name="CardEventsIgnored", unit=MetricUnit.Count, value=1)
+        return True
+    result.outcome = "acted"
 
     # Act on the status the version has now: a later change may already have moved it on.
     if change.status == "PendingReview" and card.status == "PendingReview":
-        _request_review(change, card, result, registry, state, notices, record)
+        _request_review(run, change, card, result, registry, notices, record)
     elif change.status == "Approved" and card.status == "Approved":
-        _export_evidence(change, card, result, registry, state, ops, settings, record)
+        _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, record, run.lease)
     elif change.status != card.status:
         result.reason = f"version {card.version} is {card.status} now; the event said {change.status}"
     if change.status != "Approved":  # the fallback for a lost export event: this version's job, if still pending
@@ -180,25 +227,37 @@ def _review(
         if export is not None and export.get("status", EXPORT_REQUESTED) == EXPORT_REQUESTED:
             job = registry.describe_card_export_job(str(export["job_arn"]))
             if job is not None:
-                _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
+                _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, run.lease)
 
     if claim is not None and claim.verdict.trusted:
-        _sync_embedded_card(latest, claim.package, result, registry, record)
+        _sync_embedded_card(run, latest, claim.package, result, registry, record)
     elif claim is not None:
-        _refuse_link(change, latest, claim, result, state, notices, record)
-    logger.info("card review done", extra={"result": result.__dict__})
-    return result
+        _refuse_link(run, change, latest, claim, result, effects, notices, record)
+    _advance_mark(change, state)  # only forward, after the work: a retry moves it nowhere new
+    return True
 
 
-def _advance_mark(change: ModelCardStateChange, state: ReviewState) -> tuple[CardMark | None, Freshness]:
-    """The mark this event set (or set before a failed attempt), or None when the event is not the newest."""
+def _observation(change: ModelCardStateChange, state: ReviewState) -> Plan:
+    """Whether the change is older than one already handled, and what the card was before (its mark)."""
     mark = state.card_mark(change.card_name)
+    if mark is not None and change.created is not None and mark.created not in (None, change.created):
+        mark = None  # the mark of a deleted card of the same name
+    fresh = freshness(mark, version=change.card_version, modified=change.last_modified, event_id=change.envelope.id)
+    return {
+        "stale": fresh is Freshness.STALE,
+        "previous_status": mark.status if mark else None,
+        "previous_version": mark.version if mark else None,
+    }
+
+
+def _advance_mark(change: ModelCardStateChange, state: ReviewState) -> None:
+    """Move the card's mark to this change, after the work, and only forward."""
     for _ in range(MARK_ATTEMPTS):
-        fresh = freshness(mark, version=change.card_version, modified=change.last_modified, event_id=change.envelope.id)
-        if fresh in (Freshness.DUPLICATE, Freshness.STALE):
-            return None, fresh
-        if fresh is Freshness.RETRY and mark is not None:
-            return mark, fresh
+        mark = state.card_mark(change.card_name)
+        if mark is not None and change.created is not None and mark.created not in (None, change.created):
+            pass  # a deleted card's mark: replaced below
+        elif mark is not None and (mark.version, mark.modified) >= (change.card_version, change.last_modified):
+            return
         new = next_mark(
             mark,
             card=change.card_name,
@@ -206,37 +265,47 @@ def _advance_mark(change: ModelCardStateChange, state: ReviewState) -> tuple[Car
             modified=change.last_modified,
             status=change.status,
             event_id=change.envelope.id,
+            created=change.created,
         )
         if state.advance_card_mark(new, mark):
-            return new, fresh
-        mark = state.card_mark(change.card_name)  # another delivery moved it: decide again
+            return
     raise RuntimeError(f"the mark of model card {change.card_name} kept moving; the retry will decide")
 
 
 def _request_review(
+    run: EffectRun,
     change: ModelCardStateChange,
     card: CardRecord,
     result: ReviewResult,
     registry: Registry,
-    state: ReviewState,
     notices: Notices,
     record: Recorder,
 ) -> None:
-    previous_version = registry.previous_card_version(card.name, card.version)
-    previous = registry.describe_card(card.name, previous_version) if previous_version else None
-    diffs = diff_content(previous.content if previous else {}, card.content)
-    message = review_notice(change, card, previous, render_diff(diffs), result.group)
-    key = f"review-notice#{card.name}#{card.version}#{change.last_modified.isoformat()}"
-    if not publish_once(state, key, (notices, message)):
-        return
+    def plan() -> Plan:
+        previous_version = registry.previous_card_version(card.name, card.version)
+        previous = registry.describe_card(card.name, previous_version) if previous_version else None
+        diffs = diff_content(previous.content if previous else {}, card.content)
+        message = review_notice(change, card, previous, render_diff(diffs), result.group)
+        return {
+            "message": message.as_plan(),
+            "compared_with_version": previous_version,
+            "changed_sections": changed_sections(diffs),
+        }
+
+    planned = run.step(
+        "review-notice",
+        plan,
+        lambda p: notices.publish(Message.from_plan(p["message"])),
+    )
+    assert planned is not None
     result.review_notice_published = True
     metrics.add_metric(name="ReviewNoticesSent", unit=MetricUnit.Count, value=1)
     record(
         "review_notice_sent",
         details={
-            "subject": message.subject,
-            "compared_with_version": previous_version,
-            "changed_sections": changed_sections(diffs),
+            "subject": planned["message"]["subject"],
+            "compared_with_version": planned["compared_with_version"],
+            "changed_sections": planned["changed_sections"],
         },
     )
 
@@ -247,9 +316,12 @@ def _export_evidence(
     result: ReviewResult,
     registry: Registry,
     state: ReviewState,
+    effects: Effects,
     ops: Notices,
+    audit: Audit,
     settings: ReviewSettings,
     record: Recorder,
+    origin: Origin,
 ) -> None:
     """Ask for the PDF of the approved version; it is evidence only once its job Completed (``_settle_export``)."""
     path = export_s3_path(settings.evidence_bucket, card.name, card.version)
@@ -276,23 +348,26 @@ def _export_evidence(
     job_name, job_arn = str(export["job_name"]), str(export["job_arn"])
     result.export_job_arn = job_arn
     started = registry.create_card_export_job(card.name, card.version, job_name, path)
-    if started is not None:
-        result.export_status = "InProgress"
+    if started is None:
+        # The name is taken: by this same request from an earlier attempt, or by a job that failed. A name is
+        # not evidence; what the job did is.
+        job = registry.describe_card_export_job(job_arn)
+        if job is None:
+            raise RuntimeError(
+                f"export job {job_name} exists (name conflict) but cannot be read; the retry will look again"
+            )
+        if job.status != "InProgress":
+            _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, origin)
+            return
+    else:
         metrics.add_metric(name="CardExportsStarted", unit=MetricUnit.Count, value=1)
-        record(
-            "export_requested",
-            after={"s3_output_path": path, "export_job": job_name},
-            details={"export_job_arn": started, "card_version": card.version, "attempt": export.get("attempt", 1)},
-        )
-        return
-    # The name is taken: by this same request from an earlier delivery, or by a job that failed. A name is not
-    # evidence; what the job did is.
-    job = registry.describe_card_export_job(job_arn)
-    if job is None:
-        raise RuntimeError(
-            f"export job {job_name} exists (name conflict) but cannot be read; the retry will look again"
-        )
-    _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
+    # Recorded whether this attempt started the job or an earlier one did and died before recording it.
+    result.export_status = "InProgress"
+    record(
+        "export_requested",
+        after={"s3_output_path": path, "export_job": job_name},
+        details={"export_job_arn": job_arn, "card_version": card.version, "attempt": export.get("attempt", 1)},
+    )
 
 
 def confirm_export(
@@ -300,6 +375,7 @@ def confirm_export(
     *,
     registry: Registry,
     state: ReviewState,
+    effects: Effects,
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
@@ -320,10 +396,12 @@ def confirm_export(
     result.export_s3_path = export.get("s3_output_path")
     record = recorder(audit, change.envelope, group=result.group, card=job.card)
     try:
-        _settle_export(job, export, result, registry, state, ops, settings, record, change.envelope)
+        _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, change.envelope)
     except CardKeyNotGrantedError as error:  # the next attempt could not start
         result.outcome, result.reason = "key-not-granted", str(error)
-        report_key_not_granted(error, claims=state, ops=ops, record=record, skipped="the next export attempt")
+        report_key_not_granted(
+            error, effects=effects, origin=change.envelope, ops=ops, record=record, skipped="the next export attempt"
+        )
     logger.info("export confirmed", extra={"result": result.__dict__})
     return result
 
@@ -334,10 +412,12 @@ def _settle_export(
     result: ReviewResult,
     registry: Registry,
     state: ReviewState,
+    effects: Effects,
     ops: Notices,
+    audit: Audit,
     settings: ReviewSettings,
     record: Recorder,
-    envelope: Envelope,
+    origin: Origin,
 ) -> None:
     """Act on what the export job did: InProgress waits for its event, Completed is evidence, Failed is an ops
     alert and the next attempt under a new name (at most MAX_EXPORT_ATTEMPTS jobs)."""
@@ -364,14 +444,22 @@ def _settle_export(
         return
     retry = attempt < MAX_EXPORT_ATTEMPTS
     next_name = export_job_name(job.card, job.card_version, attempt + 1) if retry else None
-    alerted = publish_once(state, f"export-failed#{job.arn}", (ops, export_failed_alert(job, attempt, next_name)))
-    if alerted:
-        metrics.add_metric(name="CardExportsFailed", unit=MetricUnit.Count, value=1)
-        record(
+    alerted = publish_once(
+        effects,
+        f"export-failed#{job.arn}",
+        origin,
+        ops,
+        export_failed_alert(job, attempt, next_name),
+        record=lambda lease: recorder(audit, lease)(
             "export_failed",
+            group=result.group,
+            card=job.card,
             after={"export_job": job.name},
             details={"export_job_arn": job.arn, "failure_reason": job.failure_reason, "attempt": attempt},
-        )
+        ),
+    )
+    if alerted:
+        metrics.add_metric(name="CardExportsFailed", unit=MetricUnit.Count, value=1)
     if next_name is None:
         state.update_export(job.card, job.card_version, job.name, status=EXPORT_FAILED, job_status=job.status)
         return
@@ -444,11 +532,12 @@ def _claimed_package(
 
 
 def _refuse_link(
+    run: EffectRun,
     change: ModelCardStateChange,
     card: CardRecord,
     claim: ClaimedPackage,
     result: ReviewResult,
-    state: ReviewState,
+    effects: Effects,
     notices: Notices,
     record: Recorder,
 ) -> None:
@@ -459,52 +548,77 @@ def _refuse_link(
     metrics.add_metric(name="CardLinksRefused", unit=MetricUnit.Count, value=1)
     logger.info("card link refused", extra={"card": card.name, "claimed_package": claim.package.arn, "why": why})
     message = link_refused_notice(card, claim, change.envelope.region)
-    noticed = publish_once(state, f"link-refused#{card.name}#{card.version}", (notices, message))
-    record(
-        "link_refused",
-        group=claim.package.group,  # the claimed group's history shows the attempt
-        subject=claim.package.arn,
-        details={
-            "card_version": card.version,
-            "card_status": card.status,
-            "claimed_package": claim.package.arn,
-            "reasons": list(claim.verdict.reasons),
-            "notice_sent": noticed,
-        },
+    noticed = publish_once(effects, f"link-refused#{card.name}#{card.version}", run.lease, notices, message)
+    run.step(
+        "link-refused",
+        lambda: {"notice_sent": noticed},
+        lambda plan: record(
+            "link_refused",
+            group=claim.package.group,  # the claimed group's history shows the attempt
+            subject=claim.package.arn,
+            details={
+                "card_version": card.version,
+                "card_status": card.status,
+                "claimed_package": claim.package.arn,
+                "reasons": list(claim.verdict.reasons),
+                "notice_sent": plan["notice_sent"],
+            },
+        ),
     )
 
 
 def _sync_embedded_card(
-    card: CardRecord, package: PackageFacts, result: ReviewResult, registry: Registry, record: Recorder
+    run: EffectRun, card: CardRecord, package: PackageFacts, result: ReviewResult, registry: Registry, record: Recorder
 ) -> None:
+    """The package's embedded card in step with the card's latest version: planned once, written, recorded."""
     arn = package.arn  # the package the trust rule accepted, as SageMaker names it
     current = package.embedded_card
-    sync = embedded_card_sync(current, card)
-    if sync.content is not None:
-        problems = card_content.validate_content(sync.content, card_content.Flavour.PACKAGE)
-        if problems:
-            raise InvalidCardContentError(f"embedded card of {arn}", problems)
-        registry.update_package_card_content(arn, sync.content)
-        result.embedded_content_updated = True
-        record(
-            "embedded_card_updated",
-            subject=arn,
-            before=current.content if current else {},
-            after=sync.content,
-            details={"from_card_version": card.version},
-        )
-    if sync.status is not None:
-        registry.update_package_card_status(arn, sync.status)
-        result.embedded_status_updated = True
-        record(
-            "embedded_card_status_changed",
-            subject=arn,
-            before={"status": current.status if current else None},
-            after={"status": sync.status},
-            details={"from_card_version": card.version},
-        )
-    if sync.needed:
+
+    def plan() -> Plan | None:
+        sync = embedded_card_sync(current, card)
+        if not sync.needed:
+            return None
+        if sync.content is not None:
+            problems = card_content.validate_content(sync.content, card_content.Flavour.PACKAGE)
+            if problems:
+                raise InvalidCardContentError(f"embedded card of {arn}", problems)
+        return {
+            "content": sync.content,
+            "status": sync.status,
+            "before_content": current.content if current else {},
+            "before_status": current.status if current else None,
+        }
+
+    def write(planned: Plan) -> None:
+        if planned["content"] is not None:
+            registry.update_package_card_content(arn, planned["content"])
+        if planned["status"] is not None:
+            registry.update_package_card_status(arn, planned["status"])
         metrics.add_metric(name="EmbeddedCardsSynced", unit=MetricUnit.Count, value=1)
+
+    def recorded(planned: Plan) -> None:
+        if planned["content"] is not None:
+            record(
+                "embedded_card_updated",
+                subject=arn,
+                before=planned["before_content"],
+                after=planned["content"],
+                details={"from_card_version": card.version},
+            )
+        if planned["status"] is not None:
+            record(
+                "embedded_card_status_changed",
+                subject=arn,
+                before={"status": planned["before_status"]},
+                after={"status": planned["status"]},
+                details={"from_card_version": card.version},
+            )
+
+    synced = run.step("sync", plan, write)
+    if synced is not None:
+        result.embedded_content_updated = synced["content"] is not None
+        result.embedded_status_updated = synced["status"] is not None
+        recorded(synced)
 
 
 def link_refused_notice(card: CardRecord, claim: ClaimedPackage, region: str) -> Message:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
-from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
+from model_governance.cards.carry_forward import choose_source, fill_embedded_card, plan_new_card
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
@@ -30,7 +30,8 @@ from model_governance.errors import (
 from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.workflows.card_keys import report_key_not_granted
-from model_governance.workflows.ports import Audit, Claims, publish_once, recorder
+from model_governance.workflows.effects import EffectRun, Effects, Plan, once
+from model_governance.workflows.ports import Audit, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
 
@@ -44,7 +45,7 @@ class Registry(Protocol):
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
 
 
-class Links(Claims, Protocol):
+class Links(Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
     def latest_link_before(self, group: str, version: int) -> CardLink | None: ...
     def record_link(self, link: CardLink) -> None: ...
@@ -58,7 +59,7 @@ class CarryForwardSettings:
 @dataclass
 class CarryForwardResult:
     package_arn: str
-    outcome: str  # created | exists | skipped | no-predecessor | key-not-granted
+    outcome: str  # created | exists | done | skipped | no-predecessor | key-not-granted
     card_name: str | None = None
     source_card: str | None = None
     source_card_version: int | None = None
@@ -77,124 +78,210 @@ def carry_forward(
     *,
     registry: Registry,
     links: Links,
+    effects: Effects,
     notices: Notices,
     ops: Notices,
     audit: Audit,
     settings: CarryForwardSettings,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CarryForwardResult:
+    """One effect per package version (``carry-forward#<package ARN>``): the card, its link, the embedded card
+    and the notice are planned on the first attempt and each done once (workflows/effects.py)."""
     result = CarryForwardResult(package_arn=change.package_arn, outcome="skipped")
-    record = recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn)
-    try:
-        return _carry_forward(change, result, record, registry, links, notices, settings, now)
-    except CardKeyNotGrantedError as error:
-        result.outcome, result.reason = "key-not-granted", str(error)
-        report_key_not_granted(
-            error, claims=links, ops=ops, record=record, skipped=f"carrying a model card onto {change.package_arn}"
-        )
-        return result
-
-
-def _carry_forward(
-    change: ModelPackageStateChange,
-    result: CarryForwardResult,
-    record: Callable[..., None],
-    registry: Registry,
-    links: Links,
-    notices: Notices,
-    settings: CarryForwardSettings,
-    now: Callable[[], datetime],
-) -> CarryForwardResult:
     if not change.is_registration_complete:
         result.reason = f"package status is {change.status}, not Completed"
         return result
-    package = registry.describe_package(change.package_arn)
-    if package.status != "Completed":
-        result.reason = f"package status is now {package.status}"
-        return result
-
-    plan: NewCardPlan | None = None
-    source: CardRecord | None = None
-    card = _card_of_this_version(package, registry, links)
-    if card is None:
-        source = source_card(package, registry, links)
-        if source is None and not settings.create_card_without_predecessor:
-            result.outcome = "no-predecessor"
-            result.reason = "no earlier version has a card and card creation without a predecessor is off"
-            result.notice_published = publish_once(
-                links,
-                f"no-predecessor#{package.arn}",
-                (notices, _no_predecessor_notice(package, change.envelope.region, created=None)),
-            )
-            if result.notice_published:
-                record("notice_sent", details={"notice": "no_documented_predecessor", "version": package.version})
+    try:
+        package = registry.describe_package(change.package_arn)
+        if package.status != "Completed":
+            result.reason = f"package status is now {package.status}"
             return result
-        plan = plan_new_card(card_name_for(package.group, package.version), package, source, now())
-        problems = card_content.validate_content(plan.content, card_content.Flavour.STANDALONE)
-        if problems:
-            origin = f" (carried from {source.name} v{source.version})" if source else ""
-            raise InvalidCardContentError(plan.card_name + origin, problems)
-        # Encrypted like its predecessor: without SecurityConfig the content would be stored under an AWS-owned key.
-        key = source.kms_key_id if source else None
-        created = registry.create_card(plan.card_name, plan.content, kms_key_id=key)
-        # Written by this call: we know the card. Otherwise another delivery (or a person) got there first: read it.
-        card = (
-            CardRecord(name=plan.card_name, version=1, status="Draft", content=plan.content, kms_key_id=key)
-            if created
-            else registry.describe_card(plan.card_name)
+        done = once(
+            effects,
+            f"carry-forward#{package.arn}",
+            change.envelope,
+            lambda run: _carry(run, package, result, registry, links, notices, audit, settings, now, change),
         )
-        if card is None:  # deleted between the conflict and the read: let the retry start over
-            raise RuntimeError(f"model card {plan.card_name} disappeared right after a conflicting write")
-        if card.linked_package_arn not in (None, package.arn):
-            raise CardNameTakenError(
-                f"model card {plan.card_name} already exists and documents {card.linked_package_arn}, not "
-                f"{package.arn}: rename that card or link a card to this version by hand"
-            )
-        if not created and not _is_ours(card, package, links):
-            raise CardNameTakenError(
-                f"model card {plan.card_name} already exists, but this system did not create it for {package.arn} "
-                f"and the package does not name it: delete or rename that card, or, if it is the right card, "
-                f"confirm it with {CARD_METADATA_KEY}={plan.card_name} in the package's CustomerMetadataProperties"
-            )
-        links.record_link(CardLink(package.group, package.version, plan.card_name, package_arn=package.arn))
-        result.outcome = "created" if created else "exists"
-        if created:
-            metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
-            record(
-                "card_created",
-                card=plan.card_name,
-                after={"status": "Draft", "card_version": card.version, "linked_version": package.version},
-                details={
-                    "source_card": plan.source.name if plan.source else None,
-                    "source_card_version": plan.source.version if plan.source else None,
-                    "carried": list(plan.carried),
-                    "kms_key_id": key,
-                },
-            )
-    else:
-        result.outcome = "exists"
-    result.card_name = card.name
-    result.kms_key_id = card.kms_key_id
-    if plan is not None:
-        _describe_plan(result, plan)
-
-    before = package.embedded_card.content if package.embedded_card else {}
-    filled = _fill_embedded_card(package, card, registry)
-    result.embedded_card_updated = filled is not None
-    if filled is not None:
-        record("embedded_card_updated", card=card.name, before=before, after=filled)
-    if _is_carried_by_us(card):
-        source_name = card.content.get("additional_information", {}).get("custom_details", {}).get("carried_from_card")
-        message = (
-            _card_created_notice(package, card, plan, change.envelope.region)
-            if source_name
-            else _no_predecessor_notice(package, change.envelope.region, created=card.name)
+    except CardKeyNotGrantedError as error:
+        result.outcome, result.reason = "key-not-granted", str(error)
+        report_key_not_granted(
+            error,
+            effects=effects,
+            origin=change.envelope,
+            ops=ops,
+            record=recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn),
+            skipped=f"carrying a model card onto {change.package_arn}",
         )
-        result.notice_published = publish_once(links, f"card-created#{package.arn}", (notices, message))
-        if result.notice_published:
-            record("notice_sent", card=card.name, details={"subject": message.subject})
+        return result
+    if done is None:
+        result.outcome = "done"
+        result.reason = "an earlier delivery carried the card forward onto this version"
     logger.info("carry-forward done", extra={"result": result.__dict__})
     return result
+
+
+def _carry(
+    run: EffectRun,
+    package: PackageFacts,
+    result: CarryForwardResult,
+    registry: Registry,
+    links: Links,
+    notices: Notices,
+    audit: Audit,
+    settings: CarryForwardSettings,
+    now: Callable[[], datetime],
+    change: ModelPackageStateChange,
+) -> bool:
+    record = recorder(audit, run.lease, group=package.group, subject=package.arn)
+    existing: list[CardRecord] = []  # the version's card, when the plan found one (read once, not planned)
+
+    def plan_card() -> Plan:
+        card = _card_of_this_version(package, registry, links)
+        if card is not None:
+            existing.append(card)
+            return {"card": card.name, "created": False, "kms_key_id": card.kms_key_id}
+        source = source_card(package, registry, links)
+        if source is None and not settings.create_card_without_predecessor:
+            return {"card": None, "created": False}
+        new = plan_new_card(card_name_for(package.group, package.version), package, source, now())
+        problems = card_content.validate_content(new.content, card_content.Flavour.STANDALONE)
+        if problems:
+            origin = f" (carried from {source.name} v{source.version})" if source else ""
+            raise InvalidCardContentError(new.card_name + origin, problems)
+        return {
+            "card": new.card_name,
+            "created": True,
+            "content": new.content,
+            # Encrypted like its predecessor: without SecurityConfig the content would be under an AWS-owned key.
+            "kms_key_id": source.kms_key_id if source else None,
+            "source": {"name": source.name, "version": source.version, "package_version": source.linked_version}
+            if source
+            else None,
+            "carried": list(new.carried),
+            "refreshed": list(new.refreshed),
+            "needs_review": list(new.needs_review),
+        }
+
+    plan = run.step("card", plan_card, lambda planned: _create_and_link(planned, package, registry, links))
+    assert plan is not None
+    _describe(result, plan)
+    if plan["card"] is None:
+        result.outcome = "no-predecessor"
+        result.reason = "no earlier version has a card and card creation without a predecessor is off"
+        message = _no_predecessor_notice(package, change.envelope.region, created=None)
+        result.notice_published = _notify(run, notices, message, record, {"notice": "no_documented_predecessor"})
+        return True
+    if plan["created"]:
+        _record_created(plan, package, record)
+
+    def card_content_now() -> dict[str, Any]:
+        if plan["created"]:
+            return dict(plan["content"])
+        card = existing[0] if existing else registry.describe_card(plan["card"])
+        return card.content if card else {}
+
+    embedded = run.step(
+        "embedded",
+        lambda: _embedded_plan(package, card_content_now()),
+        lambda planned: _fill_embedded(package, planned, registry),
+    )
+    result.embedded_card_updated = embedded is not None
+    if embedded is not None:
+        record("embedded_card_updated", card=plan["card"], before=embedded["before"], after=embedded["after"])
+    if plan["created"]:
+        message = (
+            _card_created_notice(package, plan, change.envelope.region)
+            if plan["source"]
+            else _no_predecessor_notice(package, change.envelope.region, created=plan["card"])
+        )
+        result.notice_published = _notify(run, notices, message, record, {}, card=plan["card"])
+    return True
+
+
+def _create_and_link(plan: Plan, package: PackageFacts, registry: Registry, links: Links) -> None:
+    """Create the planned card (a conflict is a card already there: it must be ours) and record its link."""
+    if not plan["created"]:
+        return
+    name = str(plan["card"])
+    if not registry.create_card(name, plan["content"], kms_key_id=plan["kms_key_id"]):
+        card = registry.describe_card(name)
+        if card is None:  # deleted between the conflict and the read: let the retry start over
+            raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
+        if card.linked_package_arn not in (None, package.arn):
+            raise CardNameTakenError(
+                f"model card {name} already exists and documents {card.linked_package_arn}, not "
+                f"{package.arn}: rename that card or link a card to this version by hand"
+            )
+        if not _is_ours(card, package, links):
+            raise CardNameTakenError(
+                f"model card {name} already exists, but this system did not create it for {package.arn} "
+                f"and the package does not name it: delete or rename that card, or, if it is the right card, "
+                f"confirm it with {CARD_METADATA_KEY}={name} in the package's CustomerMetadataProperties"
+            )
+    links.record_link(CardLink(package.group, package.version, name, package_arn=package.arn))
+    metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
+
+
+def _record_created(plan: Plan, package: PackageFacts, record: Callable[..., None]) -> None:
+    source = plan.get("source") or {}
+    record(
+        "card_created",
+        card=plan["card"],
+        after={"status": "Draft", "card_version": 1, "linked_version": package.version},
+        details={
+            "source_card": source.get("name"),
+            "source_card_version": source.get("version"),
+            "carried": plan["carried"],
+            "kms_key_id": plan["kms_key_id"],
+        },
+    )
+
+
+def _embedded_plan(package: PackageFacts, card_content_now: dict[str, Any]) -> Plan | None:
+    """What the package's embedded card becomes (before and after), or None when it is already in step."""
+    updated = fill_embedded_card(package.embedded_card, card_content_now)
+    if updated is None:
+        return None
+    problems = card_content.validate_content(updated, card_content.Flavour.PACKAGE)
+    if problems:
+        raise InvalidCardContentError(f"embedded card of {package.arn}", problems)
+    return {"before": package.embedded_card.content if package.embedded_card else {}, "after": updated}
+
+
+def _fill_embedded(package: PackageFacts, plan: Plan, registry: Registry) -> None:
+    registry.update_package_card_content(package.arn, plan["after"])
+    metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
+
+
+def _notify(
+    run: EffectRun,
+    notices: Notices,
+    message: Message,
+    record: Callable[..., None],
+    details: dict[str, Any],
+    *,
+    card: str | None = None,
+) -> bool:
+    """Send the notice once (planned: a retry sends exactly this message), then record it."""
+    sent = run.step("notice", message.as_plan, lambda planned: notices.publish(Message.from_plan(planned)))
+    if sent is None:
+        return False
+    record("notice_sent", card=card, details={"subject": sent["subject"], **details})
+    return True
+
+
+def _describe(result: CarryForwardResult, plan: Plan) -> None:
+    result.card_name = plan["card"]
+    result.kms_key_id = plan.get("kms_key_id")
+    result.outcome = "created" if plan["created"] else "exists"
+    source = plan.get("source")
+    if source:
+        result.source_card = source["name"]
+        result.source_card_version = source["version"]
+        result.source_package_version = source["package_version"]
+    result.carried = list(plan.get("carried") or [])
+    result.refreshed = list(plan.get("refreshed") or [])
+    result.needs_review = list(plan.get("needs_review") or [])
 
 
 def _card_of_this_version(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
@@ -217,7 +304,9 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
     """
     recorded = links.latest_link_before(package.group, package.version)
     claims: list[CardRecord] = []
+    found_by_name: dict[str, CardRecord] = {}
     for found in registry.search_group_cards(package.group):
+        found_by_name[found.name] = found
         if found.linked_group != package.group or found.linked_version is None:
             continue
         if found.linked_version == package.version:  # a confirmed card was found by _card_of_this_version
@@ -234,7 +323,11 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
         if chosen is recorded or _confirmed_source(chosen, claims, package, registry, links):
             break
         claims = [c for c in claims if c.name != chosen.card_name]
-    source = registry.describe_card(chosen.card_name)  # latest content, not Search's possibly stale copy
+    # Search returns each card's content: read the card again only when Search has not indexed it yet (a card
+    # this system created seconds ago), or when it is encrypted (reading it is what proves we may use its key).
+    # One call fewer per registration; Search lags an edit by seconds at most.
+    indexed = found_by_name.get(chosen.card_name)
+    source = indexed if indexed is not None and not indexed.kms_key_id else registry.describe_card(chosen.card_name)
     if source is None:
         logger.warning("source card vanished", extra={"card": chosen.card_name})
     return source
@@ -261,74 +354,38 @@ def _confirmed_source(
     return verdict.trusted
 
 
-def _fill_embedded_card(package: PackageFacts, card: CardRecord, registry: Registry) -> dict[str, Any] | None:
-    """The embedded content written, or None when it was already in step."""
-    updated = fill_embedded_card(package.embedded_card, card.content)
-    if updated is None:
-        return None
-    problems = card_content.validate_content(updated, card_content.Flavour.PACKAGE)
-    if problems:
-        raise InvalidCardContentError(f"embedded card of {package.arn}", problems)
-    registry.update_package_card_content(package.arn, updated)
-    metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
-    return updated
-
-
-def _is_carried_by_us(card: CardRecord) -> bool:
-    custom = (card.content.get("additional_information") or {}).get("custom_details") or {}
-    return isinstance(custom, dict) and "carried_by" in custom
-
-
-def _describe_plan(result: CarryForwardResult, plan: NewCardPlan) -> None:
-    if plan.source is not None:
-        result.source_card = plan.source.name
-        result.source_card_version = plan.source.version
-        result.source_package_version = plan.source.linked_version
-    result.carried = list(plan.carried)
-    result.refreshed = list(plan.refreshed)
-    result.needs_review = list(plan.needs_review)
-
-
 def console_card_url(region: str, card_name: str) -> str:
     # The name is URL-encoded: whatever it holds, it stays inside this link's path.
     return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{text.url_part(card_name)}"
 
 
-def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardPlan | None, region: str) -> Message:
-    custom = (card.content.get("additional_information") or {}).get("custom_details") or {}
-    source = custom.get("carried_from_card")
-    source_version = custom.get("carried_from_card_version")
-    source_package = custom.get("carried_from_model_package_version")
-    # The carried_from_* values are card content: rendered as data, like every other outside value.
+def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Message:
+    source = plan["source"]
+    content = plan["content"]
+    risk = str((content.get("intended_uses") or {}).get("risk_rating") or "Unknown")
+    # Names and the risk rating come from SageMaker and card content: rendered as data, like every outside value.
     lines = [
         f"A Draft model card was created for version {package.version} of model package group "
         f"{text.name(package.group)}.",
         "",
-        f"Card:            {text.name(card.name)}",
+        f"Card:            {text.name(plan['card'])}",
         f"Model package:   {text.name(package.arn)}",
-        f"Carried from:    {text.name(source)} (card version {text.name(source_version)}, linked to package version "
-        f"{text.name(source_package)})"
-        if source
-        else "Carried from:    nothing (no earlier version has a card)",
-        f"Risk rating:     {text.name(card.risk_rating)}",
+        f"Carried from:    {text.name(source['name'])} (card version {text.name(source['version'])}, linked to "
+        f"package version {text.name(source['package_version'])})",
+        f"Risk rating:     {text.name(risk)}",
     ]
-    if plan is not None:
-        # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
-        carried = plan.carried or ("(nothing)",)
-        lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
-        lines += ["", "Taken from the new package version:", *(f"  - {text.one_line(item)}" for item in plan.refreshed)]
-        lines += ["", "Please review:", *(f"  - {text.one_line(item)}" for item in plan.needs_review)]
-    lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
+    # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
+    carried = plan["carried"] or ["(nothing)"]
+    lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
+    lines += ["", "Taken from the new package version:", *(f"  - {text.one_line(item)}" for item in plan["refreshed"])]
+    lines += ["", "Please review:", *(f"  - {text.one_line(item)}" for item in plan["needs_review"])]
+    lines += ["", f"Open the card: {console_card_url(region, plan['card'])}"]
     short = text.SUBJECT_NAME_LIMIT
     return Message(
-        subject=f"Model card {text.name(card.name, short)} created for {text.name(package.group, short)} "
+        subject=f"Model card {text.name(plan['card'], short)} created for {text.name(package.group, short)} "
         f"v{package.version}",
         body="\n".join(lines),
-        attributes={
-            "event_type": "model_card_created",
-            "model_package_group": package.group,
-            "risk_rating": card.risk_rating,
-        },
+        attributes={"event_type": "model_card_created", "model_package_group": package.group, "risk_rating": risk},
     )
 
 

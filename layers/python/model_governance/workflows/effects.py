@@ -61,7 +61,7 @@ class Lease:
 class Effects(Protocol):
     def begin(self, key: str, origin: Origin) -> Lease | None: ...
     def plan_step(self, lease: Lease, step: str, plan: Plan | None) -> None: ...
-    def step_done(self, lease: Lease, step: str) -> None: ...
+    def step_done(self, lease: Lease, step: str, plan: Plan | None = ...) -> None: ...
     def finish(self, lease: Lease) -> None: ...
     def release(self, lease: Lease) -> None: ...
 
@@ -80,8 +80,12 @@ class EffectRun:
             planned = self.lease.plans[name]
         else:
             planned = plan()
-            self._effects.plan_step(self.lease, name, planned)
             self.lease.plans[name] = planned
+            if planned is None:  # nothing to do: the plan and its completion are one write
+                self._effects.step_done(self.lease, name, planned)
+                self.lease.done.add(name)
+                return None
+            self._effects.plan_step(self.lease, name, planned)
         if name in self.lease.done:
             return planned
         if planned is not None:

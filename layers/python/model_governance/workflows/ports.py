@@ -1,4 +1,4 @@
-"""Ports every workflow shares, and the one way the system sends a message exactly once.
+"""Ports every workflow shares, and the one way the system sends a single message once.
 
 Workflows declare what they need as Protocols, so tests hand them fakes; these are the same everywhere.
 """
@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from model_governance.adapters.ledger import LedgerRecord
 from model_governance.adapters.notifications import Message
-from model_governance.workflows.effects import Origin
+from model_governance.workflows.effects import EffectRun, Effects, Lease, Origin, once
 
 SYSTEM_ACTOR = "model-governance"  # the actor of every ledger record of what the system did
 
@@ -23,23 +23,25 @@ class Audit(Protocol):
     def append(self, record: LedgerRecord) -> bool: ...
 
 
-class Claims(Protocol):
-    def claim(self, key: str, **details: Any) -> bool: ...
-    def release(self, key: str) -> None: ...
+def publish_once(
+    effects: Effects,
+    key: str,
+    origin: Origin,
+    publisher: Publisher,
+    message: Message,
+    *,
+    record: Callable[[Lease], object] | None = None,
+) -> bool:
+    """Publish ``message`` once per ``key`` (an effect, workflows/effects.py: planned on the first attempt, marked
+    done right after the publish), then ``record(lease)`` its ledger record. True when this call published."""
 
+    def work(run: EffectRun) -> bool:
+        run.step("publish", message.as_plan, lambda plan: publisher.publish(Message.from_plan(plan)))
+        if record is not None:
+            record(run.lease)
+        return True
 
-def publish_once(claims: Claims, key: str, *sends: tuple[Publisher, Message], **details: Any) -> bool:
-    """Publish ``sends`` once per ``key``: a redelivery finds the key claimed and sends nothing; a failed
-    publish releases the claim, so the retry that follows sends it. True when this call published."""
-    if not claims.claim(key, **details):
-        return False
-    try:
-        for publisher, message in sends:
-            publisher.publish(message)
-    except Exception:
-        claims.release(key)
-        raise
-    return True
+    return bool(once(effects, key, origin, work))
 
 
 def recorder(audit: Audit, origin: Origin, **defaults: Any) -> Callable[..., None]:

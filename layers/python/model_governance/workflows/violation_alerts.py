@@ -130,7 +130,7 @@ def _handle(
         # Sent in a step of its own, marked done right after: the window where a crash repeats it stays small.
         planned = run.step("alert", plan, lambda planned: _publish(planned, alerts))
         if planned is not None:
-            run.step("alert-recorded", lambda: planned, lambda p: _record_alert(p, run, execution, result, audit))
+            _record_alert(planned, run, execution, result, audit)
             result.subject = str(planned["message"]["subject"])
             result.email_sent = True
 
