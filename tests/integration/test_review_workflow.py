@@ -132,7 +132,7 @@ def test_pending_review_tells_reviewers_what_changed_who_and_the_risk(
         "risk_rating": "High",
     }
     assert "Changes compared with version 1:" in notice.body
-    assert "~ risk_rating: 'Low' -> 'High'" in notice.body
+    assert '~ risk_rating: "Low" -> "High"' in notice.body
     assert "Submitted by:        user" in notice.body
     assert "#/model-cards/example-card" in notice.body
     assert embedded(sm, package)[1] == "PendingReview"

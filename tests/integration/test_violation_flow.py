@@ -128,9 +128,9 @@ def test_violations_send_one_email_grouped_by_check_type_with_the_cards_owner_an
 
     [email] = emails
     assert email.subject == "[High] 3 Model Monitor violations on endpoint churn-endpoint (schedule churn-data-quality)"
-    assert "Model card:      telco-churn-v1 (owner: Retention ML team, risk rating: High)" in email.body
-    assert "data_type_check (1)\n  - State_AL: Value: 0.8 does not meet the constraint requirement!" in email.body
-    assert "baseline_drift_check (2)\n  - CustServ Calls:" in email.body
+    assert 'Model card:      telco-churn-v1 (owner: "Retention ML team", risk rating: High)' in email.body
+    assert 'data_type_check (1)\n  - State_AL: "Value: 0.8 does not meet the constraint requirement!"' in email.body
+    assert 'baseline_drift_check (2)\n  - "CustServ Calls":' in email.body
     assert (
         f"s3://{BUCKET}/monitoring/churn-endpoint/churn-data-quality/2026/11/21/13/constraint_violations.json"
         in email.body
@@ -165,7 +165,7 @@ def test_the_same_violations_are_suppressed_a_changed_set_alerts_and_a_clean_run
     ]
     _, [email] = monitor.deliver(monitor.execution(2, changed))
     assert "Why this email: the set of violated checks changed." in email.body
-    assert "  + Night Calls (completeness_check)" in email.body
+    assert '  + "Night Calls" (completeness_check)' in email.body
     assert "  - State_AL (data_type_check)" in email.body
 
     clean, [resolved] = monitor.deliver(monitor.execution(3, []))
@@ -197,7 +197,7 @@ def test_a_failed_execution_alerts_with_its_failure_reason(monitor):
     invocation, [email] = monitor.deliver(description)
 
     assert email.subject == "[FAILED] Model Monitor run on endpoint churn-endpoint (schedule churn-data-quality)"
-    assert "Failure reason:  AlgorithmError: no captured data for the period" in email.body
+    assert 'Failure reason:  "AlgorithmError: no captured data for the period"' in email.body
     assert email.attributes["event_type"] == "monitor_failed"
     assert metrics_of(invocation)[("MonitorFailures", ())] == 1
     _, emails = monitor.deliver(description)

@@ -53,7 +53,7 @@ def test_rendering_is_readable_and_says_when_only_the_status_changed() -> None:
         diff_content({"intended_uses": {"risk_rating": "Low"}}, {"intended_uses": {"risk_rating": "High"}})
     )
 
-    assert lines == ["  intended_uses (changed):", "    ~ risk_rating: 'Low' -> 'High'"]
+    assert lines == ["  intended_uses (changed):", '    ~ risk_rating: "Low" -> "High"']
     assert "only the status changed" in render_diff([])[0]
 
 
@@ -62,4 +62,4 @@ def test_long_values_are_cut() -> None:
         text for text in render_diff(diff_content({}, {"intended_uses": {"intended_uses": "x" * 500}})) if "+" in text
     ]
 
-    assert len(line) < 200 and line.endswith("...'")
+    assert len(line) < 200 and line.endswith("... (+377 chars)")

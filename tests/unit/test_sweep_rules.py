@@ -155,10 +155,10 @@ def test_in_service_endpoints_need_a_running_monitor_that_produces_executions():
         ("monitor_idle", "schedule idle-q (endpoint idle)"),
     ]
     by_subject = {f.subject: f.detail for f in findings}
-    assert by_subject["schedule broken-q (endpoint broken)"] == "last DataQuality monitor execution failed: No data"
+    assert by_subject["schedule broken-q (endpoint broken)"] == 'last DataQuality monitor execution failed: "No data"'
     assert (
         by_subject["schedule failed-q (endpoint failed)"]
-        == "DataQuality monitor is Failed: role cannot read the baseline"
+        == 'DataQuality monitor is Failed: "role cannot read the baseline"'
     )
     assert (
         by_subject["schedule idle-q (endpoint idle)"]

@@ -1,11 +1,14 @@
 """The emails: subject within SNS's limit, grouped body, huge reports cut with a count, links, attributes."""
 
+import json
 from datetime import UTC, datetime
 
-from model_governance.adapters.notifications import MESSAGE_LIMIT_BYTES, SUBJECT_LIMIT, fit_subject
+from model_governance.adapters.notifications import MESSAGE_LIMIT_BYTES, SUBJECT_LIMIT, fit_subject, message_attributes
 from model_governance.monitoring.dedup import Reason
 from model_governance.monitoring.execution import MonitoringExecution
 from model_governance.monitoring.render import (
+    BODY_BUDGET_BYTES,
+    MAX_CHECK_TYPES,
     MAX_LISTED,
     ModelContext,
     failure_alert,
@@ -49,13 +52,13 @@ def test_the_violations_email_names_endpoint_count_severity_card_and_groups_by_c
         message.subject == "[High] 3 Model Monitor violations on endpoint churn-endpoint (schedule churn-data-quality)"
     )
     body = message.body
-    assert "Model card:      telco-churn-v3 (owner: Retention ML team, risk rating: High)" in body
+    assert 'Model card:      telco-churn-v3 (owner: "Retention ML team", risk rating: High)' in body
     assert (
         body.index("data_type_check (1)")
-        < body.index("  - State_AL: Value: 0.8")
+        < body.index('  - State_AL: "Value: 0.8 does not meet the constraint requirement!"')
         < body.index("baseline_drift_check (2)")
     )
-    assert "  - CustServ Calls: Numerical distance" in body
+    assert '  - "CustServ Calls": "Numerical distance' in body
     assert "s3://monitoring-out/churn-endpoint/churn-data-quality/2026/11/21/13/constraint_violations.json" in body
     assert "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1#/endpoints/churn-endpoint" in body
     assert "#/monitoring-schedules/churn-data-quality" in body
@@ -82,7 +85,7 @@ def test_a_huge_report_is_cut_per_check_type_and_overall_and_says_how_many_were_
 
     message = violations_alert(EXECUTION, violations, CARD, Reason.FIRST, None)
 
-    assert "  - State_AL: Value: 0.8" in message.body  # a noisy check does not hide the others
+    assert '  - State_AL: "Value: 0.8"' in message.body  # a noisy check does not hide the others
     assert "... and 4950 more baseline_drift_check violations, not listed" in message.body
     assert "4950 of 5001 violations are not listed here" in message.body
     assert message.body.count("\n  - ") <= MAX_LISTED
@@ -106,7 +109,7 @@ def test_the_failure_email_carries_the_reason_and_no_report_link():
     message = failure_alert(failed, CARD)
 
     assert message.subject == "[FAILED] Model Monitor run on endpoint churn-endpoint (schedule churn-data-quality)"
-    assert "Failure reason:  AlgorithmError: no data" in message.body
+    assert 'Failure reason:  "AlgorithmError: no data"' in message.body
     assert "constraint_violations.json" not in message.body
     assert message.attributes["event_type"] == "monitor_failed"
 
@@ -138,3 +141,33 @@ def test_even_extreme_non_ascii_reports_fit_sns_with_room_to_spare():
 
     assert len(message.body.encode()) <= 128 * 1024
     assert "violations are not listed here" in message.body
+
+
+def test_ten_thousand_distinct_check_types_with_huge_values_stay_under_snss_limit():
+    # given a report of 10,000 check types, every name and description huge, wide and hostile
+    huge = "\U0001d518" * 3000 + "\nSeverity: Low\n" + "\\" * 3000  # 4-byte characters, a forged line, escapes
+    violations = [Violation(f"check_{i:05d}{huge}", f"feature_{i:05d}{huge}", huge * 3) for i in range(10_000)]
+    context = ModelContext(
+        endpoint=huge, model_package_arn=huge, card_name=huge, owner=huge, risk_rating=huge, group=huge
+    )
+    execution = MonitoringExecution(**{**EXECUTION.__dict__, "schedule_name": huge, "job_name": huge})
+
+    message = violations_alert(execution, violations, context, Reason.FIRST, None)
+
+    body = message.body.encode()
+    assert len(body) <= BODY_BUDGET_BYTES <= MESSAGE_LIMIT_BYTES // 2
+    assert "... and 9950 more check types (9950 violations), not listed" in message.body
+    assert message.body.count("\nSeverity:") == 1
+    published = len(body) + len(message.subject.encode()) + len(json.dumps(message_attributes(message.attributes)))
+    assert published < MESSAGE_LIMIT_BYTES
+
+
+def test_the_check_types_attribute_names_at_most_the_listed_types():
+    violations = [Violation(f"check_{i:05d}", "f", "d") for i in range(10_000)]
+
+    message = violations_alert(EXECUTION, violations, CARD, Reason.FIRST, None)
+
+    assert message.attributes["check_types"] == [f"check_{i:05d}" for i in range(MAX_CHECK_TYPES)]
+    assert f"check_{MAX_CHECK_TYPES - 1:05d} (1)" in message.body
+    assert f"check_{MAX_CHECK_TYPES:05d}" not in message.body
+    assert len(message.body.encode()) < 32 * 1024

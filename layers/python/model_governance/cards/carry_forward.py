@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from model_governance import constants
+from model_governance import constants, text
 from model_governance.cards.content import CARRIED_OVERVIEW_FIELDS, CARRIED_SECTIONS
 from model_governance.cards.records import CardLink, CardRecord, EmbeddedCard, PackageFacts
 
@@ -150,7 +150,8 @@ def review_items(source: CardRecord | None, package: PackageFacts, *, evaluation
             "evaluation details: add the evaluation of this version",
         )
     items = [
-        f"intended uses and risk rating ({source.risk_rating}): confirm they still hold for version {package.version}",
+        f"intended uses and risk rating ({text.name(source.risk_rating)}): confirm they still hold for version "
+        f"{package.version}",
         "business details: confirm the stakeholders and problem are unchanged",
     ]
     items.append(

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from model_governance import text
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 
 # The CustomerMetadataProperties key by which a model package names its model card (a hand-made card's confirmation).
@@ -74,18 +75,20 @@ def judge_link(
     A claim naming another package is never trusted, whatever else holds: the card says it documents something else.
     """
     if claimed_arn is not None and claimed_arn != package.arn:
-        return LinkVerdict(card, package.arn, None, (f"model card {card} claims {claimed_arn}, not {package.arn}",))
+        claim = f"model card {text.name(card)} claims {text.name(claimed_arn)}, not {text.name(package.arn)}"
+        return LinkVerdict(card, package.arn, None, (claim,))
     if recorded is not None and _is_recorded_link(recorded, card, package, card_arn):
         return LinkVerdict(card, package.arn, TrustBasis.SYSTEM_LINK)
     confirmed = (package.customer_metadata or {}).get(CARD_METADATA_KEY, "").strip()
     if confirmed and confirmed in {card, card_arn}:
         return LinkVerdict(card, package.arn, TrustBasis.PACKAGE_METADATA)
-    version = f"{package.group} version {package.version}"
+    # Reasons reach emails: the names in them come from card content and package metadata, so render them as data.
+    version = f"{text.name(package.group)} version {package.version}"
     reasons = [
-        f"this system linked model card {recorded.card_name} to {version}, not {card}"
+        f"this system linked model card {text.name(recorded.card_name)} to {version}, not {text.name(card)}"
         if recorded is not None and recorded.card_name != card
-        else f"this system did not link model card {card} to {version}",
-        f"the model package names model card {confirmed} in {CARD_METADATA_KEY}"
+        else f"this system did not link model card {text.name(card)} to {version}",
+        f"the model package names model card {text.name(confirmed)} in {CARD_METADATA_KEY}"
         if confirmed
         else f"the model package has no {CARD_METADATA_KEY} metadata naming the card",
     ]

@@ -2,22 +2,29 @@
 
 Subjects keep the count and the endpoint in front, so SNS's 100-character cut (fit_subject) loses the least
 useful part. Attributes let subscribers filter (``severity``, ``endpoint``, ``schedule``, ``check_types``).
+Everything read from the report, the job or the model card goes through model_governance.text (one line,
+escaped, capped), and every list has a cap, so any report fits SNS's 256 KB.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC
-from urllib.parse import quote
 
 from model_governance.adapters.notifications import Message
 from model_governance.monitoring.dedup import SAMPLE_SIZE, Reason, ScheduleState
 from model_governance.monitoring.execution import MonitoringExecution, split_s3_uri
 from model_governance.monitoring.report import Violation, by_check_type
+from model_governance.text import SUBJECT_NAME_LIMIT, name, url_part, value
 
 MAX_LISTED = 200  # violations listed in one email, over all check types
 MAX_PER_CHECK = 50  # per check type, so one noisy check cannot hide the others
-MAX_DESCRIPTION = 300  # characters of one description
+MAX_CHECK_TYPES = 50  # check types listed (and sent as the check_types attribute); a count says how many more
+MAX_DESCRIPTION = 300  # characters of one rendered description
+MAX_FEATURE = 120  # characters of one rendered feature name
+MAX_CHECK_TYPE = 80  # characters of one rendered check type
+MAX_REASON = 600  # a failure reason, exit message or read problem
+S3_KEY_LIMIT = 1024  # S3 keys have at most 1,024 bytes
 BODY_BUDGET_BYTES = 128 * 1024  # half of SNS's 256 KB: room for attributes and any email wrapping
 SEVERITIES = ("High", "Medium", "Low", "Unknown")
 
@@ -52,45 +59,72 @@ def violations_alert(
     count = len(violations)
     groups = by_check_type(violations)
     changes = _changes(previous, violations) if reason is Reason.CHANGED else []
-    lines = [
+    head = [
         f"Model Monitor found {count} violation{'s' if count != 1 else ''} on {target}.",
         f"Why this email: {reason.value}" + ("" if changes else _change_note(reason, previous, count)) + ".",
         "",
         *_facts(execution, context),
         "",
-        *changes,
-        *([""] if changes else []),
-        "Violations by check type",
-        "========================",
     ]
     tail = ["", *_links(execution, context)]
-    most, body = MAX_LISTED, ""
-    while True:  # halve the listing until the body fits (only non-ASCII text of extreme length needs a second pass)
-        body = "\n".join([*lines, *_listing(groups, count, most), *tail])
-        if len(body.encode()) <= BODY_BUDGET_BYTES or most == 0:
+    body = ""
+    # Shrink until the body fits: first the violations listed, then the check types, then the change list.
+    # Only extreme reports (wide non-ASCII text, thousands of check types) need more than the first pass.
+    for most, types, with_changes in _shrinking():
+        listed = [*changes, ""] if changes and with_changes else []
+        listing = ["Violations by check type", "========================", *_listing(groups, count, most, types)]
+        body = "\n".join([*head, *listed, *listing, *tail])
+        if len(body.encode()) <= BODY_BUDGET_BYTES:
             break
-        most //= 2
+    subject_target = _target(execution, context, limit=SUBJECT_NAME_LIMIT)
     return Message(
-        subject=f"[{context.severity}] {count} Model Monitor violation{'s' if count != 1 else ''} on {target}",
+        subject=f"[{context.severity}] {count} Model Monitor violation{'s' if count != 1 else ''} on {subject_target}",
         body=body,
-        attributes=_attributes(execution, context, "monitor_violations", sorted(groups)),
+        attributes=_attributes(execution, context, "monitor_violations", _attribute_check_types(groups)),
     )
 
 
-def _listing(groups: dict[str, list[Violation]], count: int, most: int) -> list[str]:
+def _shrinking() -> list[tuple[int, int, bool]]:
+    """(violations listed, check types listed, change list shown), largest first, down to the bare minimum."""
+    steps = []
+    most = MAX_LISTED
+    while most:
+        steps.append((most, MAX_CHECK_TYPES, True))
+        most //= 2
+    types = MAX_CHECK_TYPES
+    while types:
+        steps.append((0, types, True))
+        types //= 2
+    return [*steps, (0, 0, False)]
+
+
+def _listing(groups: dict[str, list[Violation]], count: int, most: int, types: int) -> list[str]:
     lines: list[str] = []
     listed = 0
-    for check, items in groups.items():
+    for check, items in list(groups.items())[:types]:
         room = max(0, min(MAX_PER_CHECK, most - listed))
-        lines += ["", f"{check} ({len(items)})"]
+        shown = name(check, MAX_CHECK_TYPE)
+        lines += ["", f"{shown} ({len(items)})"]
         for violation in items[:room]:
-            lines.append(f"  - {_cut(violation.feature, 200)}: {_cut(violation.description) or '(no description)'}")
+            description = value(violation.description, MAX_DESCRIPTION) if violation.description else "(no description)"
+            lines.append(f"  - {name(violation.feature, MAX_FEATURE)}: {description}")
         listed += min(room, len(items))
         if len(items) > room:
-            lines.append(f"  ... and {len(items) - room} more {check} violations, not listed")
+            lines.append(f"  ... and {len(items) - room} more {shown} violations, not listed")
+    if len(groups) > types:
+        hidden = list(groups.values())[types:]
+        lines += [
+            "",
+            f"... and {len(hidden)} more check types ({sum(len(items) for items in hidden)} violations), not listed",
+        ]
     if listed < count:
         lines += ["", f"{count - listed} of {count} violations are not listed here; the full report is linked below."]
     return lines
+
+
+def _attribute_check_types(groups: dict[str, list[Violation]]) -> list[str]:
+    """The check types subscribers may filter on: as reported, the first MAX_CHECK_TYPES of a sane length."""
+    return sorted([check for check in groups if len(check) <= MAX_CHECK_TYPE][:MAX_CHECK_TYPES])
 
 
 def resolved_alert(execution: MonitoringExecution, context: ModelContext, previous: ScheduleState | None) -> Message:
@@ -98,14 +132,19 @@ def resolved_alert(execution: MonitoringExecution, context: ModelContext, previo
     lines = [f"Model Monitor found no violations on {target}: the earlier violations are resolved.", ""]
     lines += _facts(execution, context)
     if previous is not None and previous.check_counts:
+        checks = sorted(previous.check_counts.items())
         lines += ["", f"Violated before ({sum(previous.check_counts.values())} violations):"]
-        lines += [f"  - {check}: {n}" for check, n in sorted(previous.check_counts.items())]
-        shown = ", ".join(f"{feature} ({check})" for feature, check in previous.sample[:20])
+        lines += [f"  - {name(check, MAX_CHECK_TYPE)}: {n}" for check, n in checks[:MAX_CHECK_TYPES]]
+        if len(checks) > MAX_CHECK_TYPES:
+            lines.append(f"  ... and {len(checks) - MAX_CHECK_TYPES} more check types")
+        shown = ", ".join(
+            f"{name(feature, MAX_FEATURE)} ({name(check, MAX_CHECK_TYPE)})" for feature, check in previous.sample[:20]
+        )
         if shown:
             lines.append(f"  e.g. {shown}")
     lines += ["", *_links(execution, context)]
     return Message(
-        subject=f"[RESOLVED] Model Monitor violations cleared on {target}",
+        subject=f"[RESOLVED] Model Monitor violations cleared on {_target(execution, context, limit=SUBJECT_NAME_LIMIT)}",
         body="\n".join(lines),
         attributes=_attributes(execution, context, "monitor_resolved", []),
     )
@@ -118,8 +157,8 @@ def failure_alert(execution: MonitoringExecution, context: ModelContext) -> Mess
         f"A Model Monitor execution {verb} on {target}: this period was not checked.",
         "",
         *_facts(execution, context),
-        f"Failure reason:  {execution.failure_reason or '(none given)'}",
-        f"Exit message:    {execution.exit_message or '(none given)'}",
+        f"Failure reason:  {_given(execution.failure_reason)}",
+        f"Exit message:    {_given(execution.exit_message)}",
         "",
         "Runbook: read the job's CloudWatch logs (/aws/sagemaker/ProcessingJobs, stream prefix = job name);",
         "common causes are no captured data for the period, a baseline that no longer matches the data,",
@@ -128,7 +167,8 @@ def failure_alert(execution: MonitoringExecution, context: ModelContext) -> Mess
         *_links(execution, context, report=False),
     ]
     return Message(
-        subject=f"[{execution.status.upper()}] Model Monitor run on {target}",
+        subject=f"[{name(execution.status.upper(), SUBJECT_NAME_LIMIT)}] Model Monitor run on "
+        f"{_target(execution, context, limit=SUBJECT_NAME_LIMIT)}",
         body="\n".join(lines),
         attributes=_attributes(execution, context, "monitor_failed", []),
     )
@@ -141,7 +181,7 @@ def unreadable_alert(execution: MonitoringExecution, context: ModelContext, prob
         "so this execution's violations (if any) were not checked or alerted on.",
         "",
         *_facts(execution, context),
-        f"Problem:         {problem}",
+        f"Problem:         {value(problem, MAX_REASON)}",
         "",
         "If access was denied: add the bucket to the monitoringOutputBuckets context key (and the output KMS key",
         "to monitoringOutputKmsKeyArns) and redeploy. If the file is malformed: check the monitor's container.",
@@ -149,61 +189,66 @@ def unreadable_alert(execution: MonitoringExecution, context: ModelContext, prob
         *_links(execution, context),
     ]
     return Message(
-        subject=f"[ACTION] Model Monitor report unreadable for {target}",
+        subject=f"[ACTION] Model Monitor report unreadable for {_target(execution, context, limit=SUBJECT_NAME_LIMIT)}",
         body="\n".join(lines),
         attributes=_attributes(execution, context, "monitor_report_unreadable", []),
     )
 
 
 def console_urls(execution: MonitoringExecution, endpoint: str | None) -> dict[str, str]:
+    """Console links; every name in them is URL-encoded, so none can end the path or add a query."""
     region = execution.region
-    base = f"https://{region}.console.aws.amazon.com"
+    base = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#"
     urls = {
-        "schedule": f"{base}/sagemaker/home?region={region}#/monitoring-schedules/{quote(execution.schedule_name)}",
-        "job": f"{base}/sagemaker/home?region={region}#/processing-jobs/{quote(execution.job_name)}",
+        "schedule": f"{base}/monitoring-schedules/{url_part(execution.schedule_name)}",
+        "job": f"{base}/processing-jobs/{url_part(execution.job_name)}",
     }
     if endpoint:
-        urls["endpoint"] = f"{base}/sagemaker/home?region={region}#/endpoints/{quote(endpoint)}"
+        urls["endpoint"] = f"{base}/endpoints/{url_part(endpoint)}"
     if execution.report_uri:
         bucket, key = split_s3_uri(execution.report_uri)
-        urls["report"] = f"https://s3.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={quote(key)}"
+        urls["report"] = (
+            f"https://s3.console.aws.amazon.com/s3/object/{url_part(bucket)}?region={region}&prefix={url_part(key, safe='/', limit=S3_KEY_LIMIT)}"
+        )
     return urls
 
 
-def _target(execution: MonitoringExecution, context: ModelContext) -> str:
+def _target(execution: MonitoringExecution, context: ModelContext, *, limit: int = MAX_FEATURE) -> str:
     endpoint = context.endpoint or execution.endpoint
-    return (
-        f"endpoint {endpoint} (schedule {execution.schedule_name})"
-        if endpoint
-        else f"schedule {execution.schedule_name}"
-    )
+    schedule = name(execution.schedule_name, limit)
+    return f"endpoint {name(endpoint, limit)} (schedule {schedule})" if endpoint else f"schedule {schedule}"
 
 
 def _facts(execution: MonitoringExecution, context: ModelContext) -> list[str]:
     ended = execution.ended_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    endpoint = context.endpoint or execution.endpoint
     lines = [
         f"Severity:        {context.severity}"
         + (" (the model card's risk rating)" if context.risk_rating else " (no model card found)"),
-        f"Endpoint:        {context.endpoint or execution.endpoint or '(unknown)'}",
-        f"Schedule:        {execution.schedule_name}",
-        f"Execution:       {execution.job_name} ({execution.status}, ended {ended})",
+        f"Endpoint:        {name(endpoint) if endpoint else '(unknown)'}",
+        f"Schedule:        {name(execution.schedule_name)}",
+        f"Execution:       {name(execution.job_name)} ({name(execution.status)}, ended {ended})",
     ]
     if execution.status == "Completed" and execution.exit_message:  # e.g. unreadable capture records skipped
         lines.append(f"Run summary:     {execution.exit_message}")
     if context.model_package_arn:
-        lines.append(f"Model package:   {context.model_package_arn}")
+        lines.append(f"Model package:   {name(context.model_package_arn)}")
     if context.card_name:
-        lines.append(
-            f"Model card:      {context.card_name} (owner: {context.owner or 'not stated'}, risk rating: {context.risk_rating or 'Unknown'})"
-        )
+        owner = value(context.owner) if context.owner else "not stated"
+        rating = name(context.risk_rating) if context.risk_rating else "Unknown"
+        lines.append(f"Model card:      {name(context.card_name)} (owner: {owner}, risk rating: {rating})")
     return lines
+
+
+def _given(text: str | None) -> str:
+    return value(text, MAX_REASON) if text else "(none given)"
 
 
 def _links(execution: MonitoringExecution, context: ModelContext, *, report: bool = True) -> list[str]:
     urls = console_urls(execution, context.endpoint or execution.endpoint)
     lines = ["Links"]
     if report and execution.report_uri:
-        lines += [f"  Report (S3):   {execution.report_uri}", f"  Report:        {urls['report']}"]
+        lines += [f"  Report (S3):   {value(execution.report_uri, 1100)}", f"  Report:        {urls['report']}"]
     lines.append(f"  Schedule:      {urls['schedule']}")
     if "endpoint" in urls:
         lines.append(f"  Endpoint:      {urls['endpoint']}")
@@ -230,9 +275,13 @@ def _changes(previous: ScheduleState | None, violations: list[Violation]) -> lis
         if keys:
             lines += [
                 f"{label}:",
-                *(f"  + {f} ({c})" if label.startswith("New") else f"  - {f} ({c})" for f, c in sorted(keys)),
+                *(f"  {'+' if label.startswith('New') else '-'} {_pair(f, c)}" for f, c in sorted(keys)),
             ]
     return lines
+
+
+def _pair(feature: str, check: str) -> str:
+    return f"{name(feature, MAX_FEATURE)} ({name(check, MAX_CHECK_TYPE)})"
 
 
 def _attributes(
@@ -249,7 +298,3 @@ def _attributes(
     if context.group:
         attributes["model_package_group"] = context.group
     return attributes
-
-
-def _cut(text: str, limit: int = MAX_DESCRIPTION) -> str:
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

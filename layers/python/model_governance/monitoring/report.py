@@ -62,10 +62,16 @@ def _violation(item: Any, index: int) -> Violation:
         raise UnreadableReportError(f"violations[{index}].constraint_check_type is missing")
     description = item.get("description")
     return Violation(
-        check_type=check.strip(),
-        feature=(feature or "(dataset)").strip(),
-        description=" ".join(str(description).split()) if description is not None else "",
+        check_type=_encodable(check.strip()),
+        feature=_encodable((feature or "(dataset)").strip()),
+        description=_encodable(" ".join(str(description).split())) if description is not None else "",
     )
+
+
+def _encodable(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"), which UTF-8 cannot encode (dedup hashes, state, email): kept
+    as the visible escape instead."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def violation_keys(violations: Iterable[Violation]) -> frozenset[tuple[str, str]]:

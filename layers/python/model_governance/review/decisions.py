@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from model_governance import text
 from model_governance.cards.content import CARRIED_SECTIONS, SECTIONS_PACKAGE
 from model_governance.cards.naming import entity_name
 from model_governance.cards.records import CardRecord, EmbeddedCard
@@ -181,13 +182,14 @@ def gate_decision(
         return GateDecision("skip", f"the package is {approval_status or 'without an approval status'} now")
     if card is not None and card.status == "Approved":
         return GateDecision("pass", f"model card {card.name} (version {card.version}) is Approved")
+    # The reason reaches emails and the package's approval description: names and statuses rendered as data.
     reason = (
-        f"model card {card.name} (version {card.version}) is {card.status}, not Approved"
+        f"model card {text.name(card.name)} (version {card.version}) is {text.name(card.status)}, not Approved"
         if card is not None
         else "no model card is linked to this model package version"
     )
     if unconfirmed:
-        claims = ", ".join(f"{c.name} ({c.status})" for c in unconfirmed)
+        claims = ", ".join(f"{text.name(c.name)} ({text.name(c.status)})" for c in unconfirmed)
         reason += (
             f"; {claims} only claim{'s' if len(unconfirmed) == 1 else ''} it: unconfirmed claim, neither created "
             "for it by this system nor named by the package"
@@ -196,11 +198,11 @@ def gate_decision(
 
 
 def approval_description(reason: str) -> str:
-    text = (
+    description = (
         f"Returned to PendingManualApproval by the model governance approval gate: {reason}. "
         "Approve the model card, then approve this version again."
     )
-    return text[:APPROVAL_DESCRIPTION_LIMIT]
+    return description[:APPROVAL_DESCRIPTION_LIMIT]
 
 
 def card_owner(card: CardRecord | None, fallback: str | None = None) -> str | None:

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_governance.cards.content import SECTIONS_STANDALONE
+from model_governance.text import name, one_line, value
 
-MAX_RENDERED_VALUE = 160
+MAX_RENDERED_VALUE = 160  # characters of one rendered value, quotes and cut note included
+MAX_RENDERED_PATH = 120
+WHOLE_SECTION = "(whole section)"  # the path of a change to a section that is not an object
+MAX_RENDERED_CHANGES = 150  # field lines in one email (a card holds up to 100 KB of content); a count says the rest
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def _changes(old: Any, new: Any, prefix: str = "") -> list[FieldChange]:
             elif old[key] != new[key]:
                 changes.extend(_changes(old[key], new[key], prefix=f"{path}."))
         return changes
-    path = prefix.rstrip(".") or "(whole section)"
+    path = prefix.rstrip(".") or WHOLE_SECTION
     if old is None:
         return [FieldChange(path, "added", after=new)]
     if new is None:
@@ -66,19 +70,30 @@ def _changes(old: Any, new: Any, prefix: str = "") -> list[FieldChange]:
 
 
 def render_diff(diffs: list[SectionDiff]) -> list[str]:
-    """Plain-text lines for an email: one heading per section, one line per field."""
+    """Plain-text lines for an email: one heading per section, one line per field.
+
+    Section names, field paths and values are card content: each is rendered as data (model_governance.text),
+    values always quoted, so a value can neither add a line to the email nor pass for the end of the list.
+    """
     if not diffs:
         return ["  (no content changes: only the status changed)"]
     lines: list[str] = []
+    shown, total = 0, sum(len(diff.changes) for diff in diffs)
     for diff in diffs:
-        lines.append(f"  {diff.section} ({diff.kind}):")
-        for change in diff.changes:
+        if shown >= MAX_RENDERED_CHANGES:
+            break
+        lines.append(f"  {name(diff.section)} ({diff.kind}):")
+        for change in diff.changes[: MAX_RENDERED_CHANGES - shown]:
+            path = change.path if change.path == WHOLE_SECTION else name(change.path, MAX_RENDERED_PATH)
             if change.kind == "added":
-                lines.append(f"    + {change.path}: {_short(change.after)}")
+                lines.append(f"    + {path}: {_short(change.after)}")
             elif change.kind == "removed":
-                lines.append(f"    - {change.path} (was {_short(change.before)})")
+                lines.append(f"    - {path} (was {_short(change.before)})")
             else:
-                lines.append(f"    ~ {change.path}: {_short(change.before)} -> {_short(change.after)}")
+                lines.append(f"    ~ {path}: {_short(change.before)} -> {_short(change.after)}")
+            shown += 1
+    if shown < total:
+        lines.append(f"  ... and {total - shown} more changed fields, not listed: open the card to see them")
     return lines
 
 
@@ -86,7 +101,8 @@ def changed_sections(diffs: list[SectionDiff]) -> list[str]:
     return [diff.section for diff in diffs]
 
 
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = " ".join(text.split())
-    return repr(text) if len(text) <= MAX_RENDERED_VALUE else repr(text[: MAX_RENDERED_VALUE - 3] + "...")
+def _short(content: Any) -> str:
+    """A string in double quotes; anything else as one line of JSON, whose own quoting marks its strings."""
+    if isinstance(content, str):
+        return value(content, MAX_RENDERED_VALUE)
+    return one_line(json.dumps(content, ensure_ascii=False, default=str), MAX_RENDERED_VALUE)

@@ -11,9 +11,15 @@ from typing import Any
 from model_governance.adapters.notifications import SUBJECT_LIMIT, Message
 from model_governance.errors import InvalidEventError
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts
+from model_governance.text import one_line
 
 # An email stays readable (and far below SNS's 256 KB) with this many items per finding; the report has all.
 ITEMS_PER_KIND = 25
+# A finding's subject and detail quote the outside values they hold (sweep/rules.py); in the email each is also
+# forced onto one capped line, so no finding can add or hide a line of the digest.
+SUBJECT_WIDTH = 200
+DETAIL_WIDTH = 600
+BODY_BUDGET_BYTES = 128 * 1024  # half of SNS's 256 KB, as for the violation email; fewer items per finding past it
 # A run id becomes part of an S3 key (sweeps/<date>/<run id>.json) and of ledger and claim keys: letters,
 # digits, "-" and "_" only, so a hand-supplied one cannot leave its prefix or name another object.
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
@@ -78,20 +84,33 @@ def render_digest(
     lines = [*header, f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
     width = len(str(max(totals.values())))
     lines += [f"  {totals[kind.code]:>{width}}  {kind.title}" for kind in KINDS if totals[kind.code]]
+    per_kind, rendered = ITEMS_PER_KIND, ""
+    while True:  # only findings full of wide non-ASCII text need a second pass
+        rendered = "\n".join([*lines, *_sections(findings, per_kind), *footer]).rstrip() + "\n"
+        if len(rendered.encode()) <= BODY_BUDGET_BYTES or per_kind == 0:
+            break
+        per_kind //= 2
+    return Message(
+        subject=_subject(f"Governance sweep {run.started:%Y-%m-%d}: {len(findings)} findings", totals),
+        body=rendered,
+        attributes={"event_type": "account_sweep_digest", "findings": str(len(findings))},
+    )
+
+
+def _sections(findings: list[Finding], per_kind: int) -> list[str]:
+    lines: list[str] = []
     for kind in KINDS:
         items = [f for f in findings if f.kind == kind]
         if not items:
             continue
         lines += ["", f"== {kind.title} ({len(items)}) ==", f"What to do: {kind.advice}"]
-        lines += [f"  - {item.subject}: {item.detail}" for item in items[:ITEMS_PER_KIND]]
-        if len(items) > ITEMS_PER_KIND:
-            lines.append(f"  ... and {len(items) - ITEMS_PER_KIND} more (see the full report)")
-    lines += footer
-    return Message(
-        subject=_subject(f"Governance sweep {run.started:%Y-%m-%d}: {len(findings)} findings", totals),
-        body="\n".join(lines).rstrip() + "\n",
-        attributes={"event_type": "account_sweep_digest", "findings": str(len(findings))},
-    )
+        lines += [
+            f"  - {one_line(item.subject, SUBJECT_WIDTH)}: {one_line(item.detail, DETAIL_WIDTH)}"
+            for item in items[:per_kind]
+        ]
+        if len(items) > per_kind:
+            lines.append(f"  ... and {len(items) - per_kind} more (see the full report)")
+    return lines
 
 
 _SHORT = {

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from model_governance import text
 from model_governance.sweep.inventory import Inventory, MonitorSchedule
 from model_governance.sweep.schedule import UnreadableSchedule, schedule_period
 
@@ -88,7 +89,7 @@ class SweepSettings:
 class Finding:
     kind: Kind
     subject: str  # what, as people name it: "fraud-model v7", "endpoint churn-prod", "card churn-v3"
-    detail: str  # one line: why it is a finding
+    detail: str  # one line: why it is a finding (outside values in it rendered by model_governance.text)
     priority: int = 0  # lower is worse (risk rating, failure before stop, ...)
     since: datetime | None = None  # how long the problem has existed: older is worse
     group: str | None = None
@@ -140,9 +141,9 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
         findings.append(
             Finding(
                 APPROVED_WITHOUT_APPROVED_CARD,
-                f"{package.group} v{package.version}",
+                f"{text.name(package.group)} v{package.version}",
                 (
-                    f"Approved; card {card.name} is {card.status} (risk {card.risk_rating})"
+                    f"Approved; card {text.name(card.name)} is {text.name(card.status)} (risk {text.name(card.risk_rating)})"
                     if card
                     else "Approved; no model card documents this version"
                 )
@@ -162,7 +163,7 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
         findings.append(
             Finding(
                 MODEL_WITHOUT_CARD,
-                f"{package.group} v{package.version}",
+                f"{text.name(package.group)} v{package.version}",
                 f"latest version ({package.approval_status or 'no approval status'}) has no model card"
                 + _unconfirmed(inventory, package.group, package.version),
                 priority=2 if package.approval_status == "Rejected" else 0,
@@ -175,12 +176,12 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
     for card in inventory.cards:
         if card.status != "PendingReview" or card.last_modified is None or now - card.last_modified <= limit:
             continue
-        documents = f" (documents {card.linked_group} v{card.linked_version})" if card.linked_group else ""
+        documents = f" (documents {text.name(card.linked_group)} v{card.linked_version})" if card.linked_group else ""
         findings.append(
             Finding(
                 REVIEW_OVERDUE,
-                f"card {card.name}",
-                f"in PendingReview for {_age(now - card.last_modified)}, risk {card.risk_rating}{documents}",
+                f"card {text.name(card.name)}",
+                f"in PendingReview for {_age(now - card.last_modified)}, risk {text.name(card.risk_rating)}{documents}",
                 priority=_RISK_PRIORITY.get(card.risk_rating, 3),
                 since=card.last_modified,
                 group=card.linked_group,
@@ -196,7 +197,8 @@ def _unconfirmed(inventory: Inventory, group: str, version: int) -> str:
     names = inventory.unconfirmed.get((group, version))
     if not names:
         return ""
-    return f"; unconfirmed claim by {', '.join(names)} (not linked by this system, not named by the package)"
+    claims = ", ".join(text.name(card) for card in names)
+    return f"; unconfirmed claim by {claims} (not linked by this system, not named by the package)"
 
 
 def _monitor_findings(inventory: Inventory, *, now: datetime) -> list[Finding]:
@@ -213,7 +215,7 @@ def _monitor_findings(inventory: Inventory, *, now: datetime) -> list[Finding]:
             findings.append(
                 Finding(
                     ENDPOINT_WITHOUT_MONITOR,
-                    f"endpoint {endpoint.name}",
+                    f"endpoint {text.name(endpoint.name)}",
                     "in service with no monitoring schedule",
                     since=endpoint.created,
                     endpoint=endpoint.name,
@@ -227,10 +229,10 @@ def _monitor_findings(inventory: Inventory, *, now: datetime) -> list[Finding]:
 
 
 def _schedule_finding(endpoint: str, schedule: MonitorSchedule, now: datetime) -> Finding | None:
-    subject = f"schedule {schedule.name} (endpoint {endpoint})"
-    kind_of_monitor = f"{schedule.monitoring_type} monitor" if schedule.monitoring_type else "monitor"
+    subject = f"schedule {text.name(schedule.name)} (endpoint {text.name(endpoint)})"
+    kind_of_monitor = f"{text.name(schedule.monitoring_type)} monitor" if schedule.monitoring_type else "monitor"
     if schedule.status in {"Stopped", "Failed"}:
-        reason = f": {schedule.failure_reason}" if schedule.failure_reason else ""
+        reason = f": {text.value(schedule.failure_reason)}" if schedule.failure_reason else ""
         return Finding(
             MONITOR_NOT_SCHEDULED,
             subject,
@@ -243,7 +245,7 @@ def _schedule_finding(endpoint: str, schedule: MonitorSchedule, now: datetime) -
     if schedule.status != "Scheduled":
         return None  # Pending: just created, nothing to judge yet
     if schedule.last_execution_status == "Failed":
-        reason = f": {schedule.last_execution_failure}" if schedule.last_execution_failure else ""
+        reason = f": {text.value(schedule.last_execution_failure)}" if schedule.last_execution_failure else ""
         return Finding(
             MONITOR_EXECUTION_FAILED,
             subject,
@@ -269,7 +271,7 @@ def _schedule_finding(endpoint: str, schedule: MonitorSchedule, now: datetime) -
     return Finding(
         MONITOR_IDLE,
         subject,
-        f"{what}; it runs every {_age(period)} ({schedule.expression})",
+        f"{what}; it runs every {_age(period)} ({text.one_line(schedule.expression, 80)})",
         since=reference,
         endpoint=endpoint,
         schedule=schedule.name,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import judge_link, trusted_card
@@ -248,14 +249,16 @@ def gate_messages(
         if decision.revert
         else "The version stays Approved (approvalGate=warn): approve the card or withdraw the approval."
     )
+    group = text.name(package.group)
     lines = [
-        f"Model package {package.group} version {package.version} was approved, but {decision.reason}.",
+        # The reason quotes the names it holds (review/decisions.py); it stays one line of ours.
+        f"Model package {group} version {package.version} was approved, but {text.one_line(decision.reason)}.",
         action,
         "",
-        f"Model package: {package.arn}",
-        f"Model card:    {card.name if card else '(none)'}",
-        f"Card owner:    {owner}",
-        f"Risk rating:   {card.risk_rating if card else 'Unknown'}",
+        f"Model package: {text.name(package.arn)}",
+        f"Model card:    {text.name(card.name) if card else '(none)'}",
+        f"Card owner:    {text.value(owner)}",
+        f"Risk rating:   {text.name(card.risk_rating) if card else 'Unknown'}",
     ]
     if card is not None:
         lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
@@ -267,14 +270,15 @@ def gate_messages(
         "risk_rating": card.risk_rating if card else "Unknown",
         "model_owner": owner,
     }
+    short = text.name(package.group, text.SUBJECT_NAME_LIMIT)
     alert = Message(
-        subject=f"Approval gate ({verdict}): {package.group} v{package.version} approved without an approved card",
+        subject=f"Approval gate ({verdict}): {short} v{package.version} approved without an approved card",
         body=body,
         attributes=attributes,
     )
     notice = Message(
-        subject=f"Your model card needs approval: {package.group} v{package.version}",
-        body=f"To {owner}:\n\n{body}",
+        subject=f"Your model card needs approval: {short} v{package.version}",
+        body=f"To {text.value(owner)}:\n\n{body}",
         attributes=attributes,
     )
     return alert, notice

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.errors import CardKeyNotGrantedError
 from model_governance.observability import MetricUnit, logger, metrics
@@ -40,10 +41,11 @@ def report_key_not_granted(
 
 def key_alert(error: CardKeyNotGrantedError, skipped: str) -> Message:
     lines = [
-        f"Model card {error.card} is encrypted with a customer-managed KMS key that model governance may not use.",
+        f"Model card {text.name(error.card)} is encrypted with a customer-managed KMS key that model governance "
+        "may not use.",
         "",
-        f"KMS key:  {error.key_arn}",
-        f"Skipped:  {skipped}",
+        f"KMS key:  {text.name(error.key_arn)}",
+        f"Skipped:  {text.one_line(skipped)}",
         "",
         "To fix:",
         f"  1. Add the key ARN to the {error.SETTING} setting (cdk.json context, or",
@@ -56,7 +58,7 @@ def key_alert(error: CardKeyNotGrantedError, skipped: str) -> Message:
         "This alert is sent once per card and key; later events of this card are recorded in the ledger only.",
     ]
     return Message(
-        subject=f"KMS key not granted ({error.SETTING}): model card {error.card}",
+        subject=f"KMS key not granted ({error.SETTING}): model card {text.name(error.card, text.SUBJECT_NAME_LIMIT)}",
         body="\n".join(lines),
         attributes={"event_type": "model_card_key_not_granted", "kms_key_arn": error.key_arn},
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
@@ -487,22 +488,22 @@ def _settle_export(
 
 def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> Message:
     then = (
-        f"A new export job was started: {next_name} (attempt {attempt + 1} of {MAX_EXPORT_ATTEMPTS})."
+        f"A new export job was started: {text.name(next_name)} (attempt {attempt + 1} of {MAX_EXPORT_ATTEMPTS})."
         if next_name
         else f"No more attempts ({MAX_EXPORT_ATTEMPTS} jobs failed): fix the cause, then approve the card again."
     )
     lines = [
-        f"The PDF export of model card {job.card} version {job.card_version} failed: it is not evidence.",
+        f"The PDF export of model card {text.name(job.card)} version {job.card_version} failed: it is not evidence.",
         "",
-        f"Export job:     {job.name} (attempt {attempt})",
-        f"Job ARN:        {job.arn}",
-        f"Failure reason: {job.failure_reason or '(none given)'}",
-        f"Output path:    {job.s3_output_path or '(unknown)'}",
+        f"Export job:     {text.name(job.name)} (attempt {attempt})",
+        f"Job ARN:        {text.name(job.arn)}",
+        f"Failure reason: {text.value(job.failure_reason, 600) if job.failure_reason else '(none given)'}",
+        f"Output path:    {text.value(job.s3_output_path, 1100) if job.s3_output_path else '(unknown)'}",
         "",
         then,
     ]
     return Message(
-        subject=f"Model card export failed: {job.card} v{job.card_version}",
+        subject=f"Model card export failed: {text.name(job.card, text.SUBJECT_NAME_LIMIT)} v{job.card_version}",
         body="\n".join(lines),
         attributes={"event_type": "model_card_export_failed"},
     )
@@ -624,25 +625,29 @@ def link_refused_notice(card: CardRecord, claim: ClaimedPackage, region: str) ->
     """To the card's owner and its reviewers: the card's claim on a package was not acted on, and how to fix it."""
     package = claim.package
     owner = card_owner(card) or "unknown"
+    card_name, group = text.name(card.name), text.name(package.group)
     lines = [
-        f"Model card {card.name} (version {card.version}, {card.status}) says it documents {package.group} "
+        f"Model card {card_name} (version {card.version}, {text.name(card.status)}) says it documents {group} "
         f"version {package.version}, but that link is not confirmed:",
-        *(f"  - {reason}" for reason in claim.verdict.reasons),
+        # The reasons quote the names they hold (cards/trust.py); each stays one line of ours.
+        *(f"  - {text.one_line(reason)}" for reason in claim.verdict.reasons),
         "",
         "Nothing was written to the model package: its embedded card, and the approval gate's view of it, are",
         "unchanged. A card counts for a version when this system created it for that version (carry-forward),",
         "or when the model package names it. If this card should document the version, someone allowed to update",
         "model packages confirms it:",
-        f"  aws sagemaker update-model-package --model-package-arn {package.arn} \\",
-        f"    --customer-metadata-properties {CARD_METADATA_KEY}={card.name}",
+        f"  aws sagemaker update-model-package --model-package-arn {text.shell_word(package.arn)} \\",
+        f"    --customer-metadata-properties {text.shell_word(f'{CARD_METADATA_KEY}={card.name}')}",
         "Otherwise correct model_package_details in the card.",
         "",
-        f"Claimed package: {package.arn}",
-        f"Card owner:      {owner}",
+        f"Claimed package: {text.name(package.arn)}",
+        f"Card owner:      {text.value(owner)}",
         f"Open the card: {console_card_url(region, card.name)}",
     ]
+    short = text.SUBJECT_NAME_LIMIT
     return Message(
-        subject=f"Model card {card.name} v{card.version}: link to {package.group} v{package.version} not confirmed",
+        subject=f"Model card {text.name(card.name, short)} v{card.version}: link to {text.name(package.group, short)} "
+        f"v{package.version} not confirmed",
         body="\n".join(lines),
         attributes={
             "event_type": "model_card_link_refused",
@@ -662,17 +667,18 @@ def review_notice(
 ) -> Message:
     region = change.envelope.region
     compared = f"version {previous.version}" if previous else "nothing (this is the card's first version)"
-    claimed = card.linked_package_arn
+    claimed = text.name(card.linked_package_arn) if card.linked_package_arn else None
     package_line = (
         claimed if group and claimed else f"{claimed} (claimed, not confirmed)" if claimed else "(not linked)"
     )
+    submitter = change.modified_by or card.last_modified_by
     lines = [
-        f"Model card {card.name} (version {card.version}) is waiting for review.",
+        f"Model card {text.name(card.name)} (version {card.version}) is waiting for review.",
         "",
-        f"Model package group: {group or '(not linked to a model package)'}",
+        f"Model package group: {text.name(group) if group else '(not linked to a model package)'}",
         f"Model package:       {package_line}",
-        f"Risk rating:         {card.risk_rating}",
-        f"Submitted by:        {change.modified_by or card.last_modified_by or 'unknown'}",
+        f"Risk rating:         {text.name(card.risk_rating)}",
+        f"Submitted by:        {text.name(submitter) if submitter else 'unknown'}",
         f"Submitted at:        {change.last_modified.isoformat(timespec='seconds')}",
         "",
         f"Changes compared with {compared}:",
@@ -681,7 +687,7 @@ def review_notice(
         f"Review the card: {console_card_url(region, card.name)}",
     ]
     return Message(
-        subject=f"Review requested: model card {card.name} v{card.version}",
+        subject=f"Review requested: model card {text.name(card.name, text.SUBJECT_NAME_LIMIT)} v{card.version}",
         body="\n".join(lines),
         attributes={
             "event_type": "model_card_pending_review",

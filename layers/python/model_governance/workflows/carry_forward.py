@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import choose_source, fill_embedded_card, plan_new_card
@@ -354,28 +355,35 @@ def _confirmed_source(
 
 
 def console_card_url(region: str, card_name: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{card_name}"
+    # The name is URL-encoded: whatever it holds, it stays inside this link's path.
+    return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{text.url_part(card_name)}"
 
 
 def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Message:
     source = plan["source"]
     content = plan["content"]
     risk = str((content.get("intended_uses") or {}).get("risk_rating") or "Unknown")
+    # Names and the risk rating come from SageMaker and card content: rendered as data, like every outside value.
     lines = [
-        f"A Draft model card was created for version {package.version} of model package group {package.group}.",
+        f"A Draft model card was created for version {package.version} of model package group "
+        f"{text.name(package.group)}.",
         "",
-        f"Card:            {plan['card']}",
-        f"Model package:   {package.arn}",
-        f"Carried from:    {source['name']} (card version {source['version']}, linked to package version "
-        f"{source['package_version']})",
-        f"Risk rating:     {risk}",
+        f"Card:            {text.name(plan['card'])}",
+        f"Model package:   {text.name(package.arn)}",
+        f"Carried from:    {text.name(source['name'])} (card version {text.name(source['version'])}, linked to "
+        f"package version {text.name(source['package_version'])})",
+        f"Risk rating:     {text.name(risk)}",
     ]
-    lines += ["", "Carried from the previous card:", *(f"  - {item}" for item in plan["carried"] or ["(nothing)"])]
-    lines += ["", "Taken from the new package version:", *(f"  - {item}" for item in plan["refreshed"])]
-    lines += ["", "Please review:", *(f"  - {item}" for item in plan["needs_review"])]
+    # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
+    carried = plan["carried"] or ["(nothing)"]
+    lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
+    lines += ["", "Taken from the new package version:", *(f"  - {text.one_line(item)}" for item in plan["refreshed"])]
+    lines += ["", "Please review:", *(f"  - {text.one_line(item)}" for item in plan["needs_review"])]
     lines += ["", f"Open the card: {console_card_url(region, plan['card'])}"]
+    short = text.SUBJECT_NAME_LIMIT
     return Message(
-        subject=f"Model card {plan['card']} created for {package.group} v{package.version}",
+        subject=f"Model card {text.name(plan['card'], short)} created for {text.name(package.group, short)} "
+        f"v{package.version}",
         body="\n".join(lines),
         attributes={"event_type": "model_card_created", "model_package_group": package.group, "risk_rating": risk},
     )
@@ -383,21 +391,21 @@ def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Mess
 
 def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str | None) -> Message:
     lines = [
-        f"Version {package.version} of model package group {package.group} has no documented predecessor:",
+        f"Version {package.version} of model package group {text.name(package.group)} has no documented predecessor:",
         "no earlier version of the group has a linked model card.",
         "",
-        f"Model package: {package.arn}",
+        f"Model package: {text.name(package.arn)}",
     ]
     if created:
         lines += [
-            f"A Draft card was created from the package alone: {created}",
+            f"A Draft card was created from the package alone: {text.name(created)}",
             "Write its business details, intended uses and risk rating.",
             f"Open the card: {console_card_url(region, created)}",
         ]
     else:
         lines += ["No card was created (createCardWithoutPredecessor is off). Create one for this version."]
     return Message(
-        subject=f"No documented predecessor for {package.group} v{package.version}",
+        subject=f"No documented predecessor for {text.name(package.group, text.SUBJECT_NAME_LIMIT)} v{package.version}",
         body="\n".join(lines),
         attributes={
             "event_type": "no_documented_predecessor",
