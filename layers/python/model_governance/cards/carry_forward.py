@@ -6,7 +6,7 @@ Nothing here calls AWS: the functions take what the adapters read and return wha
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from model_governance.cards.content import (
     serialize,
     validate_content,
 )
+from model_governance.cards.fields import FieldPath, delete_field, get_field, is_filled, leaves, set_field
 from model_governance.cards.records import CardLink, CardRecord, EmbeddedCard, FieldChange, PackageFacts
 
 CARRIED_BY = "model-governance carry-forward"
@@ -38,8 +39,6 @@ PROVENANCE_KEYS = (
 # A carried text that would be cut below this many characters is left out instead: a stub says nothing.
 TRIM_FLOOR = 64
 CUSTOM_DETAIL_LIMIT = 1024
-
-FieldPath = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -85,10 +84,10 @@ def plan_new_card(card_name: str, package: PackageFacts, source: CardRecord | No
     unreadable = source if source is not None and source.unreadable else None
     carried_from = None if unreadable is not None else source
     content, carried = _carried_content(carried_from)
-    trimmable = [path for path, value in _leaves(content) if isinstance(value, str)]
+    trimmable = [path for path, value in leaves(content) if isinstance(value, str)]
     registrant = registrant_content(package.embedded_card)
     kept = _overlay(content, registrant)
-    written_by_registrant = {path for path, value in _leaves(registrant) if _filled(value)}
+    written_by_registrant = {path for path, value in leaves(registrant) if is_filled(value)}
     trimmable = [path for path in trimmable if path not in written_by_registrant]
 
     overview = content.setdefault("model_overview", {})
@@ -131,7 +130,7 @@ def plan_new_card(card_name: str, package: PackageFacts, source: CardRecord | No
     info["custom_details"] = custom
 
     provenance = {("additional_information", "custom_details", key) for key in PROVENANCE_KEYS}
-    trimmable = [path for path in trimmable if path not in provenance and isinstance(_get(content, path), str)]
+    trimmable = [path for path in trimmable if path not in provenance and isinstance(get_field(content, path), str)]
     trimmed = _trim_to_fit(content, trimmable, carried_from)
     return NewCardPlan(
         card_name=card_name,
@@ -154,13 +153,13 @@ def _carried_content(source: CardRecord | None) -> tuple[dict[str, Any], list[st
     if source is None:
         return content, carried
     overview = source.content.get("model_overview") or {}
-    carried_overview = {k: copy.deepcopy(overview[k]) for k in CARRIED_OVERVIEW_FIELDS if _filled(overview.get(k))}
+    carried_overview = {k: copy.deepcopy(overview[k]) for k in CARRIED_OVERVIEW_FIELDS if is_filled(overview.get(k))}
     if carried_overview:
         content["model_overview"] = carried_overview
         carried.extend(f"model_overview.{k}" for k in carried_overview)
     for section in CARRIED_SECTIONS:
         value = source.content.get(section)
-        if _filled(value):
+        if is_filled(value):
             content[section] = copy.deepcopy(value)
             carried.append(section)
     return content, carried
@@ -174,12 +173,12 @@ def registrant_content(embedded: EmbeddedCard | None) -> dict[str, Any]:
     written: dict[str, Any] = {}
     overview = embedded.content.get("model_overview")
     if isinstance(overview, dict):
-        fields = {k: copy.deepcopy(overview[k]) for k in CARRIED_OVERVIEW_FIELDS if _filled(overview.get(k))}
+        fields = {k: copy.deepcopy(overview[k]) for k in CARRIED_OVERVIEW_FIELDS if is_filled(overview.get(k))}
         if fields:
             written["model_overview"] = fields
     for section in CARRIED_SECTIONS:
         value = embedded.content.get(section)
-        if isinstance(value, dict) and _filled(value):
+        if isinstance(value, dict) and is_filled(value):
             written[section] = copy.deepcopy(value)
     custom = (written.get("additional_information") or {}).get("custom_details")
     if isinstance(custom, dict):
@@ -191,13 +190,13 @@ def registrant_content(embedded: EmbeddedCard | None) -> dict[str, Any]:
 def _overlay(content: dict[str, Any], registrant: dict[str, Any]) -> list[FieldChange]:
     """Write the registrant's filled fields over ``content``; the carried values they replace, listed."""
     kept: list[FieldChange] = []
-    for path, value in _leaves(registrant):
-        if not _filled(value):
+    for path, value in leaves(registrant):
+        if not is_filled(value):
             continue
-        carried = _get(content, path)
-        if _filled(carried) and carried != value:
+        carried = get_field(content, path)
+        if is_filled(carried) and carried != value:
             kept.append(FieldChange(".".join(path), carried, value))
-        _set(content, path, copy.deepcopy(value))
+        set_field(content, path, copy.deepcopy(value))
     return kept
 
 
@@ -218,19 +217,19 @@ def _trim_to_fit(content: dict[str, Any], trimmable: list[FieldPath], source: Ca
         # The largest text as carried; among equals the one already cut, so one field takes the cut, not many.
         path = max(
             candidates,
-            key=lambda p: (len(originals.get(p) or _get(content, p)), p in outcome, -candidates.index(p)),
+            key=lambda p: (len(originals.get(p) or get_field(content, p)), p in outcome, -candidates.index(p)),
         )
-        text = _get(content, path)
+        text = get_field(content, path)
         original = originals.setdefault(path, text)
         # Room for the marker, or, for a text cut before (it ends with the marker), its kept part cut further.
         kept_chars = len(text) - len(marker) - excess
         where = ".".join(path)
         if kept_chars < TRIM_FLOOR:
-            _delete(content, path)
+            delete_field(content, path)
             candidates.remove(path)
             outcome[path] = f"{where} left out ({len(original)} characters)"
         else:
-            _set(content, path, original[:kept_chars] + marker)
+            set_field(content, path, original[:kept_chars] + marker)
             outcome[path] = f"{where} cut from {len(original)} to {kept_chars} characters"
         custom = content["additional_information"]["custom_details"]
         custom[constants.PROVENANCE_TRIMMED] = _listing(outcome.values())
@@ -270,37 +269,6 @@ def _listing(items: Iterable[str]) -> str:
         return text
     more = f"; and {len(items)} in all"
     return text[: CUSTOM_DETAIL_LIMIT - len(more)] + more
-
-
-def _leaves(value: Any, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
-    """Every (path, value) under nested objects; lists and scalars are leaves."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _leaves(inner, (*prefix, key))
-    elif prefix:
-        yield prefix, value
-
-
-def _get(content: Any, path: FieldPath) -> Any:
-    for key in path:
-        if not isinstance(content, dict) or key not in content:
-            return None
-        content = content[key]
-    return content
-
-
-def _set(content: dict[str, Any], path: FieldPath, value: Any) -> None:
-    for key in path[:-1]:
-        if not isinstance(content.get(key), dict):
-            content[key] = {}
-        content = content[key]
-    content[path[-1]] = value
-
-
-def _delete(content: dict[str, Any], path: FieldPath) -> None:
-    parent = _get(content, path[:-1]) if len(path) > 1 else content
-    if isinstance(parent, dict):
-        parent.pop(path[-1], None)
 
 
 def package_details(package: PackageFacts) -> dict[str, Any]:
@@ -392,18 +360,8 @@ def fill_embedded_card(current: EmbeddedCard | None, card_content: dict[str, Any
         if not isinstance(target, dict):
             target = {}
         for key, value in source.items():
-            if _filled(value) and not _filled(target.get(key)):
+            if is_filled(value) and not is_filled(target.get(key)):
                 target[key] = copy.deepcopy(value)
         if target:
             updated[section] = target
     return None if updated == existing else updated
-
-
-def _filled(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, dict | list):
-        return any(_filled(v) for v in (value.values() if isinstance(value, dict) else value))
-    return True

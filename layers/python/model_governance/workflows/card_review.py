@@ -39,6 +39,7 @@ from model_governance.review.decisions import (
     embedded_card_sync,
     export_job_name,
     export_s3_path,
+    first_version_needed,
     freshness,
     next_mark,
 )
@@ -478,7 +479,9 @@ def _sync_embedded_card(
 ) -> None:
     arn = package.arn  # the package the trust rule accepted, as SageMaker names it
     current = package.embedded_card
-    sync = embedded_card_sync(current, card)
+    # A carried card's version 1 tells a person's edits from carried values (review/decisions.py, the precedence rule).
+    first_version = registry.describe_card(card.name, 1) if first_version_needed(card) else None
+    sync = embedded_card_sync(current, card, first_version=first_version)
     if sync.content is not None:
         problems = card_content.validate_content(sync.content, card_content.Flavour.PACKAGE)
         if problems:
@@ -490,7 +493,7 @@ def _sync_embedded_card(
             subject=arn,
             before=current.content if current else {},
             after=sync.content,
-            details={"from_card_version": card.version},
+            details={"from_card_version": card.version, "replaced": [change.as_record() for change in sync.replaced]},
         )
     if sync.status is not None:
         registry.update_package_card_status(arn, sync.status)

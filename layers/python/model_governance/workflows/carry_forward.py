@@ -16,7 +16,13 @@ from typing import Any, Protocol
 
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
-from model_governance.cards.carry_forward import NewCardPlan, choose_source, fill_embedded_card, plan_new_card
+from model_governance.cards.carry_forward import (
+    NewCardPlan,
+    carry_notes,
+    choose_source,
+    fill_embedded_card,
+    plan_new_card,
+)
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
@@ -168,6 +174,9 @@ def _carry_forward(
                     "source_card_version": plan.source.version if plan.source else None,
                     "carried": list(plan.carried),
                     "kms_key_id": key,
+                    "unreadable_source": plan.unreadable_source.name if plan.unreadable_source else None,
+                    "trimmed": list(plan.trimmed),
+                    "registrant_kept": [change.as_record() for change in plan.registrant_kept],
                 },
             )
     else:
@@ -186,7 +195,7 @@ def _carry_forward(
         source_name = card.content.get("additional_information", {}).get("custom_details", {}).get("carried_from_card")
         message = (
             _card_created_notice(package, card, plan, change.envelope.region)
-            if source_name
+            if source_name or carry_notes(card.content)
             else _no_predecessor_notice(package, change.envelope.region, created=card.name)
         )
         result.notice_published = publish_once(links, f"card-created#{package.arn}", (notices, message))
@@ -297,6 +306,7 @@ def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardP
     source = custom.get("carried_from_card")
     source_version = custom.get("carried_from_card_version")
     source_package = custom.get("carried_from_model_package_version")
+    notes = carry_notes(card.content)  # an unreadable predecessor, trimmed texts, the registrant's values kept
     lines = [
         f"A Draft model card was created for version {package.version} of model package group {package.group}.",
         "",
@@ -304,9 +314,11 @@ def _card_created_notice(package: PackageFacts, card: CardRecord, plan: NewCardP
         f"Model package:   {package.arn}",
         f"Carried from:    {source} (card version {source_version}, linked to package version {source_package})"
         if source
-        else "Carried from:    nothing (no earlier version has a card)",
+        else "Carried from:    nothing" + ("" if notes else " (no earlier version has a card)"),
         f"Risk rating:     {card.risk_rating}",
     ]
+    if notes:
+        lines += ["", "Note:", *(f"  - {note}" for note in notes)]
     if plan is not None:
         lines += ["", "Carried from the previous card:", *(f"  - {item}" for item in plan.carried or ["(nothing)"])]
         lines += ["", "Taken from the new package version:", *(f"  - {item}" for item in plan.refreshed)]
