@@ -286,3 +286,20 @@ def _texts(content, prefix=""):
             yield from _texts(value, f"{prefix}{key}.")
         elif isinstance(value, str):
             yield f"{prefix}{key}", value
+
+
+def test_filling_an_embedded_card_near_the_limit_leaves_out_what_does_not_fit():
+    # given the registrant's embedded card is 99,000 characters
+    big = {"additional_information": {"custom_details": {f"k{i:02}": "v" * 1000 for i in range(98)}}}
+    big["additional_information"]["custom_details"]["pad"] = ""
+    big["additional_information"]["custom_details"]["pad"] = "p" * (99_000 - len(serialize(big)))
+    card = plan_new_card("churn-v2", PACKAGE, SOURCE, NOW).content
+    # when it is filled from a card with 2,000-character intended uses
+    card["intended_uses"]["intended_uses"] = "u" * 2000
+    filled = fill_embedded_card(EmbeddedCard(content=big, status="Draft"), card)
+    # then what fits is filled, what does not is left out, and the result is valid
+    assert filled is not None
+    assert len(serialize(filled)) <= MAX_CONTENT_CHARS
+    assert filled["intended_uses"]["risk_rating"] == "High"
+    assert "intended_uses" not in filled["intended_uses"]
+    assert validate_content(filled, Flavour.PACKAGE) == []

@@ -361,7 +361,19 @@ def fill_embedded_card(current: EmbeddedCard | None, card_content: dict[str, Any
             target = {}
         for key, value in source.items():
             if is_filled(value) and not is_filled(target.get(key)):
+                before = target.get(key, _ABSENT)
                 target[key] = copy.deepcopy(value)
+                updated[section] = target
+                if len(serialize(updated)) > MAX_CONTENT_CHARS:  # a field that does not fit is left to a person
+                    if before is _ABSENT:
+                        del target[key]
+                    else:
+                        target[key] = before
         if target:
             updated[section] = target
+        elif section not in existing:  # every field was left out: no empty section either
+            updated.pop(section, None)
     return None if updated == existing else updated
+
+
+_ABSENT = object()
