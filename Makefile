@@ -10,10 +10,10 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench ledger backfill baseline clean
+.PHONY: help setup test lint demo synth deploy bench sdk-venv ledger backfill baseline clean
 
 help:
-	@echo "make demo | test | lint | synth | deploy | bench | ledger GROUP=<name> | backfill [DRY_RUN=false]"
+	@echo "make demo | test | lint | synth | deploy | bench | sdk-venv | ledger GROUP=<name> | backfill [DRY_RUN=false]"
 
 $(STAMP): requirements-dev.txt layers/requirements.txt layers/dq/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ deploy: $(STAMP) node_modules/.bin/cdk
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The SageMaker Python SDK v2 in .venv-bench (306 MB, not in the test venv): `make test` then also checks that the
+# cards we write load with its own ModelCard.load (tests/integration/test_sdk_loads_our_cards.py).
+sdk-venv: $(STAMP)
+	$(PY) -c "from bench.cold_start import sdk_python; assert sdk_python(), 'SDK install failed'"
 
 clean:
 	rm -rf cdk.out .venv .venv-bench .venv-evidently node_modules .mypy_cache .ruff_cache

@@ -29,7 +29,8 @@ def _median_seconds(python: str, body: str, env: dict[str, str]) -> float:
     return statistics.median(samples)
 
 
-def _sdk_python() -> str | None:
+def sdk_python() -> str | None:
+    """The SageMaker SDK's interpreter in .venv-bench, built on first use; None when the install fails."""
     python = SDK_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(SDK_VENV)], check=True)
@@ -56,8 +57,8 @@ def run() -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "python")}
     handlers = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
     timings = {h: _median_seconds(sys.executable, _import_handler(h), env) for h in handlers}
-    sdk_python = _sdk_python()
-    sdk = _median_seconds(sdk_python, "import sagemaker.model_card", dict(os.environ)) if sdk_python else None
+    sdk_interpreter = sdk_python()
+    sdk = _median_seconds(sdk_interpreter, "import sagemaker.model_card", dict(os.environ)) if sdk_interpreter else None
     lines = [
         f"### Cold-start proxy: fresh-process import time (median of {RUNS}, bytecode compiled)",
         "",

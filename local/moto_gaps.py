@@ -38,7 +38,9 @@ def _card_search_record(card: Any) -> dict[str, Any]:
         "ModelCardStatus": card.model_card_status,
         "CreationTime": card.creation_time,
         "LastModifiedTime": card.last_modified_time,
-        "ModelId": (content.get("model_overview") or {}).get("model_id"),
+        # A registry card names its package only in model_package_details (the SDK never writes model_id beside
+        # it, yet finds such cards by ModelId = package ARN): ModelId comes from there when model_id is absent.
+        "ModelId": (content.get("model_overview") or {}).get("model_id") or details.get("model_package_arn"),
         "RiskRating": (content.get("intended_uses") or {}).get("risk_rating"),
         "ModelPackageGroupName": details.get("model_package_group_name"),
         "SecurityConfig": {"KmsKeyId": card.security_config["KmsKeyId"]}

@@ -347,3 +347,82 @@ def test_our_card_name_taken_by_an_unconfirmed_card_is_a_clear_error(world, samp
 
     assert "this system did not create it" in str(invocation.error)
     assert account.embedded(v1) is None
+
+
+def test_the_registrants_risk_rating_wins_over_the_carried_one_in_both_cards(world, sample_event):
+    # given version 1's card says Medium, and the registrant wrote High into version 2's own card
+    account = Account("registrant-wins")
+    v1 = account.register(1)
+    account.hand_made_card("registrant-origin", v1)
+    written = {"intended_uses": {"risk_rating": "High"}}
+    v2 = account.register(2, ModelCard={"ModelCardContent": json.dumps(written), "ModelCardStatus": "Draft"})
+    # when version 2's event arrives
+    [invocation] = world.put_event(registered_event(sample_event, account, v2, 2))
+    # then both the new card and the package's card say High, and the notice says whose value it is
+    assert invocation.error is None
+    card = account.card(card_name_for("registrant-wins", 2))["content"]
+    assert card["intended_uses"]["risk_rating"] == "High"
+    assert card["intended_uses"]["purpose_of_model"] == HAND_MADE["intended_uses"]["purpose_of_model"]
+    assert account.embedded(v2)["intended_uses"]["risk_rating"] == "High"
+    [notice] = world.inbox("AlertsNotices")
+    assert notice.attributes["risk_rating"] == "High"
+    assert "registrant" in notice.body and "intended_uses.risk_rating" in notice.body
+
+
+def test_an_unreadable_predecessor_is_not_carried_as_empty_and_the_notice_says_so(world, sample_event):
+    # given version 2's card, carried by the system, whose latest version holds content that is not JSON
+    account = Account("unreadable-origin")
+    v1 = account.register(1)
+    account.hand_made_card("readable-first", v1)
+    v2 = account.register(2)
+    world.put_event(registered_event(sample_event, account, v2, 2))
+    v2_card = card_name_for("unreadable-origin", 2)
+    account.sm.update_model_card(ModelCardName=v2_card, Content='{"intended_uses": {"risk_rating": "Hi')
+    world.inbox("AlertsNotices")  # read: only what comes next counts
+    v3 = account.register(3)
+    # when version 3's event arrives
+    [invocation] = world.put_event(registered_event(sample_event, account, v3, 3))
+    # then the new card carries nothing, says why, and the notice names the unreadable card
+    assert invocation.error is None
+    card = account.card(card_name_for("unreadable-origin", 3))["content"]
+    assert "intended_uses" not in card and "business_details" not in card
+    custom = card["additional_information"]["custom_details"]
+    assert "carried_from_card" not in custom
+    assert custom["carry_refused_unreadable_card"] == f"{v2_card} version 2"
+    [notice] = world.inbox("AlertsNotices")
+    assert "could not be read" in notice.body and f"{v2_card} version 2" in notice.body
+    assert "no earlier version has a card" not in notice.body
+
+
+def test_a_predecessor_near_the_size_limit_gives_a_valid_trimmed_card_not_a_poison_event(world, sample_event):
+    # given version 1's card is 99,990 characters, nearly all of it in sections that are carried
+    account = Account("near-the-limit")
+    v1 = account.register(1)
+    long = "x" * 2048
+    body = {
+        **HAND_MADE,
+        "business_details": {"business_problem": long, "business_stakeholders": long, "line_of_business": long},
+        "additional_information": {"custom_details": {f"note-{i:03}": "n" * 1000 for i in range(100)}},
+    }
+    body["model_package_details"] = {"model_package_arn": v1, "model_package_group_name": account.group}
+    custom = body["additional_information"]["custom_details"]
+    while len(json.dumps(body, separators=(",", ":"))) > 99_990 - len(',"padding":""'):
+        custom.popitem()
+    custom["padding"] = ""
+    custom["padding"] = "p" * (99_990 - len(json.dumps(body, separators=(",", ":"))))
+    assert len(json.dumps(body, separators=(",", ":"))) == 99_990
+    account.sm.create_model_card(ModelCardName="big-origin", Content=json.dumps(body), ModelCardStatus="Draft")
+    account.sm.update_model_package(ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: "big-origin"})
+    v2 = account.register(2)
+    # when version 2's event arrives
+    [invocation] = world.put_event(registered_event(sample_event, account, v2, 2))
+    # then a valid card within the limit exists, with the package's facts whole, and the notice says what was cut
+    assert invocation.error is None
+    described = account.sm.describe_model_card(ModelCardName=card_name_for("near-the-limit", 2))
+    assert len(described["Content"]) <= 100_000
+    card = json.loads(described["Content"])
+    assert oracle_errors(card) == []
+    assert card["model_package_details"]["model_package_arn"] == v2
+    assert "carry_trimmed_to_fit" in card["additional_information"]["custom_details"]
+    [notice] = world.inbox("AlertsNotices")
+    assert "trimmed to fit" in notice.body

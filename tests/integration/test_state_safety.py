@@ -55,9 +55,12 @@ def test_no_function_may_change_or_delete_a_ledger_record(world, handler):
 def test_a_function_may_not_touch_the_partitions_of_another_feature(world):
     table = table_of(world)
     dynamodb = client("dynamodb")
-    with dynamodb_grants.acting_as("violation_alert", world.function("violation_alert").grants):
-        with pytest.raises(ClientError, match="AccessDenied"):  # the review workflow's marks
-            dynamodb.get_item(TableName=table, Key=to_item({"pk": "CARD#fraud-v2", "sk": "MARK"}))
+    violation_alert = world.function("violation_alert")
+    with (
+        dynamodb_grants.acting_as("violation_alert", violation_alert.grants),
+        pytest.raises(ClientError, match="AccessDenied"),  # the review workflow's marks
+    ):
+        dynamodb.get_item(TableName=table, Key=to_item({"pk": "CARD#fraud-v2", "sk": "MARK"}))
     with dynamodb_grants.acting_as("account_sweep", world.function("account_sweep").grants):
         with pytest.raises(ClientError, match="AccessDenied"):  # the sweep reads monitors' runs, never writes them
             dynamodb.put_item(TableName=table, Item=to_item({"pk": "SCHEDULE#s", "sk": "VIOLATIONS"}))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from model_governance.cards.content import Flavour, validate_content
-from model_governance.cards.records import CardRecord, EmbeddedCard
+from model_governance.cards.records import CardRecord, EmbeddedCard, FieldChange
 from model_governance.review.decisions import (
     CardMark,
     Freshness,
@@ -17,6 +17,7 @@ from model_governance.review.decisions import (
     embedded_card_sync,
     export_job_name,
     export_prefix,
+    first_version_needed,
     freshness,
     gate_decision,
     next_mark,
@@ -96,7 +97,7 @@ def test_embedded_card_follows_the_cards_written_sections_and_status() -> None:
         model_package_details={"model_package_arn": ARN},
     )
 
-    sync = embedded_card_sync(current, source)
+    sync = embedded_card_sync(current, source, first_version=None)
 
     assert sync.content == {
         "intended_uses": {"risk_rating": "High"},
@@ -104,13 +105,17 @@ def test_embedded_card_follows_the_cards_written_sections_and_status() -> None:
         "business_details": {"business_problem": "fraud"},
     }
     assert sync.status == "PendingReview"
+    # a person made this card: their value replaces the embedded one, on the record
+    assert sync.replaced == (FieldChange("intended_uses.risk_rating", "Low", "High"),)
 
 
 def test_embedded_card_in_step_or_archived_needs_no_update() -> None:
     source = card("Approved", intended_uses={"risk_rating": "High"})
 
-    in_step = embedded_card_sync(EmbeddedCard({"intended_uses": {"risk_rating": "High"}}, "Approved"), source)
-    archived = embedded_card_sync(EmbeddedCard({}, "Archived"), source)
+    in_step = embedded_card_sync(
+        EmbeddedCard({"intended_uses": {"risk_rating": "High"}}, "Approved"), source, first_version=None
+    )
+    archived = embedded_card_sync(EmbeddedCard({}, "Archived"), source, first_version=None)
 
     assert not in_step.needed and in_step.reason == "already in step"
     assert not archived.needed and "Archived" in archived.reason
@@ -120,9 +125,97 @@ def test_status_only_change_writes_only_the_status() -> None:
     sync = embedded_card_sync(
         EmbeddedCard({"intended_uses": {"risk_rating": "High"}}, "Draft"),
         card("Approved", intended_uses={"risk_rating": "High"}),
+        first_version=None,
     )
 
     assert (sync.content, sync.status) == (None, "Approved")
+
+
+# Precedence: what a person wrote is never replaced by what was only carried ------------------------------------
+PROVENANCE = {"custom_details": {"carried_by": "model-governance carry-forward", "carried_from_card": "g-v1"}}
+CARRIED_V1 = CardRecord(
+    name="g-v2",
+    version=1,
+    status="Draft",
+    content={
+        "intended_uses": {"risk_rating": "Medium", "purpose_of_model": "churn offers"},
+        "business_details": {"business_problem": "customers leave"},
+        "additional_information": PROVENANCE,
+    },
+)
+REGISTERED = EmbeddedCard({"intended_uses": {"risk_rating": "High"}}, "Draft")
+
+
+def carried_card(version: int, status: str = "Draft", **sections: object) -> CardRecord:
+    return CardRecord(name="g-v2", version=version, status=status, content={**CARRIED_V1.content, **sections})
+
+
+def test_the_registrants_high_risk_rating_survives_the_review_sync() -> None:
+    # given the registrant wrote High in the package's card, and carry-forward carried Medium into the card
+    submitted = carried_card(1, "PendingReview")
+    # when the card goes to review
+    sync = embedded_card_sync(REGISTERED, submitted, first_version=None)
+    # then High stays; what was only carried fills the empty fields
+    assert sync.content is not None
+    assert sync.content["intended_uses"] == {"risk_rating": "High", "purpose_of_model": "churn offers"}
+    assert sync.content["business_details"] == {"business_problem": "customers leave"}
+    assert sync.replaced == ()
+    assert sync.kept == (FieldChange("intended_uses.risk_rating", "High", "Medium"),)
+    assert sync.status == "PendingReview"
+
+
+def test_a_later_edit_of_an_unrelated_field_does_not_bring_the_carried_rating_back() -> None:
+    edited = carried_card(3, business_details={"business_problem": "customers leave for rivals"})
+    assert first_version_needed(edited)
+
+    sync = embedded_card_sync(REGISTERED, edited, first_version=CARRIED_V1)
+
+    assert sync.content is not None
+    assert sync.content["intended_uses"]["risk_rating"] == "High"
+    assert sync.content["business_details"] == {"business_problem": "customers leave for rivals"}
+    assert sync.replaced == ()
+
+
+def test_a_persons_edit_of_the_card_wins_and_the_replaced_value_is_listed_for_the_ledger() -> None:
+    # given a reviewer changed the carried Medium to Low in the standalone card
+    edited = carried_card(2, intended_uses={"risk_rating": "Low", "purpose_of_model": "churn offers"})
+    # when the sync runs
+    sync = embedded_card_sync(REGISTERED, edited, first_version=CARRIED_V1)
+    # then Low replaces the registrant's High, and the plan says so (field, old, new)
+    assert sync.content is not None and sync.content["intended_uses"]["risk_rating"] == "Low"
+    assert sync.replaced == (FieldChange("intended_uses.risk_rating", "High", "Low"),)
+    assert sync.replaced[0].as_record() == {"field": "intended_uses.risk_rating", "old": "High", "new": "Low"}
+
+
+def test_a_field_a_person_emptied_is_removed_on_the_record() -> None:
+    current = EmbeddedCard({"business_details": {"business_problem": "customers leave"}}, "Draft")
+    edited = carried_card(2, business_details={})
+
+    sync = embedded_card_sync(current, edited, first_version=CARRIED_V1)
+
+    assert sync.content is not None and "business_details" not in sync.content
+    assert sync.replaced == (FieldChange("business_details.business_problem", "customers leave", None),)
+
+
+def test_a_hand_made_card_without_a_section_leaves_the_embedded_one_alone() -> None:
+    current = EmbeddedCard({"business_details": {"business_problem": "written at registration"}}, "Draft")
+
+    sync = embedded_card_sync(
+        current, card("Draft", version=1, intended_uses={"risk_rating": "Low"}), first_version=None
+    )
+
+    assert sync.content == {
+        "business_details": {"business_problem": "written at registration"},
+        "intended_uses": {"risk_rating": "Low"},
+    }
+    assert sync.replaced == ()
+
+
+def test_a_carried_card_edited_since_needs_its_first_version() -> None:
+    with pytest.raises(ValueError, match="version 1"):
+        embedded_card_sync(REGISTERED, carried_card(2), first_version=None)
+    assert not first_version_needed(carried_card(1))
+    assert not first_version_needed(card("Draft", version=5))
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,10 @@ PROVENANCE_SOURCE_CARD_VERSION = "carried_from_card_version"
 PROVENANCE_SOURCE_PACKAGE_VERSION = "carried_from_model_package_version"
 PROVENANCE_CARRIED_AT = "carried_at"
 PROVENANCE_CARRIED_BY = "carried_by"
+# What carry-forward could not carry as it was: read back by the notice, also on a retry (cards/carry_forward.py).
+PROVENANCE_UNREADABLE_SOURCE = "carry_refused_unreadable_card"
+PROVENANCE_TRIMMED = "carry_trimmed_to_fit"
+PROVENANCE_REGISTRANT_KEPT = "registrant_values_kept"
 
 # Model Monitor violation alerts (issue 3).
 PROCESSING_JOB_TERMINAL_STATUSES = ("Completed", "Failed", "Stopped")

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from model_governance.cards import content as card_content
 from model_governance.cards.records import (
+    UNPARSEABLE_CONTENT_KEY,
     CardRecord,
     Container,
     EmbeddedCard,
@@ -206,7 +207,7 @@ def card_record(response: dict[str, Any]) -> CardRecord:
     try:
         parsed = card_content.parse(response.get("Content"), what=f"content of model card {name}")
     except ValueError:
-        parsed = {"_unparseable": response.get("Content")}
+        parsed = {UNPARSEABLE_CONTENT_KEY: response.get("Content")}
     who = response.get("LastModifiedBy") or {}
     return CardRecord(
         name=name,

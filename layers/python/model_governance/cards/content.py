@@ -93,6 +93,7 @@ def validate_content(content: Mapping[str, Any], flavour: Flavour) -> list[str]:
         _check_custom_details(info.get("custom_details"), problems)
     if flavour is Flavour.STANDALONE:
         _check_package_details(content.get("model_package_details"), problems)
+        problems.extend(sdk_load_problems(content))
     _check_evaluation_details(content.get("evaluation_details"), problems)
     if "training_details" in content and not isinstance(content["training_details"], Mapping):
         problems.append("training_details must be an object")
@@ -100,6 +101,27 @@ def validate_content(content: Mapping[str, Any], flavour: Flavour) -> list[str]:
     if size > MAX_CONTENT_CHARS:
         problems.append(f"content is {size} characters; AWS accepts at most {MAX_CONTENT_CHARS}")
     return problems
+
+
+def sdk_load_problems(content: Mapping[str, Any]) -> list[str]:
+    """Why the SageMaker Python SDK v2 could not load a standalone card with this content (empty: it can).
+
+    ``ModelCard.load`` passes the content's sections to ``ModelCard(...)``, whose ``model_package_details`` setter
+    raises "The model card has already been associated with a model with model Id ..." when the card has both a
+    non-empty ``model_overview.model_id`` and any ``model_package_details`` (sagemaker 2.257.1,
+    ``sagemaker/model_card/model_card.py``, ``ModelCard.model_package_details`` setter, lines 1458-1473; the check
+    is ``if value is not None`` then ``if self.model_overview is not None and self.model_overview.model_id``).
+    ``model_overview.model_name`` is not checked. A card linked to a model package says which model it documents
+    with ``model_package_details.model_package_arn``, as the SDK's own registry cards do.
+    """
+    details = content.get("model_package_details")
+    overview = content.get("model_overview")
+    if details is None or not isinstance(overview, Mapping) or not overview.get("model_id"):
+        return []
+    return [
+        "model_overview.model_id must be left out when model_package_details is set: the SageMaker Python SDK "
+        "refuses to load a card with both (the package ARN is in model_package_details.model_package_arn)"
+    ]
 
 
 def serialize(content: Mapping[str, Any]) -> str:

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MAX_NAME_LENGTH = 63
+# A cut card name carries this many base32 characters (100 bits) of SHA-256 over the whole group name: finding a
+# second group name with the same digest is out of reach, so nobody can steer a group into another's card name.
+CARD_DIGEST_CHARS = 20
 
 
 def card_name_for(group: str, version: int) -> str:
-    """``<group>-v<version>``; when that is too long, the group is cut and an 8-hex digest of the full group
-    name keeps two long groups that share a prefix apart. The same inputs always give the same name."""
+    """``<group>-v<version>`` when it fits in 63 characters, else ``<group cut>-<digest>--v<version>``.
+
+    Two different (group, version) pairs never get the same name:
+    - an uncut name is the group, ``-v`` and the version's digits; the group ends with a letter or digit, so the
+      group is the name without its trailing ``-v<digits>``: one name, one group;
+    - a cut name has a hyphen right before ``-v<digits>``, which no group name ends with, so it never equals an
+      uncut name (a group that looks like a cut name, ``x-<digest>``, keeps its own uncut name ``x-<digest>-v1``);
+    - two cut names are equal only when the groups share the kept prefix and the 100-bit digest of the full name
+      (the prefix is kept as is, hyphens too, so ``a-b`` and ``a--b`` stay apart).
+    The same inputs always give the same name. (Pigeonhole: every group name of 1-63 characters is also a valid
+    card name, so no scheme can give readable names to all versions without a digest for long ones.)
+    """
     if not NAME_PATTERN.match(group):
         raise ValueError(f"{group!r} is not a valid model package group name")
     if version < 1:
         raise ValueError(f"model package version must be at least 1, got {version}")
-    return entity_name(group, f"-v{version}")
+    name = f"{group}-v{version}"
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    digest = base64.b32encode(hashlib.sha256(group.encode()).digest()).decode().lower()[:CARD_DIGEST_CHARS]
+    suffix = f"--v{version}"
+    keep = MAX_NAME_LENGTH - len(suffix) - len(digest) - 1
+    if keep < 1:
+        raise ValueError(f"model package version {version} is too long for a card name")
+    return f"{group[:keep]}-{digest}{suffix}"
 
 
 def entity_name(base: str, suffix: str) -> str:

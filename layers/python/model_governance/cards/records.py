@@ -8,6 +8,21 @@ from datetime import datetime
 from typing import Any
 
 _PACKAGE_VERSION = re.compile(r"model-package/[^/]+/(\d+)$")
+# The adapter keeps content that is not a JSON object under this key instead of failing the read: the card exists,
+# but nothing in it may be taken as what it says (adapters/sagemaker.card_record).
+UNPARSEABLE_CONTENT_KEY = "_unparseable"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a card whose value is (or would be) replaced: a line of the ledger or of a notice."""
+
+    field: str  # dotted path, e.g. "intended_uses.risk_rating"
+    old: Any
+    new: Any  # None: the field is removed
+
+    def as_record(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new}
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,11 @@ class CardRecord:
     last_modified: datetime | None = None
     last_modified_by: str | None = None
     kms_key_id: str | None = None  # SecurityConfig.KmsKeyId: the customer-managed key encrypting the content
+
+    @property
+    def unreadable(self) -> bool:
+        """The content could not be parsed: it says nothing we may rely on."""
+        return UNPARSEABLE_CONTENT_KEY in self.content
 
     @property
     def linked_package_arn(self) -> str | None:

@@ -10,9 +10,11 @@ from enum import Enum
 from typing import Any
 
 from model_governance import text
+from model_governance.cards.carry_forward import is_carried_card
 from model_governance.cards.content import CARRIED_SECTIONS, SECTIONS_PACKAGE
+from model_governance.cards.fields import delete_field, field_paths, get_field, is_filled, set_field
 from model_governance.cards.naming import entity_name
-from model_governance.cards.records import CardRecord, EmbeddedCard
+from model_governance.cards.records import CardRecord, EmbeddedCard, FieldChange
 
 GATE_MODES = ("off", "warn", "enforce")
 APPROVAL_DESCRIPTION_LIMIT = 1024
@@ -128,34 +130,100 @@ def package_flavour(content: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class EmbeddedSync:
-    """What to write to the package's embedded card: content and status never in one call (AWS rule)."""
+    """What to write to the package's embedded card: content and status never in one call (AWS rule).
+
+    ``replaced``: every non-empty embedded value the content replaces or removes (field, old, new): record each in
+    the ledger when the content is written. ``kept``: embedded values kept over the card's carried ones (field,
+    embedded value kept, card value not written).
+    """
 
     content: dict[str, Any] | None = None
     status: str | None = None
     reason: str = ""
+    replaced: tuple[FieldChange, ...] = ()
+    kept: tuple[FieldChange, ...] = ()
 
     @property
     def needed(self) -> bool:
         return self.content is not None or self.status is not None
 
 
-def embedded_card_sync(current: EmbeddedCard | None, card: CardRecord) -> EmbeddedSync:
-    """The embedded card in step with the standalone card: the sections a person writes (business details,
-    intended uses, additional information) and the status. Other embedded sections stay as they are."""
+def first_version_needed(card: CardRecord) -> bool:
+    """Whether ``embedded_card_sync`` needs the card's first version: a carried card edited since carry-forward
+    created it (its version 1 is what was carried; a later version's fields may be carried or a person's edits)."""
+    return card.version > 1 and is_carried_card(card.content)
+
+
+def embedded_card_sync(
+    current: EmbeddedCard | None, card: CardRecord, *, first_version: CardRecord | None
+) -> EmbeddedSync:
+    """The embedded card in step with the standalone card, field by field, in the sections a person writes
+    (business details, intended uses, additional information), and the status. Other embedded sections stay.
+
+    One rule: a value a person wrote is never replaced by a value nobody wrote for this version.
+    - A person's edit of the standalone card wins: a field whose value differs from the card's first version
+      (what carry-forward wrote), or any field of a card a person made, is copied to the embedded card; a field a
+      person emptied since carry-forward is removed.
+    - A value the card still holds as carry-forward wrote it (carried from the previous version) fills an empty
+      embedded field but never replaces one: the registrant's own value for this version wins.
+    Every non-empty embedded value replaced or removed is listed in ``replaced``.
+
+    ``first_version``: the card's version 1, needed when ``first_version_needed(card)``; otherwise unused.
+    """
     if current is not None and current.status == "Archived":
         return EmbeddedSync(reason="the embedded card is Archived: AWS accepts no more updates")
     existing = current.content if current else {}
     desired = package_flavour(existing)
+    baseline = _carried_baseline(card, first_version)
+    replaced: list[FieldChange] = []
+    kept: list[FieldChange] = []
     for section in CARRIED_SECTIONS:
-        if section in card.content:
-            desired[section] = copy.deepcopy(card.content[section])
-        else:
-            desired.pop(section, None)
+        for path in field_paths(section, card.content, desired, baseline or {}):
+            field = ".".join(path)
+            written, embedded = get_field(card.content, path), get_field(desired, path)
+            target: Any
+            if baseline is None or written != get_field(baseline, path):  # a person wrote this value
+                if is_filled(written):
+                    target = written
+                elif baseline is not None and is_filled(get_field(baseline, path)):
+                    target = _REMOVED  # emptied by a person since carry-forward
+                else:
+                    continue  # nobody wrote it in the card: the embedded value stays
+            elif not is_filled(written):
+                continue
+            elif is_filled(embedded):  # carried, and the embedded card says something: the embedded value wins
+                if embedded != written:
+                    kept.append(FieldChange(field, copy.deepcopy(embedded), written))
+                continue
+            else:
+                target = written
+            if target == embedded or (target is _REMOVED and embedded is None):
+                continue
+            if is_filled(embedded):
+                replaced.append(FieldChange(field, copy.deepcopy(embedded), None if target is _REMOVED else target))
+            if target is _REMOVED:
+                delete_field(desired, path)
+            else:
+                set_field(desired, path, copy.deepcopy(target))
     content = desired if desired != existing else None
     status = card.status if (current.status if current else None) != card.status else None
     if content is None and status is None:
-        return EmbeddedSync(reason="already in step")
-    return EmbeddedSync(content=content, status=status)
+        return EmbeddedSync(reason="already in step", kept=tuple(kept))
+    return EmbeddedSync(content=content, status=status, replaced=tuple(replaced), kept=tuple(kept))
+
+
+_REMOVED = object()
+
+
+def _carried_baseline(card: CardRecord, first_version: CardRecord | None) -> dict[str, Any] | None:
+    """What carry-forward wrote when it created the card (its version 1), or None when a person made the card."""
+    if card.version == 1:
+        return card.content if is_carried_card(card.content) else None
+    if not first_version_needed(card):
+        return None
+    if first_version is None or first_version.version != 1:
+        raise ValueError(f"model card {card.name} was carried forward: pass its version 1 to tell edits from carried")
+    return first_version.content if is_carried_card(first_version.content) else None
 
 
 # Approval gate ----------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from model_governance.review.decisions import (
     embedded_card_sync,
     export_job_name,
     export_s3_path,
+    first_version_needed,
     freshness,
     next_mark,
 )
@@ -575,7 +576,10 @@ def _sync_embedded_card(
     current = package.embedded_card
 
     def plan() -> Plan | None:
-        sync = embedded_card_sync(current, card)
+        # A carried card's version 1 tells a person's edits from carried values (review/decisions.py: whose value
+        # wins); read only for a carried card edited since it was created.
+        first_version = registry.describe_card(card.name, 1) if first_version_needed(card) else None
+        sync = embedded_card_sync(current, card, first_version=first_version)
         if not sync.needed:
             return None
         if sync.content is not None:
@@ -587,6 +591,7 @@ def _sync_embedded_card(
             "status": sync.status,
             "before_content": current.content if current else {},
             "before_status": current.status if current else None,
+            "replaced": [change.as_record() for change in sync.replaced],
         }
 
     def write(planned: Plan) -> None:
@@ -603,7 +608,7 @@ def _sync_embedded_card(
                 subject=arn,
                 before=planned["before_content"],
                 after=planned["content"],
-                details={"from_card_version": card.version},
+                details={"from_card_version": card.version, "replaced": planned["replaced"]},
             )
         if planned["status"] is not None:
             record(

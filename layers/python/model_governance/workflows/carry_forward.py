@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
-from model_governance.cards.carry_forward import choose_source, fill_embedded_card, plan_new_card
+from model_governance.cards.carry_forward import carry_notes, choose_source, fill_embedded_card, plan_new_card
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
@@ -160,6 +160,9 @@ def _carry(
             "carried": list(new.carried),
             "refreshed": list(new.refreshed),
             "needs_review": list(new.needs_review),
+            "unreadable_source": new.unreadable_source.name if new.unreadable_source else None,
+            "trimmed": list(new.trimmed),
+            "registrant_kept": [kept.as_record() for kept in new.registrant_kept],
         }
 
     plan = run.step("card", plan_card, lambda planned: _create_and_link(planned, package, registry, links))
@@ -191,7 +194,7 @@ def _carry(
     if plan["created"]:
         message = (
             _card_created_notice(package, plan, change.envelope.region)
-            if plan["source"]
+            if plan["source"] or carry_notes(plan["content"])
             else _no_predecessor_notice(package, change.envelope.region, created=plan["card"])
         )
         result.notice_published = _notify(run, notices, message, record, {}, card=plan["card"])
@@ -233,6 +236,9 @@ def _record_created(plan: Plan, package: PackageFacts, record: Callable[..., Non
             "source_card_version": source.get("version"),
             "carried": plan["carried"],
             "kms_key_id": plan["kms_key_id"],
+            "unreadable_source": plan.get("unreadable_source"),
+            "trimmed": plan.get("trimmed", []),
+            "registrant_kept": plan.get("registrant_kept", []),
         },
     )
 
@@ -363,6 +369,7 @@ def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Mess
     source = plan["source"]
     content = plan["content"]
     risk = str((content.get("intended_uses") or {}).get("risk_rating") or "Unknown")
+    notes = carry_notes(content)  # an unreadable predecessor, trimmed texts, the registrant's values kept
     # Names and the risk rating come from SageMaker and card content: rendered as data, like every outside value.
     lines = [
         f"A Draft model card was created for version {package.version} of model package group "
@@ -371,9 +378,13 @@ def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Mess
         f"Card:            {text.name(plan['card'])}",
         f"Model package:   {text.name(package.arn)}",
         f"Carried from:    {text.name(source['name'])} (card version {text.name(source['version'])}, linked to "
-        f"package version {text.name(source['package_version'])})",
+        f"package version {text.name(source['package_version'])})"
+        if source
+        else "Carried from:    nothing",
         f"Risk rating:     {text.name(risk)}",
     ]
+    if notes:
+        lines += ["", "Note:", *(f"  - {text.one_line(note)}" for note in notes)]
     # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
     carried = plan["carried"] or ["(nothing)"]
     lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
