@@ -8,6 +8,7 @@ structure, as many lines in all, every hostile fragment inside double quotes, an
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from model_governance import constants
 from model_governance.adapters.notifications import MESSAGE_LIMIT_BYTES, Message, fit_subject
 from model_governance.cards.carry_forward import plan_new_card
 from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
@@ -266,16 +268,45 @@ def gate_emails(v: str) -> Message:
 def card_created_email(v: str) -> Message:
     source = _card(v, status="Approved")
     new = plan_new_card(v, _package(v), source, WHEN)
+    # A huge value makes the planner trim (a "Note:" block of our own lines, tested below): compared line by line
+    # with the plain value, the notice is built without those notes.
+    content = copy.deepcopy(new.content)
+    custom = content.get("additional_information", {}).get("custom_details", {})
+    for key in (
+        constants.PROVENANCE_TRIMMED,
+        constants.PROVENANCE_REGISTRANT_KEPT,
+        constants.PROVENANCE_UNREADABLE_SOURCE,
+    ):
+        custom.pop(key, None)
     plan = {  # the carry-forward effect's plan, as workflows/carry_forward.py records it
         "card": new.card_name,
         "created": True,
-        "content": new.content,
+        "content": content,
         "source": {"name": source.name, "version": v, "package_version": v},
         "carried": list(new.carried),
         "refreshed": list(new.refreshed),
         "needs_review": list(new.needs_review),
     }
     return _card_created_notice(_package(v), plan, REGION)
+
+
+def test_the_notes_of_a_trimmed_card_are_one_line_each():
+    huge = "x\nSeverity: Low\n" * 4000
+    source = _card(huge, status="Approved")
+    new = plan_new_card("card", _package("group"), source, WHEN)
+    plan = {
+        "card": new.card_name,
+        "created": True,
+        "content": new.content,
+        "source": {"name": "card", "version": 1, "package_version": 1},
+        "carried": list(new.carried),
+        "refreshed": list(new.refreshed),
+        "needs_review": list(new.needs_review),
+    }
+    body = _card_created_notice(_package("group"), plan, REGION).body
+    notes = body.split("Note:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert notes and all(line.startswith("  - ") for line in notes)
+    assert not any(line.startswith("Severity:") for line in body.splitlines())
 
 
 def no_predecessor_email(v: str) -> Message:
