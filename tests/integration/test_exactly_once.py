@@ -37,7 +37,7 @@ from tests.faults import CallLog, Fault, account_state, aws_calls, faults_for, f
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PUBLISH = "sns.Publish"
-SLOT = timedelta(minutes=30)  # longer than Lambda's retries and a DLQ replay of one delivery (tests/faults.py)
+SLOT = timedelta(hours=1)  # longer than Lambda's retries and a DLQ replay of one delivery (tests/faults.py)
 REGION = "us-east-1"
 
 Deliveries = Iterable[tuple[LocalFunction, dict[str, Any]]]
@@ -77,7 +77,7 @@ def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> O
         deliveries = iter(story.play(world))
         log = CallLog()
         for slot in itertools.count():
-            # Each delivery (and what the story does before it) has its own half hour, whatever the retries of
+            # Each delivery (and what the story does before it) has its own hour, whatever the retries of
             # the one before took: the account's timestamps are the same in every run.
             clock.move_to(START + slot * SLOT)
             delivery = next(deliveries, None)
