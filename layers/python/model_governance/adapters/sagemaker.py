@@ -231,6 +231,7 @@ def export_job(response: dict[str, Any]) -> ExportJob:
         s3_output_path=(response.get("OutputConfig") or {}).get("S3OutputPath"),
         artifact=(response.get("ExportArtifacts") or {}).get("S3ExportArtifacts"),
         failure_reason=response.get("FailureReason"),
+        modified=response.get("LastModifiedAt"),
     )
 
 

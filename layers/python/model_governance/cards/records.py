@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 _PACKAGE_VERSION = re.compile(r"model-package/[^/]+/(\d+)$")
@@ -144,3 +144,14 @@ class ExportJob:
     s3_output_path: str | None = None
     artifact: str | None = None  # ExportArtifacts.S3ExportArtifacts: the PDF's S3 URI, once Completed
     failure_reason: str | None = None
+    modified: datetime | None = None  # LastModifiedAt: when the job reached its status
+
+    # A job is the origin of the records of what it did (workflows/effects.Origin): whichever delivery sees it
+    # finish first, the record is the same.
+    @property
+    def id(self) -> str:
+        return f"export-job/{self.name}/{self.status}"
+
+    @property
+    def time(self) -> datetime:
+        return self.modified or datetime(1970, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ re-run converges: carry-forward checks what already exists before writing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from model_governance.observability import logger
 from model_governance.sweep.inventory import Inventory, PackageVersion
 from model_governance.workflows import carry_forward as cf
 from model_governance.workflows.account_sweep import InventoryReader, read_inventory
-from model_governance.workflows.effects import Effects
+from model_governance.workflows.effects import EffectRun, Effects, once
 
 
 @dataclass
@@ -151,26 +151,69 @@ def run_backfill(
     if dry_run:
         logger.info("backfill planned", extra={"run_id": run_id, "planned": len(plan)})
         return result
-    for item in result.items:
-        try:
-            done = cf.carry_forward(
-                # Stamped with the version's registration, not the clock: a retried run is the same event.
-                registration_change(item, run_id, item.registered or now()),
-                registry=registry,
-                links=links,
-                effects=effects,
-                notices=notices,
-                ops=ops,
-                audit=audit,
-                settings=settings,
-                now=now,
-            )
-        except Exception as error:  # reported per item; the run says how many failed
-            logger.exception("backfill of one version failed", extra={"package_arn": item.package_arn})
-            item.outcome, item.error = "failed", f"{type(error).__name__}: {error}"
-            continue
-        item.outcome = done.outcome
-        item.card_name = done.card_name or item.card_name
-        item.source_card = done.source_card or item.source_card
+
+    def apply(run: EffectRun) -> None:
+        # The run's items are planned once: a retry of a run that died mid-way finishes the same versions (each
+        # carry-forward finishes its own effect), even though they now have the card it created.
+        planned = run.step("items", lambda: {"items": [_item_plan(i) for i in result.items]}, lambda _: None)
+        assert planned is not None
+        result.items = [_item(values) for values in planned["items"]]
+        for item in result.items:
+            _carry(item, run_id, registry, links, effects, notices, ops, audit, settings, now)
+        if result.failed:
+            run.keep_open()  # a rerun of this run id tries the failed versions again
+
+    once(effects, f"backfill#{run_id}", RunOrigin(run_id, now()), apply)
     logger.info("backfill applied", extra={"run_id": run_id, "items": len(result.items), "failed": len(result.failed)})
     return result
+
+
+def _carry(
+    item: BackfillItem,
+    run_id: str,
+    registry: cf.Registry,
+    links: cf.Links,
+    effects: Effects,
+    notices: cf.Notices,
+    ops: cf.Notices,
+    audit: cf.Audit,
+    settings: cf.CarryForwardSettings,
+    now: Callable[[], datetime],
+) -> None:
+    try:
+        done = cf.carry_forward(
+            # Stamped with the version's registration, not the clock: a retried run is the same event.
+            registration_change(item, run_id, item.registered or now()),
+            registry=registry,
+            links=links,
+            effects=effects,
+            notices=notices,
+            ops=ops,
+            audit=audit,
+            settings=settings,
+            now=now,
+        )
+    except Exception as error:  # reported per item; the run says how many failed
+        logger.exception("backfill of one version failed", extra={"package_arn": item.package_arn})
+        item.outcome, item.error = "failed", f"{type(error).__name__}: {error}"
+        return
+    item.outcome = done.outcome
+    item.card_name = done.card_name or item.card_name
+    item.source_card = done.source_card or item.source_card
+
+
+@dataclass(frozen=True)
+class RunOrigin:
+    id: str
+    time: datetime
+
+
+def _item_plan(item: BackfillItem) -> dict[str, Any]:
+    values = asdict(item)
+    values["registered"] = item.registered.isoformat() if item.registered else None
+    return values
+
+
+def _item(values: dict[str, Any]) -> BackfillItem:
+    registered = values.get("registered")
+    return BackfillItem(**{**values, "registered": datetime.fromisoformat(registered) if registered else None})

@@ -349,6 +349,15 @@ def _export_evidence(
     job_name, job_arn = str(export["job_name"]), str(export["job_arn"])
     result.export_job_arn = job_arn
     started = registry.create_card_export_job(card.name, card.version, job_name, path)
+    if started is not None:
+        metrics.add_metric(name="CardExportsStarted", unit=MetricUnit.Count, value=1)
+    # Recorded whether this attempt started the job or an earlier one did and lost the answer.
+    record(
+        "export_requested",
+        after={"s3_output_path": path, "export_job": job_name},
+        details={"export_job_arn": job_arn, "card_version": card.version, "attempt": export.get("attempt", 1)},
+    )
+    result.export_status = "InProgress"
     if started is None:
         # The name is taken: by this same request from an earlier attempt, or by a job that failed. A name is
         # not evidence; what the job did is.
@@ -359,16 +368,6 @@ def _export_evidence(
             )
         if job.status != "InProgress":
             _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, origin)
-            return
-    else:
-        metrics.add_metric(name="CardExportsStarted", unit=MetricUnit.Count, value=1)
-    # Recorded whether this attempt started the job or an earlier one did and died before recording it.
-    result.export_status = "InProgress"
-    record(
-        "export_requested",
-        after={"s3_output_path": path, "export_job": job_name},
-        details={"export_job_arn": job_arn, "card_version": card.version, "attempt": export.get("attempt", 1)},
-    )
 
 
 def confirm_export(
@@ -426,6 +425,9 @@ def _settle_export(
     if job.status == "InProgress":
         return
     attempt = int(export.get("attempt") or 1)
+    # What a job did is recorded with the job as its origin: whichever delivery sees it first (the job's own
+    # event, a retry, the card's next event), the record is the same one.
+    by_job = recorder(audit, job, group=result.group, card=job.card)
     if job.status == "Completed":
         if state.update_export(
             job.card,
@@ -437,24 +439,22 @@ def _settle_export(
             completed_at=datetime.now(UTC).isoformat(),
         ):
             metrics.add_metric(name="CardExportsCompleted", unit=MetricUnit.Count, value=1)
-            record(
-                "export_completed",
-                after={"artifact": job.artifact, "export_job": job.name},
-                details={"export_job_arn": job.arn, "card_version": job.card_version, "attempt": attempt},
-            )
+        by_job(
+            "export_completed",
+            after={"artifact": job.artifact, "export_job": job.name},
+            details={"export_job_arn": job.arn, "card_version": job.card_version, "attempt": attempt},
+        )
         return
     retry = attempt < MAX_EXPORT_ATTEMPTS
     next_name = export_job_name(job.card, job.card_version, attempt + 1) if retry else None
     alerted = publish_once(
         effects,
         f"export-failed#{job.arn}",
-        origin,
+        job,
         ops,
         export_failed_alert(job, attempt, next_name),
-        record=lambda lease: recorder(audit, lease)(
+        record=lambda lease: by_job(
             "export_failed",
-            group=result.group,
-            card=job.card,
             after={"export_job": job.name},
             details={"export_job_arn": job.arn, "failure_reason": job.failure_reason, "attempt": attempt},
         ),
@@ -469,7 +469,7 @@ def _settle_export(
     # Start first, then point the record at it: a retry after a failed start finds the record unchanged and
     # starts the same job (a name conflict then means it already exists).
     started = registry.create_card_export_job(job.card, job.card_version, next_name, path)
-    if state.update_export(
+    state.update_export(
         job.card,
         job.card_version,
         job.name,
@@ -478,13 +478,14 @@ def _settle_export(
         attempt=attempt + 1,
         status=EXPORT_REQUESTED,
         previous_failure=job.failure_reason or "no reason given",
-    ):
-        result.export_job_arn, result.export_status = next_arn, "InProgress"
-        record(
-            "export_requested",
-            after={"s3_output_path": path, "export_job": next_name},
-            details={"export_job_arn": started or next_arn, "card_version": job.card_version, "attempt": attempt + 1},
-        )
+    )
+    result.export_job_arn, result.export_status = next_arn, "InProgress"
+    by_job(
+        "export_requested",
+        after={"s3_output_path": path, "export_job": next_name},
+        details={"export_job_arn": next_arn, "card_version": job.card_version, "attempt": attempt + 1},
+    )
+    del started
 
 
 def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> Message:

@@ -210,12 +210,15 @@ def _create_and_link(plan: Plan, package: PackageFacts, registry: Registry, link
         card = registry.describe_card(name)
         if card is None:  # deleted between the conflict and the read: let the retry start over
             raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
-        if card.linked_package_arn not in (None, package.arn):
+        # Ours when an earlier attempt created it and lost the answer: it holds the planned content, down to the
+        # microsecond of carried_at (written ahead, so nobody else can know it).
+        ours = card.content == plan["content"]
+        if not ours and card.linked_package_arn not in (None, package.arn):
             raise CardNameTakenError(
                 f"model card {name} already exists and documents {card.linked_package_arn}, not "
                 f"{package.arn}: rename that card or link a card to this version by hand"
             )
-        if not _is_ours(card, package, links):
+        if not ours and not _is_ours(card, package, links):
             raise CardNameTakenError(
                 f"model card {name} already exists, but this system did not create it for {package.arn} "
                 f"and the package does not name it: delete or rename that card, or, if it is the right card, "

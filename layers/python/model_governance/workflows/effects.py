@@ -72,6 +72,11 @@ class EffectRun:
     def __init__(self, effects: Effects, lease: Lease) -> None:
         self._effects = effects
         self.lease = lease
+        self.open = False
+
+    def keep_open(self) -> None:
+        """Leave the effect unfinished (its plans and done steps kept): a later attempt picks it up at once."""
+        self.open = True
 
     def step(self, name: str, plan: Callable[[], Plan | None], act: Callable[[Plan], object]) -> Plan | None:
         """Run step ``name`` once: ``plan()`` on the first attempt only (None: nothing to do), then ``act(plan)``
@@ -100,10 +105,14 @@ def once(effects: Effects, key: str, origin: Origin, work: Callable[[EffectRun],
     lease = effects.begin(key, origin)
     if lease is None:
         return None
+    run = EffectRun(effects, lease)
     try:
-        result = work(EffectRun(effects, lease))
+        result = work(run)
     except Exception:
         effects.release(lease)  # a crash (BaseException) releases nothing: the lease expires instead
         raise
-    effects.finish(lease)
+    if run.open:
+        effects.release(lease)
+    else:
+        effects.finish(lease)
     return result
