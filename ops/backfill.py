@@ -67,6 +67,10 @@ def main(argv: Sequence[str] | None = None, *, session: Any = None) -> int:
     parser.add_argument("--limit", type=int, default=200, help="versions per invocation (1-1000, default 200)")
     parser.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name (default {DEFAULT_STACK})")
     parser.add_argument("--function", help="backfill function name (default: the stack's output)")
+    parser.add_argument(
+        "--run-id",
+        help="finish an earlier run that reported failed versions (the id it printed): the same versions again",
+    )
     args = parser.parse_args(argv)
     session = session or boto3.session.Session()
     function = args.function or function_from_stack(args.stack, session.client("cloudformation"))
@@ -78,8 +82,15 @@ def main(argv: Sequence[str] | None = None, *, session: Any = None) -> int:
         return 0
     failed = 0
     for _ in range(MAX_ROUNDS):  # each call does up to --limit versions; converged calls plan nothing
-        result = invoke(lambda_client, function, {"mode": "backfill", "dry_run": False, "limit": args.limit})
+        request: dict[str, Any] = {"mode": "backfill", "dry_run": False, "limit": args.limit}
+        if args.run_id:
+            request["run_id"] = args.run_id
+        result = invoke(lambda_client, function, request)
         print(format_result(result))
+        if any(item.get("outcome") == "failed" for item in result.get("items", [])):
+            print(
+                f"Run {result.get('run_id')} has failed versions: fix the cause, then --run-id {result.get('run_id')}"
+            )
         items = result.get("items", [])
         failures = sum(1 for item in items if item.get("outcome") == "failed")
         failed += failures
