@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 
 from local.world import REGION, LocalWorld, synthesize
+from model_governance.cards.trust import CARD_METADATA_KEY
 
 SIZES = (10, 100, 1000)
 TARGET = "bench-target"
@@ -88,12 +89,23 @@ def measure(size: int, template: dict[str, Any]) -> dict[str, Any]:
         world = LocalWorld(template)
         existing = _seed(size)
         sm = boto3.client("sagemaker", region_name=REGION)
-        new_version = len(existing) + 1
+        function = world.function("carry_forward")
+        boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
+        # The steady state: the latest hand-made card is confirmed by its package and carried once (not measured);
+        # every registration after that carries the card the system made for the version before.
+        sm.update_model_package(
+            ModelPackageArn=existing[-1],
+            CustomerMetadataProperties={CARD_METADATA_KEY: f"{TARGET}-card-{len(existing)}"},
+        )
+        warm_version = len(existing) + 1
+        warm = sm.create_model_package(ModelPackageGroupName=TARGET, InferenceSpecification=_inference(warm_version))
+        warmed = function.invoke(_event(warm["ModelPackageArn"], warm_version))
+        assert warmed.error is None, warmed.error
+        new_version = warm_version + 1
         arn = sm.create_model_package(ModelPackageGroupName=TARGET, InferenceSpecification=_inference(new_version))[
             "ModelPackageArn"
         ]
-        function = world.function("carry_forward")
-        boto3.DEFAULT_SESSION.events.register("before-call", count)  # type: ignore[union-attr]
+        calls.clear()
         try:
             started = time.perf_counter()
             first = function.invoke(_event(arn, new_version))
@@ -106,7 +118,7 @@ def measure(size: int, template: dict[str, Any]) -> dict[str, Any]:
         finally:
             boto3.DEFAULT_SESSION.events.unregister("before-call", count)  # type: ignore[union-attr]
         assert first.error is None and first.result["outcome"] == "created", first.error
-        assert all(a.result["outcome"] == "exists" for a in again)
+        assert all(a.result["outcome"] == "done" for a in again)
         return {
             "size": size,
             "sagemaker": sum(n for k, n in first_calls.items() if k.startswith("sagemaker.")),
