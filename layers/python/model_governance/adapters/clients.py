@@ -10,7 +10,10 @@ from botocore.config import Config
 
 # Set the retry mode explicitly: the default differs between botocore releases (aws-facts.md section 5).
 # Adaptive = standard retries (throttling backoff) plus a client-side rate limiter.
-RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+# The budget stays inside the 60 s function timeout: 3 attempts x (2 s connect + 10 s read) plus backoff (at most
+# 1 s + 2 s for throttling) is about 40 s for one call. A longer budget would let Lambda kill the function mid-
+# retry; the effects' leases (workflows/effects.py) make that safe, but it should be the exception.
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
 
 
 @cache
