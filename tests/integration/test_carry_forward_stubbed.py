@@ -155,3 +155,28 @@ def test_a_version_already_carried_costs_one_read_and_writes_nothing():
         )
         stubber.assert_no_pending_responses()
     assert result.outcome == "done" and not result.embedded_card_updated and notices.sent == []
+
+
+def test_a_package_deleted_since_the_event_is_a_ledgered_skip_not_a_retry_loop():
+    client = boto3.client("sagemaker", region_name="us-east-2")
+    audit, notices = MemoryAudit(), MemoryNotices()
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "describe_model_package",
+            service_error_code="ResourceNotFound",
+            service_message="Model package does not exist",
+            expected_params={"ModelPackageName": V2},
+        )
+        result = carry_forward(
+            parse_model_package_state_change(EVENT),
+            registry=ModelRegistry(client),
+            links=MemoryLinks(),
+            effects=MemoryEffects(),
+            notices=notices,
+            ops=MemoryNotices(),
+            audit=audit,
+            settings=CarryForwardSettings(),
+        )
+        stubber.assert_no_pending_responses()
+    assert result.outcome == "package-missing" and notices.sent == []
+    assert [record.action for record in audit.records.values()] == ["skipped"]

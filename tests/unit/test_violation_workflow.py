@@ -198,3 +198,26 @@ def test_the_sample_failed_event_alerts_with_its_reason_without_describing():
     [message] = parts["alerts"].sent
     assert result.outcome == "failed" and parts["jobs"].described_calls == 0
     assert "No data found for the monitoring period" in message.body
+
+
+def test_a_missing_report_is_not_resolved_unless_the_execution_says_it_was_clean():
+    violating = States()
+    first, _ = handle(read_event("processing_job_state_change"), states=violating)
+    assert first.outcome == "alert" and violating.item.violating
+    later = read_event("processing_job_state_change")
+    later["detail"].update(
+        ProcessingJobArn=later["detail"]["ProcessingJobArn"] + "-next",
+        ProcessingJobName=later["detail"]["ProcessingJobName"] + "-next",
+        ProcessingEndTime="2026-11-21T14:05:00Z",
+        ExitMessage="Completed: the analyzer wrote nothing",
+    )
+
+    result, parts = handle(later, jobs=Jobs(report=None), states=violating)
+
+    assert result.outcome == "no-report" and parts["alerts"].sent == []
+    assert violating.item.violating  # the previous state stands: no "resolved" on a guess
+
+    later["detail"]["ExitMessage"] = "Completed: Job completed successfully with no violations."
+    later["detail"]["ProcessingJobArn"] += "-2"
+    resolved, parts = handle(later, jobs=Jobs(report=None), states=violating)
+    assert resolved.outcome == "resolved" and len(parts["alerts"].sent) == 1

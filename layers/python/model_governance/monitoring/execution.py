@@ -102,6 +102,12 @@ class MonitoringExecution:
         """The analyzer's exit message says it found violations (seen in AWS-authored containers; aws-facts 1.3)."""
         return (self.exit_message or "").startswith("CompletedWithViolations")
 
+    @property
+    def exit_reports_no_violations(self) -> bool:
+        """The analyzer's exit message says the run found no violations ("Completed: ... no violations")."""
+        message = self.exit_message or ""
+        return message.startswith("Completed:") and "no violations" in message.lower()
+
 
 def resolve_execution(facts: JobFacts, *, region: str, fallback_time: datetime) -> MonitoringExecution | None:
     """The execution, or None when the job is not a Model Monitor execution (no schedule behind it)."""

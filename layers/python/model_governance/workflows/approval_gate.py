@@ -18,7 +18,7 @@ from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import judge_link, trusted_card
-from model_governance.errors import CardKeyNotGrantedError
+from model_governance.errors import CardKeyNotGrantedError, MissingResourceError
 from model_governance.events import ModelPackageStateChange, parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
@@ -87,6 +87,11 @@ def approval_gate(
     origin = change.envelope
     try:
         package = registry.describe_package(change.package_arn)
+    except MissingResourceError as error:  # deleted since the event: nothing to judge, nothing to retry
+        recorder(audit, origin, group=change.group_name, subject=change.package_arn)(
+            "skipped", details={"reason": str(error)}
+        )
+        return GateResult(change.package_arn, "skip", str(error))
     except CardKeyNotGrantedError as error:
         report_key_not_granted(
             error,

@@ -92,7 +92,14 @@ def carry_forward(
         result.reason = f"package status is {change.status}, not Completed"
         return result
     try:
-        package = registry.describe_package(change.package_arn)
+        try:
+            package = registry.describe_package(change.package_arn)
+        except MissingResourceError as error:  # deleted since the event: nothing to carry onto, nothing to retry
+            result.outcome, result.reason = "package-missing", str(error)
+            recorder(audit, change.envelope, group=change.group_name, subject=change.package_arn)(
+                "skipped", details={"reason": result.reason}
+            )
+            return result
         if package.status != "Completed":
             result.reason = f"package status is now {package.status}"
             return result

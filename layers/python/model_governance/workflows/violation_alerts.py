@@ -37,6 +37,10 @@ from model_governance.workflows.ports import Publisher as Alerts
 SAVE_ATTEMPTS = 5
 
 
+class MissingReportError(LookupError):
+    """No violations report, and nothing says the run was clean: decide nothing (no alert, no "resolved")."""
+
+
 class Jobs(Protocol):
     def describe_job(self, job_name: str) -> JobFacts | None: ...
     def endpoint_of_schedule(self, schedule_name: str) -> str | None: ...
@@ -144,6 +148,9 @@ def _handle(
 
     try:
         violations = _violations(execution, jobs)
+    except MissingReportError as error:
+        result.outcome, result.reason = "no-report", str(error)
+        return True
     except UnreadableReportError as error:
         problem = str(error)
         result.outcome, result.reason = "unreadable", problem
@@ -246,7 +253,13 @@ def _violations(execution: MonitoringExecution, jobs: Jobs) -> list[Violation]:
     if raw is None:
         if execution.exit_reports_violations:
             raise UnreadableReportError(f"{uri} does not exist, but the exit message says: {execution.exit_message}")
-        return []  # some monitors write no file when nothing is violated
+        if execution.exit_reports_no_violations:
+            return []  # some monitors write no file when nothing is violated, and say so
+        # No report and no word that the run was clean: not "resolved" on a guess.
+        raise MissingReportError(
+            f"{uri} does not exist and the execution does not say it found no violations "
+            f"(exit message: {execution.exit_message or 'none'}): the previous state stands"
+        )
     try:
         return parse_violations(raw)
     except UnreadableReportError as error:
