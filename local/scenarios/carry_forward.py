@@ -163,6 +163,8 @@ def _encrypted_cards(world: LocalWorld, say: Any, sm: Any) -> None:
             ModelCardStatus="Approved",
             SecurityConfig={"KmsKeyId": key},
         )
+        # The registry admin confirms the hand-made card (the trust rule: README "Security").
+        sm.update_model_package(ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: f"{group}-card"})
         v2 = sm.create_model_package(ModelPackageGroupName=group, InferenceSpecification=inference(2))[
             "ModelPackageArn"
         ]
