@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/python layers/dq/python infra app.py local bench ops
 	for handler in functions/*/app.py; do $(VENV)/bin/mypy "$$handler" || exit 1; done
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
