@@ -275,12 +275,16 @@ def test_a_63_character_group_gets_a_valid_card_name(world, sample_event):
     assert name == card_name_for("g" * 63, 1) and len(name) <= 63
 
 
-def test_a_package_deleted_before_the_event_is_handled_fails_clearly(world, sample_event):
+def test_a_package_deleted_before_the_event_is_handled_is_a_ledgered_skip_not_a_retry_loop(world, sample_event):
     account = Account("gone")
     arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/gone/7"
     [invocation] = world.put_event(registered_event(sample_event, account, arn, 7))
-    assert invocation.error is not None and "gone/7" in str(invocation.error)
+    assert invocation.error is None  # retrying cannot bring the package back: no DLQ loop
+    assert invocation.result["outcome"] == "package-missing" and "gone/7" in invocation.result["reason"]
     assert account.card_names() == []
+    table = world.function("carry_forward").environment["STATE_TABLE_NAME"]
+    history = Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group="gone")
+    assert [(r["action"], "gone/7" in r["details"]["reason"]) for r in history] == [("skipped", True)]
 
 
 def test_a_card_someone_already_linked_to_the_new_version_is_adopted_not_duplicated(world, sample_event):

@@ -95,7 +95,7 @@ def test_records_of_an_effect_are_stamped_by_the_attempt_that_began_it():
 def test_one_aws_call_with_every_retry_fits_in_the_function_timeout():
     from model_governance.adapters.clients import RETRY_CONFIG
 
-    attempts = RETRY_CONFIG.retries["max_attempts"]
+    attempts = RETRY_CONFIG.retries["total_max_attempts"]  # the first attempt included
     per_attempt = RETRY_CONFIG.connect_timeout + RETRY_CONFIG.read_timeout
     throttling_backoff = sum(min(2**i, 20) for i in range(attempts - 1))  # botocore standard: base 1 s
     assert attempts * per_attempt + throttling_backoff < 60

@@ -13,7 +13,7 @@ from botocore.config import Config
 # The budget stays inside the 60 s function timeout: 3 attempts x (2 s connect + 10 s read) plus backoff (at most
 # 1 s + 2 s for throttling) is about 40 s for one call. A longer budget would let Lambda kill the function mid-
 # retry; the effects' leases (workflows/effects.py) make that safe, but it should be the exception.
-RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 3}, connect_timeout=2, read_timeout=10)
 
 
 @cache
