@@ -83,7 +83,8 @@ def test_a_hand_supplied_run_id_is_checked_before_it_names_a_report():
     run = run_for({"run_id": "rerun-1"}, request_id="r", function_arn=arn, region="us-east-1", now=T0)
     assert report_key(run) == "sweeps/2024-05-01/rerun-1.json"
     generated = run_for({}, request_id="abcdef1234", function_arn=arn, region="us-east-1", now=T0)
-    assert generated.run_id == "20240501T120000Z-abcdef12"
+    retried = run_for({}, request_id="abcdef1234", function_arn=arn, region="us-east-1", now=T0.replace(minute=2))
+    assert generated.run_id == retried.run_id == "manual-abcdef1234"  # Lambda's retry is the same run
 
 
 def test_the_report_key_itself_refuses_a_malformed_run_id():

@@ -71,4 +71,4 @@ def test_a_scheduled_event_names_the_run_so_a_retry_is_the_same_run():
     manual = run_for(
         {}, request_id="abcdef123456", function_arn=arn, region="eu-west-1", now=datetime(2024, 1, 2, tzinfo=UTC)
     )
-    assert (manual.run_id, manual.region) == ("20240102T000000Z-abcdef12", "eu-west-1")
+    assert (manual.run_id, manual.region) == ("manual-abcdef123456", "eu-west-1")

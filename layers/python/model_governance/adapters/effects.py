@@ -7,6 +7,7 @@ the steps done, and ``done_at`` once the effect is complete. Every write is cond
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -21,7 +22,7 @@ from model_governance.adapters.keys import effect_key, from_item, to_item
 from model_governance.adapters.sagemaker import error_code
 from model_governance.workflows.effects import EffectBusy, Lease, LeaseLost, Origin, Plan
 
-# Done effects are kept long past any retry or DLQ replay (14 days), then expire (the table's TTL).
+# Effects are kept long past any retry or DLQ replay (the DLQ keeps 14 days), then expire (the table's TTL).
 DONE_RETENTION_SECONDS = 400 * 24 * 3600
 
 
@@ -45,7 +46,8 @@ class EffectStore:
                     "SET lease_token = :token, lease_until = :until,"
                     " first_event_id = if_not_exists(first_event_id, :event),"
                     " first_at = if_not_exists(first_at, :at),"
-                    " plans = if_not_exists(plans, :empty), steps_done = if_not_exists(steps_done, :empty)"
+                    " plans = if_not_exists(plans, :empty), steps_done = if_not_exists(steps_done, :empty),"
+                    " expires_at = :expires"
                 ),
                 # New, or abandoned: never done, and the last lease has expired (or was released).
                 ConditionExpression="attribute_not_exists(pk) OR (attribute_not_exists(done_at) AND lease_until < :now)",
@@ -57,6 +59,7 @@ class EffectStore:
                         ":at": origin.time.astimezone(UTC).isoformat(),
                         ":empty": {},
                         ":now": now,
+                        ":expires": now + DONE_RETENTION_SECONDS,
                     }
                 ),
                 ReturnValues="ALL_NEW",
@@ -68,13 +71,15 @@ class EffectStore:
             held = from_item(error.response.get("Item") or self._read(key))
             if held.get("done_at"):
                 return None
+            if held.get("lease_token") == token:  # our own first try took it; botocore retried a lost answer
+                return _lease(key, held)
             raise EffectBusy(
                 f"effect {key} is being done by another delivery until {held.get('lease_until')}: retry after"
             ) from None
         return _lease(key, from_item(response["Attributes"]))
 
     def plan_step(self, lease: Lease, step: str, plan: Plan | None) -> None:
-        self._update(lease, "SET plans.#step = :plan", {"#step": step}, {":plan": json.dumps(plan)})
+        self._update(lease, "SET plans.#step = :plan", {"#step": step}, {":plan": json.dumps(plan, ensure_ascii=False)})
 
     def step_done(self, lease: Lease, step: str, plan: Plan | EllipsisType | None = ...) -> None:
         """Mark ``step`` done; with ``plan`` (a step with nothing to do) its plan is written in the same call."""
@@ -82,20 +87,28 @@ class EffectStore:
             self._update(lease, "SET steps_done.#step = :done", {"#step": step}, {":done": True})
         else:
             expression = "SET steps_done.#step = :done, plans.#step = :plan"
-            self._update(lease, expression, {"#step": step}, {":done": True, ":plan": json.dumps(plan)})
+            self._update(
+                lease, expression, {"#step": step}, {":done": True, ":plan": json.dumps(plan, ensure_ascii=False)}
+            )
 
     def finish(self, lease: Lease) -> None:
         now = int(self._clock())
-        self._update(
-            lease,
-            "SET done_at = :now, expires_at = :expires REMOVE lease_token, lease_until",
-            {},
-            {":now": now, ":expires": now + DONE_RETENTION_SECONDS},
-        )
+        try:
+            self._update(
+                lease,
+                "SET done_at = :now, expires_at = :expires REMOVE lease_token, lease_until",
+                {},
+                {":now": now, ":expires": now + DONE_RETENTION_SECONDS},
+            )
+        except LeaseLost:
+            if not from_item(self._read(lease.key)).get("done_at"):  # done already: botocore retried a lost answer
+                raise
 
     def release(self, lease: Lease) -> None:
         """Give the lease back after an ordinary error, keeping the plans: the retry need not wait for expiry."""
-        self._update(lease, "SET lease_until = :zero REMOVE lease_token", {}, {":zero": 0})
+        # Released already (botocore retried a lost answer), or taken over: either way not ours to give back.
+        with contextlib.suppress(LeaseLost):
+            self._update(lease, "SET lease_until = :zero REMOVE lease_token", {}, {":zero": 0})
 
     def _update(self, lease: Lease, expression: str, names: Mapping[str, str], values: Mapping[str, Any]) -> None:
         request: dict[str, Any] = {

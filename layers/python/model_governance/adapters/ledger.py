@@ -61,9 +61,9 @@ class Ledger:
             "group": record.group,
             "card": record.card,
             "subject": record.subject,
-            "before": json.dumps(dict(record.before), default=str, sort_keys=True),
-            "after": json.dumps(dict(record.after), default=str, sort_keys=True),
-            "details": json.dumps(dict(record.details), default=str, sort_keys=True),
+            "before": json.dumps(dict(record.before), default=str, sort_keys=True, ensure_ascii=False),
+            "after": json.dumps(dict(record.after), default=str, sort_keys=True, ensure_ascii=False),
+            "details": json.dumps(dict(record.details), default=str, sort_keys=True, ensure_ascii=False),
             # Orders the records of one event (they share its time) in the order they were written.
             "recorded_at": datetime.now(UTC).isoformat(),
         }

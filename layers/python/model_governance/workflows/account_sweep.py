@@ -263,5 +263,6 @@ def run_for(event: Any, *, request_id: str, function_arn: str, region: str, now:
     else:
         started = now
         given = event.get("run_id")
-        run_id = checked_run_id(given) if given is not None else f"{now:%Y%m%dT%H%M%SZ}-{request_id[:8]}"
+        # Lambda's retry of an invocation keeps its request id, not its clock: the id alone names the run.
+        run_id = checked_run_id(given) if given is not None else checked_run_id(f"manual-{request_id}")
     return SweepRun(run_id=run_id, started=started, region=str(event.get("region") or region), account=account)

@@ -226,7 +226,9 @@ def _approval_id(change: ModelPackageStateChange) -> str:
     at its time. Every event of one approval maps to the same id, so it is judged once."""
     if change.updated_fields is None:
         return "registered"
-    return _changed_at(change).isoformat()
+    modified = change.envelope.detail.get("LastModifiedTime")
+    # Without the update's own time, copies of one event (different envelope times) must still be one approval.
+    return parse_timestamp(modified, field_name="detail.LastModifiedTime").isoformat() if modified else "approved"
 
 
 def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:

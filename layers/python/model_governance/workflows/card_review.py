@@ -550,7 +550,8 @@ def _refuse_link(
     metrics.add_metric(name="CardLinksRefused", unit=MetricUnit.Count, value=1)
     logger.info("card link refused", extra={"card": card.name, "claimed_package": claim.package.arn, "why": why})
     message = link_refused_notice(card, claim, change.envelope.region)
-    noticed = publish_once(effects, f"link-refused#{card.name}#{card.version}", run.lease, notices, message)
+    created = change.created.isoformat() if change.created else "-"  # a card re-created under the name is another
+    noticed = publish_once(effects, f"link-refused#{card.name}#{created}#{card.version}", run.lease, notices, message)
     run.step(
         "link-refused",
         lambda: {"notice_sent": noticed},

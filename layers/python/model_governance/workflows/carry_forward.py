@@ -217,8 +217,8 @@ def _create_and_link(plan: Plan, package: PackageFacts, registry: Registry, link
         card = registry.describe_card(name)
         if card is None:  # deleted between the conflict and the read: let the retry start over
             raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
-        # Ours when an earlier attempt created it and lost the answer: it holds the planned content, down to the
-        # microsecond of carried_at (written ahead, so nobody else can know it).
+        # Ours when an earlier attempt created it and lost the answer: it holds exactly the planned content (written
+        # ahead). Someone who pre-created that very content made the card we would have made, nothing else.
         ours = card.content == plan["content"]
         if not ours and card.linked_package_arn not in (None, package.arn):
             raise CardNameTakenError(
