@@ -12,9 +12,9 @@ would add lines that look like the email's own. Every builder therefore puts out
 - ``shell_word``: a value inside a command printed for the reader to paste;
 - ``url_part``: a name inside a link of ours.
 
-All three collapse every line break and other white space (``\\r``, ``\\n``, ``\\v``, ``\\f``, ``\\x85``,
-U+2028, U+2029, tabs) into one space, and show control and format characters (zero-width, bidi overrides, lone
-surrogates) as ``\\uXXXX`` escapes, so nothing is hidden and nothing can begin a line.
+Each of them collapses every line break and other white space (``\\r``, ``\\n``, ``\\v``, ``\\f``, ``\\x85``,
+U+2028, U+2029, tabs) into one space, and shows control and format characters (zero-width, bidi overrides, lone
+surrogates) as escapes such as ``\\u202e``, so nothing is hidden and nothing can begin a line.
 """
 
 from __future__ import annotations

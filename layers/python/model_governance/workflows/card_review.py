@@ -47,7 +47,7 @@ from model_governance.review.decisions import (
 from model_governance.review.diff import changed_sections, diff_content, render_diff
 from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.effects import EffectRun, Effects, Origin, Plan, once
+from model_governance.workflows.effects import EffectRun, Effects, Plan, once
 from model_governance.workflows.ports import Audit, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
@@ -220,7 +220,7 @@ def _act(
     if change.status == "PendingReview" and card.status == "PendingReview":
         _request_review(run, change, card, result, registry, notices, record)
     elif change.status == "Approved" and card.status == "Approved":
-        _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, record, run.lease)
+        _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, record)
     elif change.status != card.status:
         result.reason = f"version {card.version} is {card.status} now; the event said {change.status}"
     if change.status != "Approved":  # the fallback for a lost export event: this version's job, if still pending
@@ -228,7 +228,7 @@ def _act(
         if export is not None and export.get("status", EXPORT_REQUESTED) == EXPORT_REQUESTED:
             job = registry.describe_card_export_job(str(export["job_arn"]))
             if job is not None:
-                _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, run.lease)
+                _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
 
     if claim is not None and claim.verdict.trusted:
         _sync_embedded_card(run, latest, claim.package, result, registry, record)
@@ -322,7 +322,6 @@ def _export_evidence(
     audit: Audit,
     settings: ReviewSettings,
     record: Recorder,
-    origin: Origin,
 ) -> None:
     """Ask for the PDF of the approved version; it is evidence only once its job Completed (``_settle_export``)."""
     path = export_s3_path(settings.evidence_bucket, card.name, card.version)
@@ -367,7 +366,7 @@ def _export_evidence(
                 f"export job {job_name} exists (name conflict) but cannot be read; the retry will look again"
             )
         if job.status != "InProgress":
-            _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, origin)
+            _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
 
 
 def confirm_export(
@@ -396,7 +395,7 @@ def confirm_export(
     result.export_s3_path = export.get("s3_output_path")
     record = recorder(audit, change.envelope, group=result.group, card=job.card)
     try:
-        _settle_export(job, export, result, registry, state, effects, ops, audit, settings, record, change.envelope)
+        _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
     except CardKeyNotGrantedError as error:  # the next attempt could not start
         result.outcome, result.reason = "key-not-granted", str(error)
         report_key_not_granted(
@@ -416,8 +415,6 @@ def _settle_export(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
-    record: Recorder,
-    origin: Origin,
 ) -> None:
     """Act on what the export job did: InProgress waits for its event, Completed is evidence, Failed is an ops
     alert and the next attempt under a new name (at most MAX_EXPORT_ATTEMPTS jobs)."""
@@ -468,7 +465,7 @@ def _settle_export(
     next_arn = job.arn.rsplit("/", 1)[0] + f"/{next_name}"
     # Start first, then point the record at it: a retry after a failed start finds the record unchanged and
     # starts the same job (a name conflict then means it already exists).
-    started = registry.create_card_export_job(job.card, job.card_version, next_name, path)
+    registry.create_card_export_job(job.card, job.card_version, next_name, path)
     state.update_export(
         job.card,
         job.card_version,
@@ -485,7 +482,6 @@ def _settle_export(
         after={"s3_output_path": path, "export_job": next_name},
         details={"export_job_arn": next_arn, "card_version": job.card_version, "attempt": attempt + 1},
     )
-    del started
 
 
 def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> Message:
