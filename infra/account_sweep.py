@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import timedelta
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -51,7 +53,16 @@ def sweep_metric(name: str, period: Duration, statistic: str) -> cloudwatch.Metr
 
 
 class AccountSweep(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, shared: SharedResources) -> None:
+    """``handlers``: the functions whose lost events the sweep replays (sweep/reconcile.py), by handler name."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: SharedResources,
+        handlers: Mapping[str, GovernedFunction],
+    ) -> None:
         super().__init__(scope, construct_id)
         config = shared.config
         bucket = shared.evidence.bucket
@@ -71,9 +82,24 @@ class AccountSweep(Construct):
                 constants.ENV_PENDING_REVIEW_MAX_DAYS: str(config.pending_review_max_days),
                 constants.ENV_SEND_ALL_CLEAR: str(config.send_all_clear).lower(),
                 constants.ENV_DQ_MONITORS: monitors_json(config.data_quality_monitors),
+                constants.ENV_RECONCILE: str(config.reconcile).lower(),
+                constants.ENV_RECONCILE_LOOKBACK_HOURS: str(config.reconcile_lookback_hours),
+                constants.ENV_APPROVAL_GATE: config.approval_gate,
+                constants.ENV_RECONCILE_FUNCTIONS: json.dumps(
+                    {name: handler.function.function_name for name, handler in sorted(handlers.items())}
+                ),
             },
         )
         sweep = self.handler
+        if config.reconcile and handlers:
+            # Replays go to the handlers' own functions, asynchronously: their roles, retries and dead-letter
+            # queues apply as for the lost event. Only these functions, unqualified (no version or alias).
+            sweep.role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=[handler.function.function_arn for _, handler in sorted(handlers.items())],
+                )
+            )
         sweep.run_on_schedule(
             "Schedule",
             description="Scheduled account sweep (context sweepSchedule)",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, parse_monitors
+from model_governance.sweep.schedule import schedule_period
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -66,6 +68,8 @@ class GovernanceConfig:
     pending_review_max_days: int
     send_all_clear: bool
     data_quality_monitors: tuple[DataQualityMonitor, ...] = ()
+    reconcile: bool = True
+    reconcile_lookback_hours: int = 72
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -95,7 +99,17 @@ class GovernanceConfig:
             pending_review_max_days=read("pendingReviewMaxDays", _int_between(1, 365)),
             send_all_clear=read("sendAllClear", _bool),
             data_quality_monitors=read("dataQualityMonitors", _monitors),
+            reconcile=read("reconcile", _bool),
+            reconcile_lookback_hours=read("reconcileLookbackHours", _int_between(1, 24 * 30)),
         )
+        if config.reconcile_lookback_hours and config.sweep_schedule:
+            # A change must stay in the window for at least one sweep after it settled, or a lost event is missed.
+            period = schedule_period(config.sweep_schedule)
+            if timedelta(hours=config.reconcile_lookback_hours) < 2 * period:
+                problems.append(
+                    f"reconcileLookbackHours: {config.reconcile_lookback_hours} h is shorter than two sweep periods "
+                    f"({2 * period}): a change could leave the window before a sweep saw it"
+                )
         if problems:
             raise ConfigError("invalid configuration (cdk.json context or -c key=value):\n  " + "\n  ".join(problems))
         return config

@@ -52,8 +52,12 @@ class ModelGovernanceStack(Stack):
         state.grant(card_review.role, keys.CARD_REVIEW)
         topics.grant_publish(topics.notices, card_review.role)
         topics.grant_publish(topics.ops, card_review.role)  # failed exports, keys not granted
+        replayed = {"carry_forward": carry_forward, "card_review": card_review, "violation_alert": violations}
+        if config.data_quality_monitors:
+            replayed["dq_monitor"] = data_quality
         if config.approval_gate != "off":  # off: no function, no rule, no permission on approvals
             approval_gate = ApprovalGate(self, "ApprovalGate", shared=shared).handler
+            replayed["approval_gate"] = approval_gate
             state.grant(approval_gate.role, keys.APPROVAL_GATE)
             topics.grant_publish(topics.ops, approval_gate.role)
             topics.grant_publish(topics.notices, approval_gate.role)
@@ -61,7 +65,7 @@ class ModelGovernanceStack(Stack):
         # Fills itself at synthesis with every GovernedFunction of the stack, wherever this line stands.
         GovernanceDashboard(self, "Dashboard")
 
-        sweep = AccountSweep(self, "AccountSweep", shared=shared)
+        sweep = AccountSweep(self, "AccountSweep", shared=shared, handlers=replayed)
         state.grant(sweep.handler.role, keys.ACCOUNT_SWEEP)
         topics.grant_publish(topics.ops, sweep.handler.role)
         state.grant(sweep.backfill.role, keys.BACKFILL)

@@ -54,8 +54,9 @@ class StateTable(Construct):
 
     def grant(self, grantee: iam.IGrantable, profile: AccessProfile) -> None:
         """Exactly ``profile``: one statement per partition prefix, its actions only on items whose partition key
-        starts with that prefix. Only key-addressed actions exist in profiles (no Scan, no batch, no PartiQL), so
-        every request carries the partition key that ``dynamodb:LeadingKeys`` is checked against."""
+        starts with that prefix. Only key-addressed actions exist in profiles (no Scan, no PartiQL), so every
+        request carries the partition keys that ``dynamodb:LeadingKeys`` is checked against; a BatchGetItem
+        (``ForAllValues``: every key of the batch) addresses one prefix only, so one statement allows it."""
         for statement in self.statements(profile):
             grantee.grant_principal.add_to_principal_policy(statement)
 

@@ -53,17 +53,34 @@ def role_grants(template: dict[str, Any], role_id: str) -> list[Grant]:
     return grants
 
 
-def leading_key(operation: str, params: dict[str, Any]) -> str | None:
-    """The partition key value a request addresses (what IAM's dynamodb:LeadingKeys holds)."""
+def leading_keys(operation: str, params: dict[str, Any]) -> list[str] | None:
+    """The partition key values a request addresses (what IAM's dynamodb:LeadingKeys holds; a batch holds one
+    per item, and ``ForAllValues`` needs every one of them allowed by the same statement)."""
     if operation in {"GetItem", "DeleteItem", "UpdateItem"}:
-        return _string(params.get("Key", {}).get(PARTITION_KEY))
+        return _present(_string(params.get("Key", {}).get(PARTITION_KEY)))
     if operation == "PutItem":
-        return _string(params.get("Item", {}).get(PARTITION_KEY))
+        return _present(_string(params.get("Item", {}).get(PARTITION_KEY)))
     if operation == "Query":
         match = _KEY_CONDITION.match(params.get("KeyConditionExpression", ""))
         if match:
-            return _string(params.get("ExpressionAttributeValues", {}).get(match[2]))
-    return None  # Scan, batch and PartiQL calls: no single key, so a LeadingKeys grant never allows them
+            return _present(_string(params.get("ExpressionAttributeValues", {}).get(match[2])))
+    if operation == "BatchGetItem":
+        values = [
+            _string(key.get(PARTITION_KEY))
+            for table in (params.get("RequestItems") or {}).values()
+            for key in table.get("Keys", [])
+        ]
+        return [v for v in values if v is not None] if values and all(values) else None
+    return None  # Scan and PartiQL calls: no key, so a LeadingKeys grant never allows them
+
+
+def leading_key(operation: str, params: dict[str, Any]) -> str | None:
+    found = leading_keys(operation, params)
+    return ", ".join(found) if found else None
+
+
+def _present(value: str | None) -> list[str] | None:
+    return [value] if value is not None else None
 
 
 def _string(value: Any) -> str | None:
@@ -71,13 +88,15 @@ def _string(value: Any) -> str | None:
 
 
 def allowed(grants: list[Grant], operation: str, params: dict[str, Any]) -> bool:
-    action, key, on_index = f"dynamodb:{operation}", leading_key(operation, params), bool(params.get("IndexName"))
+    action, found, on_index = f"dynamodb:{operation}", leading_keys(operation, params), bool(params.get("IndexName"))
     return any(
         action in grant.actions
         and grant.on_index == on_index
         and (
             grant.leading_keys is None
-            or (key is not None and any(fnmatch.fnmatchcase(key, p) for p in grant.leading_keys))
+            or (
+                found is not None and all(any(fnmatch.fnmatchcase(key, p) for p in grant.leading_keys) for key in found)
+            )
         )
         for grant in grants
     )

@@ -3,7 +3,8 @@
 Events are put on moto's default bus; the rules (with the template's own patterns) deliver them to one SQS
 queue per function (moto's EventBridge delivers only to SQS), and ``deliver`` hands each delivered event to
 the real handler module with the environment the template gives that function, and with its role's DynamoDB
-grants enforced (``local/dynamodb_grants.py``).
+grants enforced (``local/dynamodb_grants.py``). An asynchronous Lambda invocation one function makes of
+another (the sweep's replays of lost events) is queued the same way and delivered after the events.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 
 from infra.governed_function import HANDLER_METADATA_KEY
 from local import dynamodb_grants
@@ -27,6 +30,21 @@ from local.offline import ACCOUNT, REGION
 from model_governance.adapters.clients import reset_clients
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+_INVOKE_PARAMS = "local-invoke-params"
+
+
+_CURRENT_WORLD: LocalWorld | None = None
+
+
+def _invoke_later(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    assert _CURRENT_WORLD is not None
+    return _CURRENT_WORLD.invoke_later(context[_INVOKE_PARAMS])
+
+
+def _keep_invoke_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_INVOKE_PARAMS] = dict(params)  # before-call sees the serialized request; the queue wants the params
 
 
 def synthesize(context: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -121,6 +139,7 @@ class LocalWorld:
         self.physical: dict[str, str] = {}
         self.functions: dict[str, LocalFunction] = {}
         self._inboxes: dict[str, str] = {}
+        self._invocations: list[tuple[LocalFunction, dict[str, Any]]] = []
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.sns = boto3.client("sns", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
@@ -129,6 +148,11 @@ class LocalWorld:
         self._create_buckets()
         self._create_functions()
         self._create_rules()
+        global _CURRENT_WORLD
+        _CURRENT_WORLD = self  # the session's handlers are registered once (unique ids): they ask for the world
+        session_events = boto3._get_default_session().events
+        session_events.register("before-parameter-build.lambda.Invoke", _keep_invoke_params, unique_id="local-keep")
+        session_events.register("before-call.lambda.Invoke", _invoke_later, unique_id="local-lambda-invoke")
 
     # Resources -----------------------------------------------------------------------------------------
     def _of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
@@ -208,9 +232,23 @@ class LocalWorld:
                 self.events.put_rule(Name=logical_id, EventPattern=json.dumps(props["EventPattern"]))
                 self.events.put_targets(Rule=logical_id, Targets=[{"Id": function_id, "Arn": queue_arn}])
 
+    def invoke_later(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """Lambda's asynchronous invoke: accepted (202) and queued for ``deliver``; only functions of the stack."""
+        name = str(params["FunctionName"]).rsplit(":", 1)[-1]
+        function = self.functions.get(name)
+        if function is None or params.get("InvocationType") != "Event":
+            raise ClientError(
+                {"Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {name}"}}, "Invoke"
+            )
+        self._invocations.append((function, json.loads(params["Payload"])))
+        return AWSResponse("https://lambda.local", 202, {}, None), {"StatusCode": 202}
+
     def _resolve(self, value: Any) -> str:
         if isinstance(value, str):
             return value
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return str(separator).join(self._resolve(part) for part in parts)
         if isinstance(value, dict) and "Ref" in value:
             return self.physical.get(value["Ref"], str(value["Ref"]))
         if isinstance(value, dict) and "Fn::GetAtt" in value:
@@ -252,7 +290,16 @@ class LocalWorld:
             raise RuntimeError(f"EventBridge refused the event: {response['Entries']}")
 
     def deliver(self) -> list[Invocation]:
-        return [function.invoke(event) for function, event in self.delivered()]
+        """Run every delivered event, then every queued invocation (and what those queue in turn)."""
+        done: list[Invocation] = []
+        while batch := self.delivered() + self.invocations():
+            done += [function.invoke(event) for function, event in batch]
+        return done
+
+    def invocations(self) -> list[tuple[LocalFunction, dict[str, Any]]]:
+        """The asynchronous invocations functions made since last asked (the sweep's replays), not yet run."""
+        queued, self._invocations = self._invocations, []
+        return queued
 
     def route(self, event: dict[str, Any]) -> list[tuple[LocalFunction, dict[str, Any]]]:
         """Put ``event`` on the bus; the (function, event) pairs its rules delivered, not yet invoked.

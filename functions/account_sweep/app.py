@@ -3,8 +3,9 @@ unmonitored or failing monitors) and sends ops a digest."""
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -17,14 +18,31 @@ from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.inventory import AccountInventory, SweepReports
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
+from model_governance.adapters.reconcile import HandledMarks, Handlers
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.adapters.state import StateStore
 from model_governance.monitoring.dq_monitors import parse_monitors
 from model_governance.observability import logger, metrics
-from model_governance.settings import env_bool, env_int, env_str
+from model_governance.review.decisions import GATE_MODES
+from model_governance.settings import env_bool, env_choice, env_int, env_str
+from model_governance.sweep.reconcile import ReconcileSettings
 from model_governance.sweep.rules import SweepSettings
 from model_governance.wiring import effect_store
-from model_governance.workflows.account_sweep import run_for, run_sweep
+from model_governance.workflows.account_sweep import Reconciler, run_for, run_sweep
+
+
+@cache
+def _reconciler() -> Reconciler:
+    settings = ReconcileSettings(
+        enabled=env_bool(constants.ENV_RECONCILE),
+        lookback=timedelta(hours=env_int(constants.ENV_RECONCILE_LOOKBACK_HOURS, minimum=1)),
+        gate_mode=env_choice(constants.ENV_APPROVAL_GATE, GATE_MODES),
+    )
+    return Reconciler(
+        marks=HandledMarks(client("dynamodb"), env_str(constants.ENV_STATE_TABLE)),
+        handlers=Handlers(client("lambda"), json.loads(env_str(constants.ENV_RECONCILE_FUNCTIONS))),
+        settings=settings,
+    )
 
 
 @cache
@@ -72,5 +90,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ops=ops,
         audit=audit,
         settings=settings,
+        reconciler=_reconciler(),
     )
     return outcome.summary()

@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from data_quality.baseline import baseline_of
 from data_quality.storage import S3Files
-from data_quality.workflow import MonitorRun, finish_fan_out, fired_at, profile_batch, start
+from data_quality.workflow import MonitorRun, finish_fan_out, fired_at, profile_batch, replay_alert, start
 from model_governance import constants
 from model_governance.adapters.clients import client
 from model_governance.adapters.dq_runs import MonitorRuns
 from model_governance.errors import InvalidEventError
-from model_governance.events import parse_processing_job_state_change
+from model_governance.events import RECONCILED_KEY, parse_processing_job_state_change
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key, parse_monitors
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_str
@@ -62,4 +62,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return profile_batch(monitor, fired_at(event), list(event.get("Items") or []), run)
     if action == "finish":
         return finish_fan_out(monitor, fired_at(event), run)
-    raise InvalidEventError(f"unknown action {action!r}: expected baseline, check, profile or finish")
+    if action == "alert":  # the account sweep replays a run whose alert never happened
+        return replay_alert(monitor, dict(event.get(RECONCILED_KEY) or {}), run)
+    raise InvalidEventError(f"unknown action {action!r}: expected baseline, check, profile, finish or alert")

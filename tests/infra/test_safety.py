@@ -61,8 +61,10 @@ EXPECTED_DYNAMODB = {
     "account_sweep": {
         "GROUP#*": ["dynamodb:GetItem"],
         "SCHEDULE#*": ["dynamodb:GetItem"],
-        "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-        "AUDIT#*": ["dynamodb:PutItem"],
+        # Reconciliation reads what the handlers marked done: effects, review marks and exports, gate decisions.
+        "EFFECT#*": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+        "CARD#*": ["dynamodb:BatchGetItem"],
+        "AUDIT#*": ["dynamodb:PutItem", "dynamodb:Query"],
     },
     "dq_monitor": {
         "GROUP#*": ["dynamodb:GetItem"],

@@ -138,3 +138,46 @@ def test_each_finding_kind_has_an_alarm_that_notifies_ops_and_keeps_its_state_be
 def test_alarm_windows_follow_the_sweep_schedule_within_cloudwatch_limits(schedule, period, evaluations):
     got_period, got_evaluations = alarm_windows(schedule)
     assert got_period.to_seconds() == period.to_seconds() and got_evaluations == evaluations
+
+
+def test_the_sweep_may_invoke_exactly_the_handlers_whose_lost_events_it_replays(template):
+    """lambda:InvokeFunction on the unqualified ARNs of these functions only (no `*`, no other function)."""
+    invoke = [s for s in statements(template, "account_sweep") if "lambda:InvokeFunction" in json.dumps(s["Action"])]
+    assert len(invoke) == 1 and invoke[0]["Effect"] == "Allow"
+    assert invoke[0]["Action"] == "lambda:InvokeFunction"
+    targets = {function_id(template, name) for name in ("carry_forward", "card_review", "violation_alert")}
+    targets.add(function_id(template, "approval_gate"))  # the default gate mode is warn
+    assert sorted(invoke[0]["Resource"], key=json.dumps) == sorted(
+        ({"Fn::GetAtt": [t, "Arn"]} for t in targets), key=json.dumps
+    )
+    sweep = resources(template, "AWS::Lambda::Function")[function_id(template, "account_sweep")]
+    variables = sweep["Properties"]["Environment"]["Variables"]
+    assert variables["RECONCILE"] == "true" and variables["RECONCILE_LOOKBACK_HOURS"] == "72"
+    named = json.dumps(variables["RECONCILE_FUNCTIONS"])
+    assert all(f'{{"Ref": "{t}"}}' in named for t in targets)
+
+
+def test_reconciliation_off_grants_no_invoke_and_the_sweep_only_reports():
+    from local.world import synthesize
+
+    template = synthesize({"reconcile": False})
+    assert "lambda:InvokeFunction" not in json.dumps(statements(template, "account_sweep"))
+    sweep = resources(template, "AWS::Lambda::Function")[function_id(template, "account_sweep")]
+    assert sweep["Properties"]["Environment"]["Variables"]["RECONCILE"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "hours", "ok"),
+    [("rate(1 day)", 72, True), ("rate(1 day)", 47, False), ("rate(6 hours)", 12, True), ("rate(7 days)", 72, False)],
+)
+def test_the_lookback_must_cover_two_sweep_periods(schedule, hours, ok):
+    from infra.config import ConfigError, GovernanceConfig
+    from local.world import ROOT
+
+    defaults = json.loads((ROOT / "cdk.json").read_text())["context"]
+    values = {**defaults, "sweepSchedule": schedule, "reconcileLookbackHours": hours}
+    if ok:
+        assert GovernanceConfig.from_mapping(values).reconcile_lookback_hours == hours
+    else:
+        with pytest.raises(ConfigError, match="reconcileLookbackHours"):
+            GovernanceConfig.from_mapping(values)

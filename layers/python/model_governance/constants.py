@@ -16,6 +16,9 @@ ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
 # How long an effect's lease lasts: past the function's timeout, so a killed attempt's lease has expired when
 # Lambda retries it (workflows/effects.py).
 ENV_EFFECT_LEASE_SECONDS = "EFFECT_LEASE_SECONDS"
+ENV_RECONCILE = "RECONCILE"  # the sweep replays lost events (sweep/reconcile.py); false: report only
+ENV_RECONCILE_LOOKBACK_HOURS = "RECONCILE_LOOKBACK_HOURS"
+ENV_RECONCILE_FUNCTIONS = "RECONCILE_FUNCTIONS"  # JSON: handler name -> function name
 ENV_DQ_MONITORS = "DATA_QUALITY_MONITORS"  # our own data-quality monitors, as JSON (issue 10)
 
 # Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).

@@ -47,6 +47,19 @@ def parse_timestamp(value: Any, *, field_name: str = "time") -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+# The key the account sweep adds to an event it replays because the original never reached its handler
+# (sweep/reconcile.py). EventBridge never delivers it: only a caller allowed to invoke the function can set it.
+RECONCILED_KEY = "model-governance:reconciled"
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """The sweep run that replayed this event, and what it found missing."""
+
+    run_id: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class Envelope:
     """The EventBridge envelope fields every handler uses."""
@@ -59,6 +72,7 @@ class Envelope:
     time: datetime
     resources: tuple[str, ...]
     detail: dict[str, Any] = field(repr=False)
+    reconciled: Reconciled | None = None
 
 
 def parse_envelope(event: Any, *, expected_detail_type: str) -> Envelope:
@@ -87,6 +101,17 @@ def parse_envelope(event: Any, *, expected_detail_type: str) -> Envelope:
         time=parse_timestamp(event["time"], field_name="time"),
         resources=tuple(resources),
         detail=event["detail"],
+        reconciled=_reconciled(event.get(RECONCILED_KEY)),
+    )
+
+
+def _reconciled(value: Any) -> Reconciled | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidEventError(f"{RECONCILED_KEY} must be a JSON object")
+    return Reconciled(
+        run_id=_text(value, "run_id", where=RECONCILED_KEY), reason=_text(value, "reason", where=RECONCILED_KEY)
     )
 
 

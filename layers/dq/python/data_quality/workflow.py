@@ -27,7 +27,7 @@ from data_quality.service import (
     run_period,
 )
 from data_quality.storage import CaptureObject, S3Files
-from model_governance.events import parse_timestamp
+from model_governance.events import RECONCILED_KEY, parse_timestamp
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key
 from model_governance.observability import logger
 
@@ -36,7 +36,17 @@ MANIFEST = "manifest.json"
 
 
 class Runs(Protocol):
-    def record(self, monitor: str, *, status: str, at: datetime, failure: str | None, output_uri: str) -> None: ...
+    def record(
+        self,
+        monitor: str,
+        *,
+        status: str,
+        at: datetime,
+        failure: str | None,
+        output_uri: str,
+        event: dict[str, Any] | None = None,
+    ) -> None: ...
+    def last(self, monitor: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,14 +61,17 @@ class MonitorRun:
     single_run_max_bytes: int = SINGLE_RUN_MAX_BYTES
 
     def conclude(self, outcome: RunOutcome) -> dict[str, Any]:
+        event = execution_event(outcome, region=self.region, account=self.account)
+        # Recorded before the alert: if the function dies in between, the sweep sees the run and replays it.
         self.runs.record(
             outcome.monitor.name,
             status=outcome.status,
             at=outcome.period.end,
             failure=outcome.failure_reason,
             output_uri=outcome.output_uri,
+            event=event,
         )
-        result = self.alert(execution_event(outcome, region=self.region, account=self.account))
+        result = self.alert(event)
         logger.info("data-quality run concluded", extra={"monitor": outcome.monitor.name, "status": outcome.status})
         return {
             "mode": "done",
@@ -135,6 +148,17 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
         tally.merge(_tally(partial["tally"]))
         objects += int(partial["objects"])
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, objects))
+
+
+def replay_alert(monitor: DataQualityMonitor, marker: dict[str, Any], run: MonitorRun) -> dict[str, Any]:
+    """The sweep found this monitor's last run never alerted (sweep/reconcile.py): hand its recorded execution
+    event to the violation workflow again, marked, without checking the period again."""
+    last = run.runs.last(monitor.name) or {}
+    if not last.get("event"):
+        return {"mode": "replay", "monitor": monitor.name, "alert": None, "reason": "no recorded run to replay"}
+    event = {**json.loads(str(last["event"])), RECONCILED_KEY: marker}
+    result = run.alert(event)
+    return {"mode": "replay", "monitor": monitor.name, "alert": getattr(result, "__dict__", result)}
 
 
 def _period_of(monitor: DataQualityMonitor, fired_at: datetime) -> Period:

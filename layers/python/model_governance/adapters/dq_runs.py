@@ -3,6 +3,7 @@ sk ``DQ_LAST_RUN``, next to the alert workflow's dedup state of the same monitor
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +19,18 @@ class MonitorRuns:
         self._client = client
         self.table_name = table_name
 
-    def record(self, monitor: str, *, status: str, at: datetime, failure: str | None, output_uri: str) -> None:
-        """Last writer wins: runs of one monitor fire an hour apart."""
+    def record(
+        self,
+        monitor: str,
+        *,
+        status: str,
+        at: datetime,
+        failure: str | None,
+        output_uri: str,
+        event: dict[str, Any] | None = None,
+    ) -> None:
+        """Last writer wins: runs of one monitor fire an hour apart. ``event``: the execution event the run hands
+        the violation workflow, kept so that the sweep can replay it if the alert never happened."""
         self._client.put_item(
             TableName=self.table_name,
             Item=to_item(
@@ -30,6 +41,8 @@ class MonitorRuns:
                     "at": at.isoformat(),
                     "failure": failure,
                     "output_uri": output_uri,
+                    "job_arn": (event or {}).get("detail", {}).get("ProcessingJobArn"),
+                    "event": json.dumps(event) if event else None,
                 }
             ),
         )
@@ -60,6 +73,7 @@ def as_schedules(
                 last_execution_status=last.get("status"),
                 last_execution_time=datetime.fromisoformat(last["at"]) if last.get("at") else None,
                 last_execution_failure=last.get("failure"),
+                last_execution_job_arn=last.get("job_arn"),
             )
         )
     return schedules

@@ -95,6 +95,9 @@ class AccountInventory:
                     linked_version=record.linked_version,
                     linked_package_arn=record.linked_package_arn,
                     arn=record.arn,
+                    version=record.version,
+                    created=raw.get("CreationTime"),
+                    modified_by=record.last_modified_by,
                     risk_rating=record.risk_rating
                     if record.risk_rating != "Unknown"
                     else raw.get("RiskRating") or "Unknown",
@@ -167,6 +170,7 @@ def _schedule(summary: dict[str, Any], described: dict[str, Any] | None) -> Moni
         last_execution_status=last.get("MonitoringExecutionStatus"),
         last_execution_time=last.get("ScheduledTime"),
         last_execution_failure=last.get("FailureReason"),
+        last_execution_job_arn=last.get("ProcessingJobArn"),
     )
 
 

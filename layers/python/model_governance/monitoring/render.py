@@ -8,7 +8,7 @@ escaped, capped), and every list has a cap, so any report fits SNS's 256 KB.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC
 
 from model_governance.adapters.notifications import Message
@@ -193,6 +193,16 @@ def unreadable_alert(execution: MonitoringExecution, context: ModelContext, prob
         body="\n".join(lines),
         attributes=_attributes(execution, context, "monitor_report_unreadable", []),
     )
+
+
+def found_late(message: Message, run_id: str) -> Message:
+    """``message`` as the sweep's replay sends it: its event never reached us, so it comes late and its first line
+    says so (the subject stays the same: the alert's identity for people's mail filters, within 100 characters)."""
+    note = (
+        f"Found late: the event for this execution never reached the alert workflow; the account sweep "
+        f"(run {value(run_id)}) found the execution and sent this alert now."
+    )
+    return replace(message, body=f"{note}\n\n{message.body}")
 
 
 def console_urls(execution: MonitoringExecution, endpoint: str | None) -> dict[str, str]:

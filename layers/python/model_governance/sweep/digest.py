@@ -10,6 +10,7 @@ from typing import Any
 
 from model_governance.adapters.notifications import SUBJECT_LIMIT, Message
 from model_governance.errors import InvalidEventError
+from model_governance.sweep.reconcile import Reconciliation
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts
 from model_governance.text import one_line
 
@@ -61,10 +62,16 @@ def scanned_line(scanned: Mapping[str, int]) -> str:
 
 
 def render_digest(
-    findings: list[Finding], *, run: SweepRun, scanned: Mapping[str, int], settings: SweepSettings
+    findings: list[Finding],
+    *,
+    run: SweepRun,
+    scanned: Mapping[str, int],
+    settings: SweepSettings,
+    reconciliation: Reconciliation | None = None,
 ) -> Message | None:
     """The email to ops, or None when there is nothing to say and no all-clear is wanted."""
     totals = counts(findings)
+    replayed = _reconciled(reconciliation)
     when = run.started.strftime("%Y-%m-%d %H:%M UTC")
     header = [
         f"Model governance sweep of account {run.account} in {run.region}, {when} (run {run.run_id}).",
@@ -73,11 +80,12 @@ def render_digest(
     ]
     footer = ["", f"Full report: {run.report_uri}" if run.report_uri else "", f"Run id: {run.run_id}"]
     if not findings:
-        if not settings.send_all_clear:
+        if not settings.send_all_clear and not replayed:
             return None
-        body = [*header, "All clear: no model, card or monitor needs attention.", *footer]
+        body = [*header, "All clear: no model, card or monitor needs attention.", *replayed, *footer]
+        fixed = f", {len(reconciliation.actions)} lost events replayed" if reconciliation and replayed else ""
         return Message(
-            subject=f"Governance sweep {run.started:%Y-%m-%d}: all clear",
+            subject=f"Governance sweep {run.started:%Y-%m-%d}: all clear{fixed}",
             body="\n".join(line for line in body if line is not None),
             attributes={"event_type": "account_sweep_digest", "findings": "0"},
         )
@@ -86,7 +94,7 @@ def render_digest(
     lines += [f"  {totals[kind.code]:>{width}}  {kind.title}" for kind in KINDS if totals[kind.code]]
     per_kind, rendered = ITEMS_PER_KIND, ""
     while True:  # only findings full of wide non-ASCII text need a second pass
-        rendered = "\n".join([*lines, *_sections(findings, per_kind), *footer]).rstrip() + "\n"
+        rendered = "\n".join([*lines, *replayed, *_sections(findings, per_kind), *footer]).rstrip() + "\n"
         if len(rendered.encode()) <= BODY_BUDGET_BYTES or per_kind == 0:
             break
         per_kind //= 2
@@ -95,6 +103,32 @@ def render_digest(
         body=rendered,
         attributes={"event_type": "account_sweep_digest", "findings": str(len(findings))},
     )
+
+
+def _reconciled(reconciliation: Reconciliation | None) -> list[str]:
+    """What the sweep replayed because its event never reached its handler (sweep/reconcile.py)."""
+    if reconciliation is None or not (reconciliation.actions or reconciliation.waiting):
+        return []
+    actions = reconciliation.actions
+    if reconciliation.applied:
+        lines = [
+            "",
+            f"== Reconciled: {len(actions)} change{'s' if len(actions) != 1 else ''} whose event was lost ==",
+            "Handed to their handlers now, as the events would have been (ledgered as 'reconciled'):",
+        ]
+    else:
+        lines = [
+            "",
+            f"== Not reconciled (reconciliation is off): {len(actions)} change{'s' if len(actions) != 1 else ''} "
+            "whose event was lost ==",
+            "Turn reconciliation on (cdk.json reconcile) or act on each by hand:",
+        ]
+    lines += [f"  - {one_line(action.reason, DETAIL_WIDTH)}" for action in actions[:ITEMS_PER_KIND]]
+    if len(actions) > ITEMS_PER_KIND:
+        lines.append(f"  ... and {len(actions) - ITEMS_PER_KIND} more (see the full report)")
+    if reconciliation.waiting:
+        lines.append(f"  {reconciliation.waiting} more wait for the next sweep (oldest first, a few per sweep).")
+    return lines
 
 
 def _sections(findings: list[Finding], per_kind: int) -> list[str]:
@@ -136,9 +170,14 @@ def _subject(head: str, totals: Mapping[str, int]) -> str:
 
 
 def build_report(
-    findings: list[Finding], *, run: SweepRun, scanned: Mapping[str, int], settings: SweepSettings
+    findings: list[Finding],
+    *,
+    run: SweepRun,
+    scanned: Mapping[str, int],
+    settings: SweepSettings,
+    reconciliation: Reconciliation | None = None,
 ) -> dict[str, Any]:
-    """The JSON evidence of one sweep: every finding, the counts and what was scanned."""
+    """The JSON evidence of one sweep: every finding, the counts, what was scanned and what was replayed."""
     return {
         "run_id": run.run_id,
         "started": run.started.isoformat(),
@@ -148,6 +187,7 @@ def build_report(
         "scanned": dict(scanned),
         "counts": counts(findings),
         "findings": [finding.as_dict() for finding in findings],
+        "reconciliation": reconciliation.as_dict() if reconciliation is not None else None,
     }
 
 

@@ -30,6 +30,9 @@ class CardSummary:
     risk_rating: str = "Unknown"
     linked_package_arn: str | None = None  # what the card's content claims (cards/trust.py decides if it counts)
     arn: str | None = None
+    version: int | None = None
+    created: datetime | None = None  # tells a card re-created under the same name apart (the review's effect key)
+    modified_by: str | None = None  # a user profile name or an IAM identity ARN (for a replayed review)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class MonitorSchedule:
     last_execution_status: str | None = None
     last_execution_time: datetime | None = None  # ScheduledTime of the last execution
     last_execution_failure: str | None = None
+    last_execution_job_arn: str | None = None  # the processing job (or our monitor's run) of the last execution
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,22 @@ from model_governance.events import parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, checked_run_id, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
-from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
+from model_governance.sweep.reconcile import Action, Marks, ReconcileSettings, Reconciliation, Wanted, actions, wanted
+from model_governance.sweep.rules import (
+    APPROVED_WITHOUT_APPROVED_CARD,
+    KINDS,
+    Finding,
+    SweepSettings,
+    counts,
+    find_problems,
+)
 from model_governance.workflows.effects import EffectRun, Effects, once
 from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
 
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
 METRIC_CALLS = "SweepSageMakerCalls"
+METRIC_RECONCILED = "SweepReconciled"
 
 
 class InventoryReader(Protocol):
@@ -50,6 +59,23 @@ class Cards(Protocol):
     def describe_package(self, arn: str) -> PackageFacts: ...
 
 
+class MarksReader(Protocol):
+    def read(self, wanted: Wanted) -> Marks: ...
+
+
+class HandOver(Protocol):
+    def hand_over(self, action: Action) -> None: ...
+
+
+@dataclass(frozen=True)
+class Reconciler:
+    """What reconciliation needs: the handlers' marks, the handlers themselves, and its settings."""
+
+    marks: MarksReader
+    handlers: HandOver
+    settings: ReconcileSettings
+
+
 class Reports(Protocol):
     def uri_for(self, key: str) -> str: ...
     def put_json(self, key: str, document: dict[str, Any]) -> str: ...
@@ -64,6 +90,7 @@ class SweepOutcome:
     digest_sent: bool
     findings: list[Finding] = field(repr=False, default_factory=list)
     digest: Message | None = field(repr=False, default=None)
+    reconciliation: Reconciliation = field(repr=False, default_factory=Reconciliation)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -72,6 +99,7 @@ class SweepOutcome:
             "scanned": self.scanned,
             "report_uri": self.report_uri,
             "digest_sent": self.digest_sent,
+            "reconciled": [a.reason for a in self.reconciliation.actions] if self.reconciliation.applied else [],
         }
 
 
@@ -153,6 +181,7 @@ def _described(name: str, package: PackageVersion, cards: Cards) -> CardSummary 
         risk_rating=record.risk_rating,
         linked_package_arn=record.linked_package_arn,
         arn=record.arn,
+        version=record.version,
     )
 
 
@@ -178,10 +207,12 @@ def run_sweep(
     ops: Publisher,
     audit: Audit,
     settings: SweepSettings,
+    reconciler: Reconciler | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SweepOutcome:
     inventory = read_inventory(reader, links, cards)
-    findings = find_problems(inventory, now=now(), settings=settings)
+    moment = now()
+    findings = find_problems(inventory, now=moment, settings=settings)
     scanned = scanned_counts(inventory, reader)
     key = report_key(run)
     run = replace(run, report_uri=reports.uri_for(key))
@@ -190,29 +221,105 @@ def run_sweep(
         metrics.add_metric(name=kind.metric, unit=MetricUnit.Count, value=totals[kind.code])
     metrics.add_metric(name=METRIC_FINDINGS, unit=MetricUnit.Count, value=len(findings))
     metrics.add_metric(name=METRIC_CALLS, unit=MetricUnit.Count, value=reader.total_calls)
-    digest = render_digest(findings, run=run, scanned=scanned, settings=settings)
+    planned: dict[str, Any] = {}
 
-    def report_and_tell(effect: EffectRun) -> bool:
+    def reconcile_report_and_tell(effect: EffectRun) -> bool:
+        # What to replay is decided once (a retry hands over the same events: their handlers make a repeat a
+        # no-op); the replays go first so that the report and the digest say what was done.
+        plan = effect.step(
+            "reconcile",
+            lambda: _reconciliation(inventory, findings, reconciler, run, moment).as_plan(),
+            lambda plan: _hand_over(Reconciliation.from_plan(plan), reconciler),
+        )
+        reconciliation = Reconciliation.from_plan(plan or {})
+        planned["reconciliation"] = reconciliation
         # The report may hold thousands of findings (too big for a lease's plan): a retry writes the same key
         # with what it finds then. The digest sent is the one the first attempt planned.
         effect.step(
             "report",
             lambda: {"key": key},
             lambda plan: reports.put_json(
-                plan["key"], build_report(findings, run=run, scanned=scanned, settings=settings)
+                plan["key"],
+                build_report(findings, run=run, scanned=scanned, settings=settings, reconciliation=reconciliation),
             ),
         )
         _record(run, findings, totals, audit)  # conditional puts keyed on the run: a retry adds nothing
-        sent = effect.step(
-            "digest", lambda: digest.as_plan() if digest else None, lambda plan: ops.publish(Message.from_plan(plan))
+        _record_reconciled(run, reconciliation, audit)
+        digest = effect.step(
+            "digest",
+            lambda: _plan_of(
+                render_digest(findings, run=run, scanned=scanned, settings=settings, reconciliation=reconciliation)
+            ),
+            lambda plan: ops.publish(Message.from_plan(plan)),
         )
-        return sent is not None
+        planned["digest"] = Message.from_plan(digest) if digest else None
+        return digest is not None
 
-    sent = once(effects, f"account-sweep#{run.run_id}", run, report_and_tell)
+    sent = once(effects, f"account-sweep#{run.run_id}", run, reconcile_report_and_tell)
+    reconciliation = planned.get("reconciliation") or Reconciliation(applied=False)
+    metrics.add_metric(
+        name=METRIC_RECONCILED,
+        unit=MetricUnit.Count,
+        value=len(reconciliation.actions) if reconciliation.applied else 0,
+    )
     metrics.add_metric(name=METRIC_COMPLETED, unit=MetricUnit.Count, value=1)
-    outcome = SweepOutcome(run.run_id, totals, scanned, run.report_uri or "", bool(sent), findings, digest)
+    outcome = SweepOutcome(
+        run.run_id,
+        totals,
+        scanned,
+        run.report_uri or "",
+        bool(sent),
+        findings,
+        planned.get("digest"),
+        reconciliation,
+    )
     logger.info("account sweep done", extra=outcome.summary())
     return outcome
+
+
+def _plan_of(message: Message | None) -> dict[str, Any] | None:
+    return message.as_plan() if message else None
+
+
+def _reconciliation(
+    inventory: Inventory, findings: list[Finding], reconciler: Reconciler | None, run: SweepRun, now: datetime
+) -> Reconciliation:
+    """The changes whose event never reached its handler (sweep/reconcile.py), read from the handlers' marks."""
+    if reconciler is None:
+        return Reconciliation(applied=False)
+    approvals = {
+        f"{f.group}/{f.version}" for f in findings if f.kind == APPROVED_WITHOUT_APPROVED_CARD and f.group and f.version
+    }
+    arns = {p.arn for p in inventory.packages if f"{p.group}/{p.version}" in approvals}
+    settings = reconciler.settings
+    marks = reconciler.marks.read(wanted(inventory, now=now, settings=settings, approvals=arns))
+    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=arns)
+
+
+def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:
+    if reconciler is None or not reconciliation.applied:
+        return
+    for action in reconciliation.actions:
+        reconciler.handlers.hand_over(action)
+
+
+def _record_reconciled(run: SweepRun, reconciliation: Reconciliation, audit: Audit) -> None:
+    """One ``reconciled`` record per replay (keyed by the replayed event: a retry adds nothing)."""
+    if not reconciliation.applied:
+        return
+    for action in reconciliation.actions:
+        audit.append(
+            LedgerRecord(
+                action="reconciled",
+                at=run.started,
+                source_event_id=action.event_id,
+                actor=SYSTEM_ACTOR,
+                group=action.group,
+                card=action.card,
+                subject=action.subject,
+                details={"handler": action.handler, "reason": action.reason, "run": run.run_id},
+            )
+        )
 
 
 def _record(run: SweepRun, findings: list[Finding], totals: dict[str, int], audit: Audit) -> None:

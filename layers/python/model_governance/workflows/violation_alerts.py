@@ -24,6 +24,7 @@ from model_governance.monitoring.execution import JobFacts, MonitoringExecution,
 from model_governance.monitoring.render import (
     ModelContext,
     failure_alert,
+    found_late,
     resolved_alert,
     unreadable_alert,
     violations_alert,
@@ -97,13 +98,14 @@ def handle_execution(
     if not execution.endpoint:
         execution = _with_endpoint(execution, jobs.endpoint_of_schedule(execution.schedule_name))
     result.schedule, result.endpoint = execution.schedule_name, execution.endpoint
+    late = change.envelope.reconciled.run_id if change.envelope.reconciled else None  # replayed by the sweep
     logger.append_keys(monitoring_schedule=execution.schedule_name, processing_job_arn=execution.job_arn)
 
     handled = once(
         effects,
         f"monitor-execution#{execution.job_arn}",
         change.envelope,
-        lambda run: _handle(run, execution, result, jobs, tracer, states, alerts, audit, settings, now),
+        lambda run: _handle(run, execution, result, jobs, tracer, states, alerts, audit, settings, now, late),
     )
     if handled is None:
         result.outcome = "duplicate"
@@ -123,13 +125,17 @@ def _handle(
     audit: Audit,
     settings: AlertSettings,
     now: Callable[[], datetime],
+    late: str | None = None,
 ) -> bool:
-    """Decide (planned once), alert, then advance the schedule's state: in that order, each step once."""
+    """Decide (planned once), alert, then advance the schedule's state: in that order, each step once. ``late``:
+    the sweep run that found this execution's event lost; its alert says so."""
 
     def alert(kind: str, message: Callable[[ModelContext], Message]) -> None:
         def plan() -> Plan:
             context = tracer.trace(execution.endpoint)
-            return {"kind": kind, "context": context.as_plan(), "message": message(context).as_plan()}
+            rendered = message(context)
+            rendered = found_late(rendered, late) if late else rendered
+            return {"kind": kind, "context": context.as_plan(), "message": rendered.as_plan()}
 
         # Sent in a step of its own, marked done right after: the window where a crash repeats it stays small.
         planned = run.step("alert", plan, lambda planned: _publish(planned, alerts))
