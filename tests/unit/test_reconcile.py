@@ -1,0 +1,175 @@
+"""What the sweep replays (sweep/reconcile.py): only unhandled changes, inside the window, oldest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from model_governance.events import RECONCILED_KEY, parse_model_card_state_change, parse_model_package_state_change
+from model_governance.monitoring.dq_monitors import MONITORING_TYPE
+from model_governance.sweep.digest import SweepRun, render_digest
+from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule, PackageVersion
+from model_governance.sweep.reconcile import (
+    CardMark,
+    Export,
+    Marks,
+    ReconcileSettings,
+    actions,
+    carry_forward_key,
+    execution_key,
+    wanted,
+)
+from model_governance.sweep.rules import SweepSettings
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+RUN = SweepRun("20261123T120000Z-abc", NOW, "us-east-1", "123456789012")
+SETTINGS = ReconcileSettings()
+NOTHING_HANDLED = Marks()
+ARN = "arn:aws:sagemaker:us-east-1:123456789012"
+
+
+def version(group: str, n: int, hours_ago: float = 2, approval: str | None = None) -> PackageVersion:
+    return PackageVersion(
+        group, n, f"{ARN}:model-package/{group}/{n}", "Completed", approval, NOW - timedelta(hours=hours_ago)
+    )
+
+
+def card(name: str, status: str, hours_ago: float = 2, v: int = 1, by: str | None = None) -> CardSummary:
+    return CardSummary(
+        name, status, NOW - timedelta(hours=hours_ago), arn=f"{ARN}:model-card/{name}", version=v, modified_by=by
+    )
+
+
+def plan(
+    inventory: Inventory, marks: Marks = NOTHING_HANDLED, settings: ReconcileSettings = SETTINGS, approvals=frozenset()
+):
+    return actions(inventory, marks, run=RUN, now=NOW, settings=settings, approvals=set(approvals))
+
+
+def test_an_unhandled_registration_is_replayed_as_the_event_carry_forward_reads():
+    [action] = plan(Inventory(packages=(version("churn", 2),))).actions
+    assert action.handler == "carry_forward"
+    change = parse_model_package_state_change(action.event)
+    assert (change.package_arn, change.version, change.updated_fields) == (f"{ARN}:model-package/churn/2", 2, None)
+    assert change.envelope.reconciled is not None and change.envelope.reconciled.run_id == RUN.run_id
+    assert action.event[RECONCILED_KEY]["reason"] == "churn v2 was registered; carry-forward never saw it"
+
+
+def test_handled_too_young_too_old_or_unfinished_registrations_are_left_alone():
+    inventory = Inventory(
+        packages=(
+            version("done", 1),
+            version("young", 1, hours_ago=0.1),  # its event may still be on the way
+            version("old", 1, hours_ago=24 * 4),  # older than the lookback: the backfill's business
+            PackageVersion(
+                "pending", 1, f"{ARN}:model-package/pending/1", "InProgress", None, NOW - timedelta(hours=2)
+            ),
+        )
+    )
+    marks = Marks(effects_done=frozenset({carry_forward_key(f"{ARN}:model-package/done/1")}))
+    assert plan(inventory, marks).actions == ()
+
+
+def test_later_versions_of_a_group_wait_until_the_older_one_is_carried():
+    result = plan(Inventory(packages=(version("churn", 3), version("churn", 2), version("fraud", 5))))
+    assert [a.subject.rsplit("/", 2)[-2:] for a in result.actions] == [["churn", "2"], ["fraud", "5"]]
+    assert result.waiting == 1
+
+
+def test_card_changes_the_review_never_marked_are_replayed_and_marked_ones_not():
+    inventory = Inventory(
+        cards=(
+            card("new-draft", "Draft"),  # first seen in Draft: nothing for the review to do
+            card("submitted", "PendingReview", by="alice"),
+            card("reviewed", "Approved"),
+            card("approved-again", "Approved", v=2),
+        )
+    )
+    marks = Marks(
+        card_marks={
+            # the mark keeps the event's time, a fraction of a second apart from Search's
+            "reviewed": CardMark(1, NOW - timedelta(hours=2, microseconds=400_000)),
+            "approved-again": CardMark(1, NOW - timedelta(hours=3)),
+        }
+    )
+    result = plan(inventory, marks)
+    assert [a.card for a in result.actions] == ["approved-again", "submitted"]
+    change = parse_model_card_state_change(result.actions[1].event)
+    assert (change.card_name, change.card_version, change.status, change.modified_by) == (
+        "submitted",
+        1,
+        "PendingReview",
+        "alice",
+    )
+
+
+def test_an_export_that_never_reported_back_is_replayed_after_the_settle_time():
+    job = f"{ARN}:model-card/ok/export-job/ok-v1-pdf"
+    inventory = Inventory(cards=(card("ok", "Approved"), card("running", "Approved"), card("done", "Approved")))
+    marks = Marks(
+        card_marks={n: CardMark(1, NOW - timedelta(hours=2)) for n in ("ok", "running", "done")},
+        exports={
+            ("ok", 1): Export("requested", job, NOW - timedelta(hours=2)),
+            ("running", 1): Export("requested", job.replace("ok", "running"), NOW - timedelta(minutes=5)),
+            ("done", 1): Export("completed", job.replace("ok", "done"), NOW - timedelta(hours=2)),
+        },
+    )
+    [action] = plan(inventory, marks).actions
+    assert action.event["detail-type"] == "SageMaker Model Card Export Job State Change"
+    assert action.event["detail"] == {"ModelCardExportJobArn": job}
+
+
+def test_an_unjudged_approval_is_replayed_to_the_gate_unless_the_gate_is_off():
+    approved = version("credit", 1, approval="Approved")
+    marks = Marks(effects_done=frozenset({carry_forward_key(approved.arn)}))
+    inventory = Inventory(packages=(approved,))
+    [action] = plan(inventory, marks, approvals={approved.arn}).actions
+    assert action.handler == "approval_gate"
+    assert parse_model_package_state_change(action.event).changes_approval
+    judged = Marks(effects_done=marks.effects_done, gate_judged=frozenset({approved.arn}))
+    assert plan(inventory, judged, approvals={approved.arn}).actions == ()
+    off = ReconcileSettings(gate_mode="off")
+    assert plan(inventory, marks, off, approvals={approved.arn}).actions == ()
+
+
+def test_the_last_execution_of_each_monitor_is_replayed_when_no_alert_workflow_handled_it():
+    job = f"{ARN}:processing-job/model-monitoring-1"
+    ours = f"{ARN}:processing-job/dq-churn-1"
+    schedules = (
+        MonitorSchedule("mm", "ep", "Scheduled", "DataQuality", last_execution_status="CompletedWithViolations",
+                        last_execution_time=NOW - timedelta(hours=1), last_execution_job_arn=job),
+        MonitorSchedule("dq", "ep", "Scheduled", MONITORING_TYPE, last_execution_status="Failed",
+                        last_execution_time=NOW - timedelta(hours=1), last_execution_job_arn=ours),
+        MonitorSchedule("running", "ep", "Scheduled", "DataQuality", last_execution_status="InProgress",
+                        last_execution_time=NOW - timedelta(hours=1), last_execution_job_arn=job + "x"),
+    )  # fmt: skip
+    result = plan(Inventory(schedules=schedules))
+    assert [(a.handler, a.subject) for a in result.actions] == [("dq_monitor", ours), ("violation_alert", job)]
+    assert result.actions[0].event["action"] == "alert"
+    assert result.actions[1].event["detail"]["ProcessingJobStatus"] == "Completed"
+    handled = Marks(effects_done=frozenset({execution_key(job), execution_key(ours)}))
+    assert plan(Inventory(schedules=schedules), handled).actions == ()
+
+
+def test_reads_are_only_for_changes_inside_the_window():
+    inventory = Inventory(packages=(version("a", 1), version("b", 1, hours_ago=100)), cards=(card("c", "Approved"),))
+    reads = wanted(inventory, now=NOW, settings=SETTINGS, approvals=set())
+    assert reads.effect_keys == (carry_forward_key(f"{ARN}:model-package/a/1"),)
+    assert reads.cards == ("c",) and reads.exports == (("c", 1),)
+
+
+def test_at_most_max_actions_per_sweep_and_off_means_reported_not_applied():
+    inventory = Inventory(packages=tuple(version(f"g{i}", 1) for i in range(7)))
+    capped = plan(inventory, settings=ReconcileSettings(max_actions=5))
+    assert len(capped.actions) == 5 and capped.waiting == 2
+    off = plan(inventory, settings=ReconcileSettings(enabled=False))
+    assert not off.applied and len(off.actions) == 7
+    digest = render_digest([], run=RUN, scanned={}, settings=SweepSettings(), reconciliation=off)
+    assert digest is not None and "Not reconciled (reconciliation is off): 7 changes" in digest.body
+
+
+def test_outside_values_in_a_reason_stay_on_one_quoted_line_of_the_digest():
+    hostile = CardSummary("x\n== Fake section ==", "PendingReview", NOW - timedelta(hours=2), version=1)
+    result = plan(Inventory(cards=(hostile,)))
+    digest = render_digest([], run=RUN, scanned={}, settings=SweepSettings(), reconciliation=result)
+    assert digest is not None
+    assert "\n== Fake section ==" not in digest.body
