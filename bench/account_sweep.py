@@ -200,7 +200,7 @@ class _AllHandled:
     reads the sweep makes for it (batches of 100 keys, one Query per group with an unjudged-looking approval)."""
 
     def __init__(self, fake: FakeSageMaker) -> None:
-        self._packages = frozenset(p["ModelPackageArn"] for p in fake.packages)
+        self._packages = frozenset(str(p["ModelPackageArn"]) for p in fake.packages)
         self.reads = 0
         self.replays = 0
 
