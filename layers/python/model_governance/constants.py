@@ -17,6 +17,7 @@ ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
 # Lambda retries it (workflows/effects.py).
 ENV_EFFECT_LEASE_SECONDS = "EFFECT_LEASE_SECONDS"
 ENV_DQ_MONITORS = "DATA_QUALITY_MONITORS"  # our own data-quality monitors, as JSON (issue 10)
+ENV_SECURITY_HUB_FINDINGS = "SECURITY_HUB_FINDINGS"  # "true": the sweep imports its findings (issue 11)
 
 # Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).
 SAGEMAKER_SOURCE = "aws.sagemaker"

@@ -26,6 +26,7 @@ from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, M
 from model_governance.sweep.rules import KINDS, Finding, SweepSettings, counts, find_problems
 from model_governance.workflows.effects import EffectRun, Effects, once
 from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
+from model_governance.workflows.security_hub import FindingsHub, sync_findings
 
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
@@ -179,6 +180,7 @@ def run_sweep(
     audit: Audit,
     settings: SweepSettings,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    findings_hub: FindingsHub | None = None,
 ) -> SweepOutcome:
     inventory = read_inventory(reader, links, cards)
     findings = find_problems(inventory, now=now(), settings=settings)
@@ -206,6 +208,12 @@ def run_sweep(
         sent = effect.step(
             "digest", lambda: digest.as_plan() if digest else None, lambda plan: ops.publish(Message.from_plan(plan))
         )
+        if findings_hub is not None:  # last: Security Hub being down never holds the digest back
+            effect.step(
+                "security-hub",
+                lambda: {"findings": len(findings)},
+                lambda _: logger.info("security hub synced", extra=sync_findings(findings_hub, findings, inventory)),
+            )
         return sent is not None
 
     sent = once(effects, f"account-sweep#{run.run_id}", run, report_and_tell)
