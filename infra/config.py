@@ -291,7 +291,9 @@ def _chat_severities(value: Any) -> dict[str, tuple[str, ...]]:
     value = _json_text(value) or {}
     if not isinstance(value, dict):
         raise ConfigError(f"expected an object of topic: [severities], got {value!r}")
-    problems = [f"unknown topic {topic!r} (expected {', '.join(CHAT_TOPICS)})" for topic in value if topic not in CHAT_TOPICS]
+    problems = [
+        f"unknown topic {topic!r} (expected {', '.join(CHAT_TOPICS)})" for topic in value if topic not in CHAT_TOPICS
+    ]
     chosen: dict[str, tuple[str, ...]] = {}
     for topic in CHAT_TOPICS:
         severities = value.get(topic, list(CHAT_SEVERITIES))

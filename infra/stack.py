@@ -11,8 +11,8 @@ from infra.account_sweep import AccountSweep
 from infra.alerting import AlertTopics
 from infra.approval_gate import ApprovalGate
 from infra.card_review import CardReview
-from infra.chat_channels import ChatChannels
 from infra.carry_forward import CarryForward
+from infra.chat_channels import ChatChannels
 from infra.config import GovernanceConfig
 from infra.dashboard import GovernanceDashboard
 from infra.data_quality import DataQualityMonitors

@@ -17,8 +17,8 @@ from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.inventory import AccountInventory, SweepReports
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
-from model_governance.adapters.security_hub import SecurityHub
 from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.adapters.security_hub import SecurityHub
 from model_governance.adapters.state import StateStore
 from model_governance.monitoring.dq_monitors import parse_monitors
 from model_governance.observability import logger, metrics

@@ -13,7 +13,13 @@ from local.world import synthesize
 from tests.infra.conftest import resources
 from tests.infra.test_safety import functions_by_handler, role_statements, topic_policies, topic_with
 
-SLACK = {"name": "ml-ops", "platform": "slack", "workspaceId": "T0123ABCD", "channelId": "C0123ABCD", "topics": ["ops", "notices"]}
+SLACK = {
+    "name": "ml-ops",
+    "platform": "slack",
+    "workspaceId": "T0123ABCD",
+    "channelId": "C0123ABCD",
+    "topics": ["ops", "notices"],
+}
 TEAMS = {
     "name": "ml-governance",
     "platform": "teams",
@@ -22,7 +28,11 @@ TEAMS = {
     "channelId": "19%3Aabc123%40thread.tacv2",
     "topics": ["notices"],
 }
-CONTEXT = {"chatChannels": [SLACK, TEAMS], "chatSeverities": {"notices": ["High", "Medium"]}, "securityHubFindings": True}
+CONTEXT = {
+    "chatChannels": [SLACK, TEAMS],
+    "chatSeverities": {"notices": ["High", "Medium"]},
+    "securityHubFindings": True,
+}
 ACCOUNT = {"Ref": "AWS::AccountId"}
 
 
@@ -39,7 +49,11 @@ def test_each_topic_has_one_chatbot_subscription_filtered_by_the_chosen_severiti
         if v["Properties"]["Protocol"] == "https"
     }
     assert https == {
-        ops: {"Protocol": "https", "Endpoint": "https://global.sns-api.chatbot.amazonaws.com", "TopicArn": {"Ref": ops}},
+        ops: {
+            "Protocol": "https",
+            "Endpoint": "https://global.sns-api.chatbot.amazonaws.com",
+            "TopicArn": {"Ref": ops},
+        },
         notices: {
             "Protocol": "https",
             "Endpoint": "https://global.sns-api.chatbot.amazonaws.com",
@@ -91,7 +105,9 @@ def test_chatbot_gets_no_key_grant_and_no_topic_statement(chat_template):
 
 def test_without_channels_there_is_no_chat_resource(template):
     assert not resources(template, "AWS::Chatbot::SlackChannelConfiguration")
-    assert not [v for v in resources(template, "AWS::SNS::Subscription").values() if v["Properties"]["Protocol"] == "https"]
+    assert not [
+        v for v in resources(template, "AWS::SNS::Subscription").values() if v["Properties"]["Protocol"] == "https"
+    ]
 
 
 def test_the_sweep_may_import_findings_only_as_this_account_under_its_default_product(chat_template):

@@ -112,9 +112,15 @@ def test_active_findings_are_asked_for_by_product_generator_and_record_state():
 def test_findings_refused_once_are_sent_again_and_only_they():
     client, stub = _stubbed()
     batch = [_finding(str(i)) for i in range(3)]
-    refused = {"FailedCount": 1, "SuccessCount": 2, "FailedFindings": [{"Id": "1", "ErrorCode": "Throttled", "ErrorMessage": "slow down"}]}
+    refused = {
+        "FailedCount": 1,
+        "SuccessCount": 2,
+        "FailedFindings": [{"Id": "1", "ErrorCode": "Throttled", "ErrorMessage": "slow down"}],
+    }
     stub.add_response("batch_import_findings", refused, {"Findings": batch})
-    stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []}, {"Findings": [batch[1]]})
+    stub.add_response(
+        "batch_import_findings", {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []}, {"Findings": [batch[1]]}
+    )
     with stub:
         assert SecurityHub(client, CONTEXT).import_findings(batch) == 3
     stub.assert_no_pending_responses()
@@ -123,7 +129,11 @@ def test_findings_refused_once_are_sent_again_and_only_they():
 def test_findings_refused_twice_fail_the_run_naming_them():
     client, stub = _stubbed()
     batch = [_finding("a")]
-    refused = {"FailedCount": 1, "SuccessCount": 0, "FailedFindings": [{"Id": "a", "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}]}
+    refused = {
+        "FailedCount": 1,
+        "SuccessCount": 0,
+        "FailedFindings": [{"Id": "a", "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}],
+    }
     stub.add_response("batch_import_findings", refused, {"Findings": ANY})
     stub.add_response("batch_import_findings", refused, {"Findings": ANY})
     with stub, pytest.raises(SecurityHubImportError, match="a: InvalidInput bad"):
@@ -133,7 +143,15 @@ def test_findings_refused_twice_fail_the_run_naming_them():
 def test_more_than_100_findings_go_in_several_calls():
     client, stub = _stubbed()
     findings = [_finding(str(i)) for i in range(150)]
-    stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 100, "FailedFindings": []}, {"Findings": findings[:100]})
-    stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 50, "FailedFindings": []}, {"Findings": findings[100:]})
+    stub.add_response(
+        "batch_import_findings",
+        {"FailedCount": 0, "SuccessCount": 100, "FailedFindings": []},
+        {"Findings": findings[:100]},
+    )
+    stub.add_response(
+        "batch_import_findings",
+        {"FailedCount": 0, "SuccessCount": 50, "FailedFindings": []},
+        {"Findings": findings[100:]},
+    )
     with stub:
         assert SecurityHub(client, CONTEXT).import_findings(findings) == 150

@@ -20,8 +20,20 @@ from model_governance.sweep.inventory import CardSummary, Inventory, PackageVers
 from model_governance.sweep.rules import SweepSettings, find_problems
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-REQUIRED = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "CreatedAt", "UpdatedAt",
-            "Severity", "Title", "Description", "Resources")
+REQUIRED = (
+    "SchemaVersion",
+    "Id",
+    "ProductArn",
+    "GeneratorId",
+    "AwsAccountId",
+    "Types",
+    "CreatedAt",
+    "UpdatedAt",
+    "Severity",
+    "Title",
+    "Description",
+    "Resources",
+)
 
 
 def _context(now: datetime = NOW, run: str = "run-1") -> HubContext:
@@ -30,11 +42,26 @@ def _context(now: datetime = NOW, run: str = "run-1") -> HubContext:
 
 def _inventory(group: str = "fraud", card_status: str = "Draft") -> Inventory:
     packages = (
-        PackageVersion(group, 7, f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/{group}/7", "Completed",
-                       "Approved", NOW - timedelta(days=3)),
+        PackageVersion(
+            group,
+            7,
+            f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/{group}/7",
+            "Completed",
+            "Approved",
+            NOW - timedelta(days=3),
+        ),
     )
-    cards = (CardSummary("fraud-card", card_status, NOW, group, 7, "High",
-                         arn="arn:aws:sagemaker:eu-west-1:123456789012:model-card/fraud-card"),)
+    cards = (
+        CardSummary(
+            "fraud-card",
+            card_status,
+            NOW,
+            group,
+            7,
+            "High",
+            arn="arn:aws:sagemaker:eu-west-1:123456789012:model-card/fraud-card",
+        ),
+    )
     return Inventory(packages=packages, cards=cards, links={(group, 7): "fraud-card"})
 
 
@@ -50,7 +77,11 @@ def test_a_finding_has_every_required_field_and_this_accounts_default_product():
     assert asff["GeneratorId"] == "model-governance/account-sweep/approved_without_approved_card"
     assert asff["Types"] == [FINDING_TYPE] == asff["FindingProviderFields"]["Types"]
     assert asff["Severity"]["Label"] == "HIGH" == asff["FindingProviderFields"]["Severity"]["Label"]
-    assert (asff["RecordState"], asff["Compliance"], asff["Workflow"]) == ("ACTIVE", {"Status": "FAILED"}, {"Status": "NEW"})
+    assert (asff["RecordState"], asff["Compliance"], asff["Workflow"]) == (
+        "ACTIVE",
+        {"Status": "FAILED"},
+        {"Status": "NEW"},
+    )
     assert asff["CreatedAt"] == asff["UpdatedAt"] == "2026-11-23T06:00:00.000Z"
     assert asff["FirstObservedAt"] == "2026-11-20T06:00:00.000Z"
 
@@ -72,7 +103,9 @@ def test_the_id_names_the_subject_and_kind_not_the_run():
     [finding] = _findings(_inventory())
     first = to_asff(finding, _context(NOW, "run-1"), arns={})
     later = to_asff(finding, _context(NOW + timedelta(days=1), "run-2"), arns={})
-    assert first["Id"] == later["Id"] == "model-governance/eu-west-1/approved_without_approved_card/model-package/fraud/7"
+    assert (
+        first["Id"] == later["Id"] == "model-governance/eu-west-1/approved_without_approved_card/model-package/fraud/7"
+    )
     assert first["UpdatedAt"] != later["UpdatedAt"]
 
 
@@ -105,8 +138,13 @@ def test_a_problem_gone_is_archived_and_passed_as_security_hub_last_held_it():
 
 
 def test_findings_of_other_products_or_generators_are_never_touched():
-    other = {"Id": "x", "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/guardduty",
-             "GeneratorId": "model-governance/account-sweep/x", "RecordState": "ACTIVE", "CreatedAt": "t"}
+    other = {
+        "Id": "x",
+        "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/guardduty",
+        "GeneratorId": "model-governance/account-sweep/x",
+        "RecordState": "ACTIVE",
+        "CreatedAt": "t",
+    }
     mine_elsewhere = {**other, "ProductArn": _context().product_arn, "GeneratorId": "my-own-scanner"}
     assert plan_sync([], [other, mine_elsewhere], _context(), arns={}) == []
 

@@ -46,7 +46,10 @@ def test_backticks_cannot_open_or_close_code_and_lines_stay_one():
 
 
 def test_plain_text_is_left_as_it_is():
-    assert text.chat('Model card churn-v3 (owner: "Ana", risk High) v7') == 'Model card churn-v3 (owner: "Ana", risk High) v7'
+    assert (
+        text.chat('Model card churn-v3 (owner: "Ana", risk High) v7')
+        == 'Model card churn-v3 (owner: "Ana", risk High) v7'
+    )
 
 
 # Every email, rendered for chat ----------------------------------------------------------------------------

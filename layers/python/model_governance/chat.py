@@ -60,9 +60,7 @@ def our_links(body: str) -> list[tuple[str, str]]:
     return links
 
 
-def chat_notification(
-    subject: str, body: str, attributes: Mapping[str, Any], *, facts: bool = True
-) -> dict[str, Any]:
+def chat_notification(subject: str, body: str, attributes: Mapping[str, Any], *, facts: bool = True) -> dict[str, Any]:
     """The custom notification for ``subject`` and ``body`` (an email of ours). ``facts=False`` leaves the
     description to one line pointing at the email: for a message too large for SNS with the facts in it."""
     severity = severity_of(attributes)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from model_governance import text
+from model_governance.sweep.inventory import Inventory
 from model_governance.sweep.rules import (
     APPROVED_WITHOUT_APPROVED_CARD,
     ENDPOINT_WITHOUT_MONITOR,
@@ -35,7 +36,6 @@ from model_governance.sweep.rules import (
     REVIEW_OVERDUE,
     Finding,
 )
-from model_governance.sweep.inventory import Inventory
 
 SCHEMA_VERSION = "2018-10-08"
 GENERATOR_PREFIX = "model-governance/account-sweep/"  # + the kind's code: ours, and one per rule
