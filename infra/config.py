@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +43,29 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 APPROVAL_GATE_MODES = ("off", "warn", "enforce")
+CHAT_TOPICS = ("ops", "notices")
+CHAT_SEVERITIES = ("High", "Medium", "Low", "Unknown")  # model_governance.chat.SEVERITIES
+# AWS::Chatbot::SlackChannelConfiguration / MicrosoftTeamsChannelConfiguration property patterns.
+_CHAT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_SLACK_WORKSPACE = re.compile(r"^[0-9A-Z]{1,255}$")
+_SLACK_CHANNEL = re.compile(r"^[A-Za-z0-9]{1,255}$")
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
+_TEAMS_CHANNEL = re.compile(r"^[A-Za-z0-9_=+/.,-]*%3[aA][A-Za-z0-9_=+/.,-]*%40[A-Za-z0-9_=+/.,-]*$")
+
+
+@dataclass(frozen=True)
+class ChatChannel:
+    """One Slack or Microsoft Teams channel that AWS Chatbot posts the chosen topics' messages to."""
+
+    name: str
+    platform: str  # "slack" | "teams"
+    channel_id: str
+    topics: tuple[str, ...]
+    workspace_id: str = ""  # Slack
+    team_id: str = ""  # Teams
+    tenant_id: str = ""  # Teams
+
+
 # S3 Object Lock modes of the evidence bucket: governance can be lifted with s3:BypassGovernanceRetention,
 # compliance by nobody (not even the account root) until the retention ends.
 EVIDENCE_LOCK_MODES = ("governance", "compliance")
@@ -70,6 +94,9 @@ class GovernanceConfig:
     data_quality_monitors: tuple[DataQualityMonitor, ...] = ()
     reconcile: bool = True
     reconcile_lookback_hours: int = 72
+    chat_channels: tuple[ChatChannel, ...] = ()
+    chat_severities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    security_hub_findings: bool = False
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -101,6 +128,9 @@ class GovernanceConfig:
             data_quality_monitors=read("dataQualityMonitors", _monitors),
             reconcile=read("reconcile", _bool),
             reconcile_lookback_hours=read("reconcileLookbackHours", _int_between(1, 24 * 30)),
+            chat_channels=read("chatChannels", _chat_channels),
+            chat_severities=read("chatSeverities", _chat_severities),
+            security_hub_findings=read("securityHubFindings", _bool),
         )
         if config.reconcile_lookback_hours and config.sweep_schedule:
             # A change must stay in the window for at least one sweep after it settled, or a lost event is missed.
@@ -207,3 +237,94 @@ def _schedule(value: Any) -> str:
             f"expected an EventBridge schedule such as 'rate(1 day)' or 'cron(0 6 * * ? *)', got {value!r}"
         )
     return value.strip()
+
+
+def _chat_channels(value: Any) -> tuple[ChatChannel, ...]:
+    """``[{"name", "platform": "slack", "workspaceId", "channelId", "topics"}, {"platform": "teams", "teamId",
+    "tenantId", "channelId", ...}]``: every entry checked, every problem named."""
+    value = _json_text(value)
+    if value in (None, "", []):
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"expected a list of channels, got {value!r}")
+    channels: list[ChatChannel] = []
+    problems: list[str] = []
+    for index, entry in enumerate(value):
+        try:
+            channels.append(_chat_channel(entry))
+        except ConfigError as error:
+            problems.append(f"[{index}] {error}")
+    names = [c.name for c in channels]
+    problems += [f"channel name {n!r} is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return tuple(channels)
+
+
+def _chat_channel(entry: Any) -> ChatChannel:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"expected an object, got {entry!r}")
+    platform = entry.get("platform")
+    allowed = {"name", "platform", "channelId", "topics"} | (
+        {"workspaceId"} if platform == "slack" else {"teamId", "tenantId"}
+    )
+    problems = [f"unknown key {key!r}" for key in sorted(set(entry) - allowed)]
+    if platform not in ("slack", "teams"):
+        problems.append(f"platform must be slack or teams, got {platform!r}")
+
+    def check(key: str, pattern: re.Pattern[str], what: str) -> str:
+        raw = entry.get(key)
+        if not isinstance(raw, str) or not pattern.match(raw):
+            problems.append(f"{key} must be {what}, got {raw!r}")
+            return ""
+        return raw
+
+    name = check("name", _CHAT_NAME, "1 to 128 letters, digits, '-' or '_' (the Chatbot configuration name)")
+    topics = entry.get("topics")
+    if not isinstance(topics, list) or not topics or any(t not in CHAT_TOPICS for t in topics):
+        problems.append(f"topics must be a non-empty list of {', '.join(CHAT_TOPICS)}, got {topics!r}")
+        topics = []
+    if platform == "slack":
+        workspace = check("workspaceId", _SLACK_WORKSPACE, "a Slack workspace id such as T0123ABCD")
+        channel = check("channelId", _SLACK_CHANNEL, "a Slack channel id such as C0123ABCD (not the #name)")
+        team = tenant = ""
+    else:
+        workspace = ""
+        team = check("teamId", _UUID, "the Microsoft Teams team id (a UUID)")
+        tenant = check("tenantId", _UUID, "the Microsoft Entra tenant id (a UUID)")
+        channel = check(
+            "channelId", _TEAMS_CHANNEL, "the URL-encoded Teams channel id, such as 19%3Aabc%40thread.tacv2"
+        )
+    if problems:
+        raise ConfigError(f"{name or entry.get('name')!r}: " + "; ".join(problems))
+    return ChatChannel(name, str(platform), channel, tuple(dict.fromkeys(topics)), workspace, team, tenant)
+
+
+def _chat_severities(value: Any) -> dict[str, tuple[str, ...]]:
+    """``{"ops": ["High", "Medium"], "notices": [...]}``: the severities chat receives per topic (all by default)."""
+    value = _json_text(value) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"expected an object of topic: [severities], got {value!r}")
+    problems = [
+        f"unknown topic {topic!r} (expected {', '.join(CHAT_TOPICS)})" for topic in value if topic not in CHAT_TOPICS
+    ]
+    chosen: dict[str, tuple[str, ...]] = {}
+    for topic in CHAT_TOPICS:
+        severities = value.get(topic, list(CHAT_SEVERITIES))
+        if not isinstance(severities, list) or not severities or any(s not in CHAT_SEVERITIES for s in severities):
+            problems.append(f"{topic}: expected a non-empty list of {', '.join(CHAT_SEVERITIES)}, got {severities!r}")
+            continue
+        chosen[topic] = tuple(dict.fromkeys(severities))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return chosen
+
+
+def _json_text(value: Any) -> Any:
+    """A structured setting given on the command line (``-c chatChannels='[...]'``) arrives as JSON text."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"expected JSON, got {value!r} ({error.msg})") from None

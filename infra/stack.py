@@ -12,11 +12,13 @@ from infra.alerting import AlertTopics
 from infra.approval_gate import ApprovalGate
 from infra.card_review import CardReview
 from infra.carry_forward import CarryForward
+from infra.chat_channels import ChatChannels
 from infra.config import GovernanceConfig
 from infra.dashboard import GovernanceDashboard
 from infra.data_quality import DataQualityMonitors
 from infra.evidence_bucket import EvidenceBucket
 from infra.governed_function import RUNTIME
+from infra.security_hub import SecurityHubFindings
 from infra.shared import SharedResources
 from infra.shared_layer import SharedLayer
 from infra.state_table import StateTable
@@ -28,6 +30,10 @@ class ModelGovernanceStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: GovernanceConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="SageMaker model governance backend", **kwargs)
         topics = AlertTopics(self, "Alerts", alert_emails=config.alert_emails, notice_emails=config.notice_emails)
+        if config.chat_channels:  # email stays the default; chat is added per channel (chatChannels)
+            ChatChannels(
+                self, "Chat", channels=config.chat_channels, severities=dict(config.chat_severities), topics=topics
+            )
         state = StateTable(self, "State")
         evidence = EvidenceBucket(
             self, "Evidence", retention_days=config.evidence_retention_days, lock_mode=config.evidence_lock_mode
@@ -67,6 +73,8 @@ class ModelGovernanceStack(Stack):
 
         sweep = AccountSweep(self, "AccountSweep", shared=shared, handlers=replayed)
         state.grant(sweep.handler.role, keys.ACCOUNT_SWEEP)
+        if config.security_hub_findings:  # opt in: the sweep's findings in Security Hub
+            SecurityHubFindings(self, "SecurityHub", sweep=sweep.handler)
         topics.grant_publish(topics.ops, sweep.handler.role)
         state.grant(sweep.backfill.role, keys.BACKFILL)
         topics.grant_publish(topics.notices, sweep.backfill.role)

@@ -149,12 +149,15 @@ def account_state(world: Any) -> dict[str, Any]:
         for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
             objects.append(f"{bucket['Name']}/{obj['Key']}")
     messages = [(m.topic, m.subject, m.body) for m in world.inbox("")]
+    hub = boto3.client("securityhub").get_findings()["Findings"]
+    security_hub = sorted((f["Id"], f["RecordState"], f["UpdatedAt"], f["CreatedAt"], f["Title"]) for f in hub)
     return {
         "cards": cards,
         "packages": packages,
         "table": sorted(items, key=lambda i: json.dumps(i, sort_keys=True)),
         "objects": sorted(objects),
         "messages": sorted(messages),
+        "security_hub": security_hub,
     }
 
 

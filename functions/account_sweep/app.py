@@ -20,11 +20,13 @@ from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.reconcile import HandledMarks, Handlers
 from model_governance.adapters.sagemaker import ModelRegistry
+from model_governance.adapters.security_hub import SecurityHub
 from model_governance.adapters.state import StateStore
 from model_governance.monitoring.dq_monitors import parse_monitors
 from model_governance.observability import logger, metrics
 from model_governance.review.decisions import GATE_MODES
 from model_governance.settings import env_bool, env_choice, env_int, env_str
+from model_governance.sweep.asff import HubContext
 from model_governance.sweep.reconcile import ReconcileSettings
 from model_governance.sweep.rules import SweepSettings
 from model_governance.wiring import effect_store
@@ -91,5 +93,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         audit=audit,
         settings=settings,
         reconciler=_reconciler(),
+        findings_hub=_security_hub(run.account, run.region, run.started, run.run_id),
     )
     return outcome.summary()
+
+
+def _security_hub(account: str, region: str, started: datetime, run_id: str) -> SecurityHub | None:
+    """The findings hub of this run when securityHubFindings is on (the stack sets the variable only then)."""
+    if constants.ENV_SECURITY_HUB_FINDINGS not in os.environ or not env_bool(constants.ENV_SECURITY_HUB_FINDINGS):
+        return None
+    return SecurityHub(client("securityhub"), HubContext(account, region, started, run_id))

@@ -107,6 +107,7 @@ def test_under_enforce_an_approved_package_with_a_draft_card_ends_pending_with_a
         "model_package_group": GROUP,
         "risk_rating": "High",
         "model_owner": "alice",
+        "severity": "High",  # for chat filter policies: the card's risk rating
     }
     table = gate_world.function("approval_gate").environment[constants.ENV_STATE_TABLE]
     history = Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)

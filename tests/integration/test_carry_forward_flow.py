@@ -131,6 +131,7 @@ def test_documented_event_for_version_2_carries_version_1s_card_exactly_once(wor
         "event_type": "model_card_created",
         "model_package_group": account.group,
         "risk_rating": "Medium",
+        "severity": "Medium",  # for chat filter policies: the card's risk rating
     }
     # and the metric was emitted once
     assert sum(m.get("ModelCardsCarriedForward", [0])[0] for r in results for m in r.metrics) == 1

@@ -50,6 +50,7 @@ class Story:
 
     name: str
     play: Callable[[LocalWorld], Deliveries]
+    context: tuple[tuple[str, Any], ...] = ()  # settings of the stack this story runs on (default: cdk.json's)
 
 
 @dataclass
@@ -63,7 +64,15 @@ def _session() -> boto3.Session:
     return boto3.Session(region_name=REGION)
 
 
+@functools.cache
+def _template_with(context: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    from local.world import synthesize
+
+    return synthesize(dict(context))
+
+
 def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> Outcome:
+    template = _template_with(story.context) if story.context else template
     with (
         mock_aws(),
         sagemaker_gaps_filled(),
@@ -93,7 +102,7 @@ def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> O
 
 def assert_same_account(expected: dict[str, Any], actual: dict[str, Any], fault: Fault, calls: list[str]) -> None:
     site = calls[fault.at] if fault.at < len(calls) else "?"
-    for part in ("cards", "packages", "table", "objects"):
+    for part in ("cards", "packages", "table", "objects", "security_hub"):
         assert actual[part] == expected[part], f"{part} differ after {fault} ({site})"
     sent, wanted = Counter(actual["messages"]), Counter(expected["messages"])
     assert set(sent) == set(wanted), f"messages differ after {fault} ({site})"
@@ -204,16 +213,20 @@ def approval_gate_story(world: LocalWorld) -> Deliveries:
     yield from ((f, e) for f, e in world.route(event) if f.handler_dir == "approval_gate")
 
 
-def account_sweep_story(world: LocalWorld) -> Deliveries:
-    """Two groups, one latest version without a card; in a third, version 2's registration event was lost. The
-    scheduled sweep writes its report, replays the lost registration to carry-forward, and sends a digest that
-    says so; the replay (its own delivery) carries the card forward."""
-    sm = _sagemaker()
+def _two_groups_one_without_a_card(sm: Any) -> None:
     for group in ("sweep-a", "sweep-b"):
         sm.create_model_package_group(ModelPackageGroupName=group)
         arn = _register(sm, group, 1)
         if group == "sweep-a":
             _hand_made_card(sm, "sweep-a-card", arn, group)
+
+
+def account_sweep_story(world: LocalWorld) -> Deliveries:
+    """Two groups, one latest version without a card; in a third, version 2's registration event was lost. The
+    scheduled sweep writes its report, replays the lost registrations to carry-forward, and sends a digest that
+    says so; the replays (their own deliveries) carry the cards forward."""
+    sm = _sagemaker()
+    _two_groups_one_without_a_card(sm)
     sm.create_model_package_group(ModelPackageGroupName="lost")
     v1 = _register(sm, "lost", 1)
     _hand_made_card(sm, "lost-card", v1, "lost")
@@ -224,6 +237,33 @@ def account_sweep_story(world: LocalWorld) -> Deliveries:
     yield world.function("approval_gate"), _registered("lost", v1, 1)
     yield world.function("account_sweep"), {**read_event("scheduled_event"), "region": REGION}
     yield from world.invocations()
+
+
+def account_sweep_security_hub_story(world: LocalWorld) -> Deliveries:
+    """The sweep story with securityHubFindings on: its finding is imported, and a finding of ours whose problem
+    is gone (imported by an earlier sweep) is archived."""
+    from model_governance.sweep.asff import HubContext
+
+    context = HubContext(account="123456789012", region=REGION, now=START - timedelta(days=1), run_id="earlier")
+    gone = {
+        "SchemaVersion": "2018-10-08",
+        "Id": f"model-governance/{REGION}/model_without_card/model-package/retired/1",
+        "ProductArn": context.product_arn,
+        "GeneratorId": "model-governance/account-sweep/model_without_card",
+        "AwsAccountId": context.account,
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards/SageMaker model governance"],
+        "CreatedAt": "2026-11-22T09:00:00.000Z",
+        "UpdatedAt": "2026-11-22T09:00:00.000Z",
+        "Severity": {"Label": "LOW"},
+        "Title": "Latest model versions without a model card: retired v1",
+        "Description": "latest version has no model card",
+        "Resources": [{"Type": "Other", "Id": context.arn("model-package/retired/1")}],
+        "RecordState": "ACTIVE",
+    }
+    boto3.client("securityhub", region_name=REGION).batch_import_findings(Findings=[gone])
+    _two_groups_one_without_a_card(_sagemaker())
+    # Within the settle time of these registrations: nothing to reconcile, the calls are the sweep's own.
+    yield world.function("account_sweep"), {**read_event("scheduled_event"), "region": REGION}
 
 
 def backfill_story(world: LocalWorld) -> Deliveries:
@@ -273,6 +313,7 @@ STORIES = [
     Story("approval_gate", approval_gate_story),
     Story("violation_alert", violation_story),
     Story("account_sweep", account_sweep_story),
+    Story("account_sweep_security_hub", account_sweep_security_hub_story, (("securityHubFindings", True),)),
     Story("backfill", backfill_story),
 ]
 
@@ -285,6 +326,7 @@ CALLS = {
     "approval_gate": 17,
     "violation_alert": 42,
     "account_sweep": 68,
+    "account_sweep_security_hub": 21,
     "backfill": 34,
 }
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]

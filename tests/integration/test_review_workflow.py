@@ -130,6 +130,7 @@ def test_pending_review_tells_reviewers_what_changed_who_and_the_risk(
         "event_type": "model_card_pending_review",
         "model_package_group": GROUP,
         "risk_rating": "High",
+        "severity": "High",  # for chat filter policies: the card's risk rating
     }
     assert "Changes compared with version 1:" in notice.body
     assert '~ risk_rating: "Low" -> "High"' in notice.body
@@ -268,6 +269,7 @@ def test_a_decoy_approved_card_claiming_another_groups_version_changes_nothing_t
         "model_package_group": VICTIM,
         "risk_rating": "Low",
         "model_owner": "alice",
+        "severity": "Low",
     }
     assert f"--customer-metadata-properties {CARD_METADATA_KEY}={CARD}" in notice.body
     refused = [r for r in ledger(review_world).history(group=VICTIM) if r["action"] == "link_refused"]

@@ -56,7 +56,7 @@ def test_the_digest_opens_with_what_was_scanned_and_the_counts_then_one_section_
         message.subject
         == "Governance sweep 2024-05-06: 3 findings (1 approved w/o approved card, 1 unmonitored, 1 no card)"
     )
-    assert message.attributes == {"event_type": "account_sweep_digest", "findings": "3"}
+    assert message.attributes == {"event_type": "account_sweep_digest", "findings": "3", "severity": "High"}
 
 
 def test_long_lists_are_cut_in_the_email_and_the_subject_fits_sns():

@@ -10,7 +10,10 @@ would add lines that look like the email's own. Every builder therefore puts out
 - ``one_line``: a sentence of ours that embeds values another module already rendered (a trust verdict's
   reasons, a sweep finding): made one line and capped, without quotes of its own;
 - ``shell_word``: a value inside a command printed for the reader to paste;
-- ``url_part``: a name inside a link of ours.
+- ``url_part``: a name inside a link of ours;
+- ``chat``: text (an email's line, a subject) inside a Slack or Microsoft Teams message through AWS Chatbot,
+  whose client markdown would otherwise turn ``<!channel>``, ``@here``, ``<url|label>``, ``[label](url)`` or a
+  backtick into a ping, a link or a code block of someone else's choosing.
 
 Each of them collapses every line break and other white space (``\\r``, ``\\n``, ``\\v``, ``\\f``, ``\\x85``,
 U+2028, U+2029, tabs) into one space, and shows control and format characters (zero-width, bidi overrides, lone
@@ -68,6 +71,33 @@ def url_part(text: str, *, safe: str = "", limit: int = URL_NAME_LIMIT) -> str:
     Only its first ``limit`` characters count: no real name is longer (SageMaker names have at most 63, S3 keys
     1,024 bytes), and an impossible one must not blow up the email (each character may take 12 encoded)."""
     return quote(text[:limit], safe=safe, errors="backslashreplace")
+
+
+# Chat markdown (Slack mrkdwn, Teams markdown) gives these characters structure: each becomes a look-alike
+# that has none, so the reader still sees what the value holds. "<" ">" "&" open Slack's control sequences
+# (<!channel>, <@U123>, <https://x|label>, &lt;); "@" starts a mention; "`" opens or closes code (an outside
+# value could end the code block its line sits in); "[" "]" make a Teams link; "|" a Slack link label.
+_CHAT = str.maketrans(
+    {
+        "<": "\u2039",  # single left-pointing angle quotation mark
+        ">": "\u203a",
+        "&": "\uff06",  # fullwidth ampersand
+        "@": "\uff20",  # fullwidth commercial at
+        "`": "\u02cb",  # modifier letter grave accent
+        "[": "\uff3b",
+        "]": "\uff3d",
+        "|": "\u2223",  # divides
+    }
+)
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)")  # "https://": a chat client would make it a link
+
+
+def chat(text: str, limit: int = LINE_LIMIT) -> str:
+    """``text`` for a chat message: one line (as ``one_line``), without a character that chat markdown reads
+    as a mention, a link, a control sequence or code, and without a scheme (``https://``) a client would link.
+
+    For text that is not a link of ours: our links are put in a chat message on their own (chat/notifications)."""
+    return _SCHEME.sub(lambda m: m.group(1) + "\uff1a", one_line(text, limit).translate(_CHAT))
 
 
 def _collapse(text: str) -> str:

@@ -1,14 +1,24 @@
-"""Publishing notices and alerts to SNS with filterable message attributes."""
+"""Publishing notices and alerts to SNS with filterable message attributes: email text, and chat for AWS Chatbot.
+
+One publish carries both renderings (``MessageStructure="json"``): SNS sends the ``https`` body to HTTPS
+subscriptions (AWS Chatbot's, https://global.sns-api.chatbot.amazonaws.com) and ``default`` to every other
+protocol (email, SQS). The chat body is derived from the email at publish time (model_governance/chat.py), so a
+retried effect, which replays the planned Message, sends the same chat message too.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from model_governance.chat import chat_notification, severity_of
+
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects (email subscriptions show it as the email subject)
-MESSAGE_LIMIT_BYTES = 256 * 1024
+MESSAGE_LIMIT_BYTES = 256 * 1024  # the whole Message: with MessageStructure json, every protocol's body counts
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,10 +62,32 @@ class Publisher:
         body = message.body
         if len(body.encode()) > MESSAGE_LIMIT_BYTES:
             raise ValueError(f"message is {len(body.encode())} bytes; SNS accepts at most {MESSAGE_LIMIT_BYTES}")
-        response = self._client.publish(
-            TopicArn=self.topic_arn,
-            Subject=fit_subject(message.subject),
-            Message=body,
-            MessageAttributes=message_attributes(message.attributes),
-        )
+        attributes = {**message.attributes, "severity": severity_of(message.attributes)}
+        request: dict[str, Any] = {
+            "TopicArn": self.topic_arn,
+            "Subject": fit_subject(message.subject),
+            "MessageAttributes": message_attributes(attributes),
+        }
+        structured = per_protocol(message)
+        if structured is None:
+            _log.warning("chat rendering left out: the message is too large for both bodies")
+            request["Message"] = body
+        else:
+            request.update(Message=structured, MessageStructure="json")
+        response = self._client.publish(**request)
         return str(response["MessageId"])
+
+
+def per_protocol(message: Message) -> str | None:
+    """The JSON Message of one publish: the email text as ``default``, the chat notification as ``https``.
+
+    SNS's 256 KB limit counts both bodies and their JSON escaping: when the full chat message does not fit
+    beside an email near its budget, the chat message says only what happened and points at the email; None
+    when even that does not fit (the email is then published alone)."""
+    for facts in (True, False):
+        chat = chat_notification(message.subject, message.body, message.attributes, facts=facts)
+        document = {"default": message.body, "https": json.dumps(chat, ensure_ascii=False)}
+        rendered = json.dumps(document, ensure_ascii=False)
+        if len(rendered.encode()) <= MESSAGE_LIMIT_BYTES:
+            return rendered
+    return None

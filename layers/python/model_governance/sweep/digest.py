@@ -87,7 +87,7 @@ def render_digest(
         return Message(
             subject=f"Governance sweep {run.started:%Y-%m-%d}: all clear{fixed}",
             body="\n".join(line for line in body if line is not None),
-            attributes={"event_type": "account_sweep_digest", "findings": "0"},
+            attributes={"event_type": "account_sweep_digest", "findings": "0", "severity": "Low"},
         )
     lines = [*header, f"{len(findings)} finding{'s' if len(findings) != 1 else ''}:"]
     width = len(str(max(totals.values())))
@@ -101,7 +101,12 @@ def render_digest(
     return Message(
         subject=_subject(f"Governance sweep {run.started:%Y-%m-%d}: {len(findings)} findings", totals),
         body=rendered,
-        attributes={"event_type": "account_sweep_digest", "findings": str(len(findings))},
+        attributes={
+            "event_type": "account_sweep_digest",
+            "findings": str(len(findings)),
+            # High when an approved model lacks an approved card or a monitor failed (the two worst kinds).
+            "severity": "High" if any(totals[kind.code] for kind in KINDS[:2]) else "Medium",
+        },
     )
 
 

@@ -34,6 +34,7 @@ from model_governance.sweep.rules import (
 )
 from model_governance.workflows.effects import EffectRun, Effects, once
 from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
+from model_governance.workflows.security_hub import FindingsHub, sync_findings
 
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
@@ -209,6 +210,7 @@ def run_sweep(
     settings: SweepSettings,
     reconciler: Reconciler | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    findings_hub: FindingsHub | None = None,
 ) -> SweepOutcome:
     inventory = read_inventory(reader, links, cards)
     moment = now()
@@ -253,6 +255,12 @@ def run_sweep(
             lambda plan: ops.publish(Message.from_plan(plan)),
         )
         planned["digest"] = Message.from_plan(digest) if digest else None
+        if findings_hub is not None:  # last: Security Hub being down never holds the digest back
+            effect.step(
+                "security-hub",
+                lambda: {"findings": len(findings)},
+                lambda _: logger.info("security hub synced", extra=sync_findings(findings_hub, findings, inventory)),
+            )
         return digest is not None
 
     sent = once(effects, f"account-sweep#{run.run_id}", run, reconcile_report_and_tell)

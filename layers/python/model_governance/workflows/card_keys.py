@@ -60,5 +60,5 @@ def key_alert(error: CardKeyNotGrantedError, skipped: str) -> Message:
     return Message(
         subject=f"KMS key not granted ({error.SETTING}): model card {text.name(error.card, text.SUBJECT_NAME_LIMIT)}",
         body="\n".join(lines),
-        attributes={"event_type": "model_card_key_not_granted", "kms_key_arn": error.key_arn},
+        attributes={"event_type": "model_card_key_not_granted", "kms_key_arn": error.key_arn, "severity": "High"},
     )

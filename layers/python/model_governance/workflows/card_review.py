@@ -503,7 +503,7 @@ def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> 
     return Message(
         subject=f"Model card export failed: {text.name(job.card, text.SUBJECT_NAME_LIMIT)} v{job.card_version}",
         body="\n".join(lines),
-        attributes={"event_type": "model_card_export_failed"},
+        attributes={"event_type": "model_card_export_failed", "severity": "Medium"},
     )
 
 
