@@ -1,7 +1,9 @@
 """Endpoint data capture: where a period's records live, and the rows inside each record (aws-facts 2.1).
 
 A record is one JSON line: ``captureData.endpointInput`` {observedContentType, mode, data, encoding}. An
-unreadable record is counted (with its reason) and skipped; it never stops the run.
+unreadable record is counted (with its reason) and skipped; it never stops the run. Lines are parsed with
+orjson (about 3x faster than json here); what orjson refuses goes to json, so json's verdict and error stand
+for everything orjson does not accept (NaN literals, UTF-16, a BOM, huge integers, lone surrogates).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 MAX_REASONS_KEPT = 5
 
@@ -67,28 +71,58 @@ def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datet
 
 def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally, where: str) -> Iterator[str]:
     """CSV rows of every readable record in ``lines``; unreadable ones are counted in ``tally``."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        tally.records += 1
-        try:
-            rows = record_rows(line, names)
-        except UnreadableRecord as problem:
-            tally.skip(f"{where} line {number}", str(problem))
-            continue
-        tally.rows += len(rows)
-        yield from rows
+    plain = 0  # records of one CSV row, taken inline (the common case; each is one record and one row)
+    try:
+        for number, line in enumerate(lines, start=1):
+            try:
+                captured = orjson.loads(line)["captureData"]["endpointInput"]
+                data = captured["data"]
+                if (
+                    type(data) is str
+                    and captured.get("encoding") == "CSV"
+                    and captured.get("observedContentType") == "text/csv"
+                    and "\n" not in data
+                    and "\r" not in data
+                    and not data.isspace()
+                    and data
+                ):
+                    plain += 1
+                    yield data
+                    continue
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                pass
+            if not line.strip():
+                continue
+            tally.records += 1
+            try:
+                rows = record_rows(line, names)
+            except UnreadableRecord as problem:
+                tally.skip(f"{where} line {number}", str(problem))
+                continue
+            tally.rows += len(rows)
+            yield from rows
+    finally:
+        tally.records += plain
+        tally.rows += plain
+
+
+def parse_json(line: bytes | str) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def record_rows(line: bytes | str, names: list[str]) -> list[str]:
     try:
-        record = json.loads(line)
-        captured = record["captureData"]["endpointInput"]
-        content_type = str(captured.get("observedContentType") or "text/csv").lower()
-        encoding = str(captured.get("encoding") or "CSV").upper()
-        data = captured["data"]
-    except (ValueError, KeyError, TypeError) as error:
+        captured = parse_json(line)["captureData"]["endpointInput"]
+        content_type, encoding, data = captured.get("observedContentType"), captured.get("encoding"), captured["data"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UnreadableRecord(f"not a data capture record ({type(error).__name__})") from None
+    if content_type == "text/csv" and encoding == "CSV" and type(data) is str and "\n" not in data and "\r" not in data:
+        return [data] if data.strip() else []  # the common record, one CSV row: what the general path gives
+    content_type = str(content_type or "text/csv").lower()
+    encoding = str(encoding or "CSV").upper()
     if not isinstance(data, str):
         raise UnreadableRecord("endpointInput.data is not a string")
     if encoding == "BASE64":
