@@ -146,11 +146,13 @@ def _type_fields(
     values = np.full(len(ends), np.nan)
     numeric = (kind == INTEGRAL) | (kind == FRACTIONAL)
     if encoded.translate(None, _SIMPLE):  # some fields have other bytes: numeric-looking ones by regex, else String
-        unusual = np.unique(np.searchsorted(ends, np.flatnonzero(_OUTSIDE_SIMPLE[data])))
-        wordy = np.unique(np.searchsorted(ends, np.flatnonzero(_OUTSIDE_NUMBERS[data])))
+        unusual = np.zeros(len(ends), dtype=np.bool_)
+        unusual[np.searchsorted(ends, np.flatnonzero(_OUTSIDE_SIMPLE[data]))] = True
+        wordy = np.zeros(len(ends), dtype=np.bool_)
+        wordy[np.searchsorted(ends, np.flatnonzero(_OUTSIDE_NUMBERS[data]))] = True
         numeric[unusual] = False
         kind[unusual] = STRING
-        for index in np.setdiff1d(unusual, wordy, assume_unique=True).tolist():
+        for index in np.flatnonzero(unusual & ~wordy).tolist():
             field_text = encoded[starts[index] : ends[index]].decode("ascii")
             if _INTEGRAL.fullmatch(field_text) or _FRACTIONAL.fullmatch(field_text):
                 kind[index] = INTEGRAL if _INTEGRAL.fullmatch(field_text) else FRACTIONAL
