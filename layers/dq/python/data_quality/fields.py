@@ -34,7 +34,6 @@ _INTEGRAL = re.compile(r"(-|\+)? ?[0-9]+")  # Java's \d is ASCII only: [0-9]
 _FRACTIONAL = re.compile(r"(-|\+)? ?[0-9]+((\.[0-9]+)|((?:\.[0-9]+)?[Ee][-+]?[0-9]+))")
 _EXACT_DIGITS = 15  # below 2^53: the integer and its power of ten are exact doubles, one division rounds once
 _WIDEST_EXACT = _EXACT_DIGITS + 2  # with a sign and a dot
-_POWERS = 10 ** np.arange(_WIDEST_EXACT + 1, dtype=np.int64)
 
 
 @dataclass(frozen=True)
