@@ -71,7 +71,7 @@ class DataQualityLayer(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",
-            description="data_quality package with numpy and Apache DataSketches (the data-quality monitor only)",
+            description="data_quality package with numpy, Apache DataSketches and orjson (the data-quality monitor only)",
             compatible_runtimes=[DQ_RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             code=lambda_.Code.from_asset(

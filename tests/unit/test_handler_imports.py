@@ -12,12 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py") if p.parent.name != "dq_monitor")
 PROBE = (
     "import importlib.util as u, sys; s = u.spec_from_file_location('h', sys.argv[1]); m = u.module_from_spec(s);"
-    " s.loader.exec_module(m); print(sorted({'numpy', 'datasketches', 'data_quality'} & set(sys.modules)))"
+    " s.loader.exec_module(m); print(sorted({'numpy', 'datasketches', 'orjson', 'data_quality'} & set(sys.modules)))"
 )
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
-def test_other_handlers_import_no_numpy_or_datasketches(handler):
+def test_other_handlers_import_no_numpy_datasketches_or_orjson(handler):
     output = subprocess.run(
         [sys.executable, "-c", PROBE, str(ROOT / "functions" / handler / "app.py")],
         capture_output=True, text=True, check=True, cwd=ROOT,

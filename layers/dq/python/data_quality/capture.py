@@ -2,6 +2,10 @@
 
 A record is one JSON line: ``captureData.endpointInput`` {observedContentType, mode, data, encoding}. An
 unreadable record is counted (with its reason) and skipped; it never stops the run.
+
+The common record (one CSV row, ``text/csv``, ``CSV``) is taken inline after orjson parses the line (about 3x
+faster than json here); every other line, including each one orjson refuses (NaN literals, UTF-16, a BOM, lone
+surrogates), goes through ``record_rows`` and json, so json's verdict and error wording stand for it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 MAX_REASONS_KEPT = 5
 
@@ -67,17 +73,39 @@ def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datet
 
 def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally, where: str) -> Iterator[str]:
     """CSV rows of every readable record in ``lines``; unreadable ones are counted in ``tally``."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        tally.records += 1
-        try:
-            rows = record_rows(line, names)
-        except UnreadableRecord as problem:
-            tally.skip(f"{where} line {number}", str(problem))
-            continue
-        tally.rows += len(rows)
-        yield from rows
+    plain = 0  # records of one CSV row taken inline: what record_rows gives for them, without its cost
+    try:
+        for number, line in enumerate(lines, start=1):
+            try:
+                captured = orjson.loads(line)["captureData"]["endpointInput"]
+                data = captured["data"]
+                if (
+                    type(data) is str
+                    and captured.get("encoding") == "CSV"
+                    and captured.get("observedContentType") == "text/csv"
+                    and "\n" not in data
+                    and "\r" not in data
+                    and not data.isspace()
+                    and data
+                ):
+                    plain += 1
+                    yield data
+                    continue
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                pass
+            if not line.strip():
+                continue
+            tally.records += 1
+            try:
+                rows = record_rows(line, names)
+            except UnreadableRecord as problem:
+                tally.skip(f"{where} line {number}", str(problem))
+                continue
+            tally.rows += len(rows)
+            yield from rows
+    finally:
+        tally.records += plain
+        tally.rows += plain
 
 
 def record_rows(line: bytes | str, names: list[str]) -> list[str]:
@@ -87,7 +115,7 @@ def record_rows(line: bytes | str, names: list[str]) -> list[str]:
         content_type = str(captured.get("observedContentType") or "text/csv").lower()
         encoding = str(captured.get("encoding") or "CSV").upper()
         data = captured["data"]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # AttributeError: endpointInput not an object
         raise UnreadableRecord(f"not a data capture record ({type(error).__name__})") from None
     if not isinstance(data, str):
         raise UnreadableRecord("endpointInput.data is not a string")
