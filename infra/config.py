@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model_governance.cards.records import stage_names
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, parse_monitors
 
 _EMAIL = re.compile(
@@ -40,6 +41,8 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 APPROVAL_GATE_MODES = ("off", "warn", "enforce")
+# Model registry stages the approval gate covers when the setting is absent; [] covers none.
+DEFAULT_GATED_STAGES = ("Production",)
 # S3 Object Lock modes of the evidence bucket: governance can be lifted with s3:BypassGovernanceRetention,
 # compliance by nobody (not even the account root) until the retention ends.
 EVIDENCE_LOCK_MODES = ("governance", "compliance")
@@ -66,6 +69,7 @@ class GovernanceConfig:
     pending_review_max_days: int
     send_all_clear: bool
     data_quality_monitors: tuple[DataQualityMonitor, ...] = ()
+    gated_stages: tuple[str, ...] = DEFAULT_GATED_STAGES
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -95,6 +99,7 @@ class GovernanceConfig:
             pending_review_max_days=read("pendingReviewMaxDays", _int_between(1, 365)),
             send_all_clear=read("sendAllClear", _bool),
             data_quality_monitors=read("dataQualityMonitors", _monitors),
+            gated_stages=read("gatedStages", _stages),
         )
         if problems:
             raise ConfigError("invalid configuration (cdk.json context or -c key=value):\n  " + "\n  ".join(problems))
@@ -183,6 +188,15 @@ def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
 def _monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
     try:
         return parse_monitors(value or [])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _stages(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_GATED_STAGES
+    try:
+        return stage_names(_as_list(value))
     except ValueError as error:
         raise ConfigError(str(error)) from None
 
