@@ -3,9 +3,8 @@ Approved is flagged or reverted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,8 +24,7 @@ from model_governance.workflows.approval_gate import GateSettings, approval_gate
 from model_governance.workflows.stage_gate import StageGateSettings, stage_gate
 
 
-@dataclass(frozen=True)
-class Dependencies:
+class Dependencies(NamedTuple):
     registry: ModelRegistry
     state: StateStore
     effects: EffectStore

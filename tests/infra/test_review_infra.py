@@ -117,9 +117,14 @@ def test_only_enforce_may_change_an_approval_and_only_to_pending(
     template: dict[str, Any], enforce_template: dict[str, Any]
 ) -> None:
     assert allowing(template, "ApprovalGate", "sagemaker:UpdateModelPackage") == []
-    (statement,) = allowing(enforce_template, "ApprovalGate", "sagemaker:UpdateModelPackage")
-    assert statement["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
-    assert statement["Resource"]["Fn::Join"][1][-1] == ":model-package/*/*"
+    updates = allowing(enforce_template, "ApprovalGate", "sagemaker:UpdateModelPackage")
+    (statement,) = [s for s in updates if "sagemaker:ModelApprovalStatus" in s["Condition"].get("StringEquals", {})]
+    # PendingManualApproval only, and never a stage beside it (an approval-only request has no stage key).
+    assert statement["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
+        "Null": {"sagemaker:ModelLifeCycle:Stage": "true"},
+    }
+    assert all(s["Resource"]["Fn::Join"][1][-1] == ":model-package/*/*" for s in updates)
 
 
 def test_card_review_permissions_are_least_privilege(template: dict[str, Any]) -> None:
