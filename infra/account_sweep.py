@@ -81,6 +81,7 @@ class AccountSweep(Construct):
                 constants.ENV_EVIDENCE_BUCKET: bucket.bucket_name,
                 constants.ENV_PENDING_REVIEW_MAX_DAYS: str(config.pending_review_max_days),
                 constants.ENV_SEND_ALL_CLEAR: str(config.send_all_clear).lower(),
+                constants.ENV_GATED_STAGES: ",".join(config.gated_stages),
                 constants.ENV_DQ_MONITORS: monitors_json(config.data_quality_monitors),
                 constants.ENV_RECONCILE: str(config.reconcile).lower(),
                 constants.ENV_RECONCILE_LOOKBACK_HOURS: str(config.reconcile_lookback_hours),

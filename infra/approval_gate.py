@@ -1,4 +1,5 @@
-"""Approval gate: flags (warn) or reverts (enforce) a model package approval while its card is not Approved."""
+"""Approval gate: flags (warn) or reverts (enforce) a model package approval, or a move into a gated model
+registry stage, while its card is not Approved."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from infra import event_patterns
 from infra.governed_function import GovernedFunction
 from infra.shared import SharedResources
 from model_governance import constants
+from model_governance.cards.records import INACTIVE_STAGE_STATUSES
+
+# IAM condition keys of UpdateModelPackage, spelled as the Service Authorization Reference lists them (context key
+# names are not case-sensitive, so aws-facts.md 7's `sagemaker:ModelLifeCycle:stage` is the same key).
+APPROVAL_KEY = "sagemaker:ModelApprovalStatus"
+STAGE_KEY = "sagemaker:ModelLifeCycle:Stage"
+STAGE_STATUS_KEY = "sagemaker:ModelLifeCycle:StageStatus"
 
 
 class ApprovalGate(Construct):
@@ -27,12 +35,13 @@ class ApprovalGate(Construct):
                 constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,
                 constants.ENV_APPROVAL_GATE: mode,
+                constants.ENV_GATED_STAGES: ",".join(shared.config.gated_stages),
             },
         )
         self.handler.trigger_on(
-            "ModelPackageApproved",
-            description="A versioned model package was approved",
-            event_pattern=event_patterns.model_package_approved(),
+            "ModelPackageApprovedOrStaged",
+            description="A versioned model package was approved, or its model registry stage changed",
+            event_pattern=event_patterns.model_package_gated(),
         )
         self.handler.allow(
             ["sagemaker:DescribeModelPackage"],
@@ -40,13 +49,7 @@ class ApprovalGate(Construct):
             wildcard_reason="any group of the account may approve a version; versioned packages only (<group>/<n>)",
         )
         if mode == "enforce":
-            # It may only ever withdraw an approval, never grant one.
-            self.handler.allow(
-                ["sagemaker:UpdateModelPackage"],
-                [self.handler.sagemaker_arn("model-package/*/*")],
-                wildcard_reason="any group of the account may approve a version; versioned packages only (<group>/<n>)",
-                StringEquals={"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
-            )
+            self._allow_reverts(shared.config.gated_stages)
         self.handler.allow(
             ["sagemaker:DescribeModelCard"],
             [self.handler.sagemaker_arn("model-card/*")],
@@ -57,4 +60,41 @@ class ApprovalGate(Construct):
             ["sagemaker:Search"],
             ["*"],
             wildcard_reason="sagemaker:Search has no resource type in IAM; it finds a hand-made card of the version",
+        )
+
+    def _allow_reverts(self, gated_stages: tuple[str, ...]) -> None:
+        """UpdateModelPackage only to withdraw: an approval back to pending, a version out of the gated stages.
+
+        Each statement read as IAM evaluates it (a key missing from the request: StringEquals is false,
+        StringNotEquals is true, Null "true" is true):
+        - approval revert: the request sets PendingManualApproval and no stage (an approval-only request);
+        - stage revert: no approval status, a stage, and not a gated one (StringNotEquals alone would also allow
+          a request without any stage, hence the Null check);
+        - stage rejected: no approval status, and a stage status of Rejected or Retired (a gated stage may keep
+          its name; StringEqualsIfExists here would let an approval-only request through, so plain StringEquals).
+        """
+        versions = [self.handler.sagemaker_arn("model-package/*/*")]
+        reason = "any group of the account may approve or promote a version; versioned packages only (<group>/<n>)"
+        self.handler.allow(
+            ["sagemaker:UpdateModelPackage"],
+            versions,
+            wildcard_reason=reason,
+            StringEquals={APPROVAL_KEY: "PendingManualApproval"},
+            Null={STAGE_KEY: "true"},
+        )
+        if not gated_stages:
+            return
+        self.handler.allow(
+            ["sagemaker:UpdateModelPackage"],
+            versions,
+            wildcard_reason=reason,
+            Null={APPROVAL_KEY: "true", STAGE_KEY: "false"},
+            StringNotEquals={STAGE_KEY: list(gated_stages)},
+        )
+        self.handler.allow(
+            ["sagemaker:UpdateModelPackage"],
+            versions,
+            wildcard_reason=reason,
+            Null={APPROVAL_KEY: "true"},
+            StringEquals={STAGE_STATUS_KEY: list(INACTIVE_STAGE_STATUSES)},
         )

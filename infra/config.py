@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from model_governance.cards.records import stage_names
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, parse_monitors
 from model_governance.sweep.schedule import schedule_period
 
@@ -66,6 +67,8 @@ class ChatChannel:
     tenant_id: str = ""  # Teams
 
 
+# Model registry stages the approval gate covers when the setting is absent; [] covers none.
+DEFAULT_GATED_STAGES = ("Production",)
 # S3 Object Lock modes of the evidence bucket: governance can be lifted with s3:BypassGovernanceRetention,
 # compliance by nobody (not even the account root) until the retention ends.
 EVIDENCE_LOCK_MODES = ("governance", "compliance")
@@ -97,6 +100,7 @@ class GovernanceConfig:
     chat_channels: tuple[ChatChannel, ...] = ()
     chat_severities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     security_hub_findings: bool = False
+    gated_stages: tuple[str, ...] = DEFAULT_GATED_STAGES
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -131,6 +135,7 @@ class GovernanceConfig:
             chat_channels=read("chatChannels", _chat_channels),
             chat_severities=read("chatSeverities", _chat_severities),
             security_hub_findings=read("securityHubFindings", _bool),
+            gated_stages=read("gatedStages", _stages),
         )
         if config.reconcile_lookback_hours and config.sweep_schedule:
             # A change must stay in the window for at least one sweep after it settled, or a lost event is missed.
@@ -227,6 +232,15 @@ def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], Any]:
 def _monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
     try:
         return parse_monitors(value or [])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _stages(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_GATED_STAGES
+    try:
+        return stage_names(_as_list(value))
     except ValueError as error:
         raise ConfigError(str(error)) from None
 

@@ -65,3 +65,24 @@ def model_package_approved() -> events.EventPattern:
             "ModelPackageVersion": [{"exists": True}],
         },
     )
+
+
+def model_package_gated() -> events.EventPattern:
+    """The approval gate's trigger: a versioned package that is Approved, or whose stage (ModelLifeCycle) an update
+    changed, or that was registered with a stage (an event naming no updated fields but carrying ModelLifeCycle).
+
+    Whether the event carries ``detail.ModelLifeCycle`` is not confirmed (aws-facts.md 7): an update is matched
+    by ``UpdatedModelPackageFields`` alone, and the handler reads the stage with DescribeModelPackage."""
+    return events.EventPattern(
+        source=SAGEMAKER,
+        detail_type=["SageMaker Model Package State Change"],
+        detail={
+            "ModelPackageGroupName": [{"exists": True}],
+            "ModelPackageVersion": [{"exists": True}],
+            "$or": [
+                {"ModelApprovalStatus": ["Approved"]},
+                {"UpdatedModelPackageFields": ["ModelLifeCycle"]},
+                {"ModelLifeCycle": {"Stage": [{"exists": True}]}, "UpdatedModelPackageFields": [{"exists": False}]},
+            ],
+        },
+    )

@@ -1,6 +1,7 @@
 """Fills the SageMaker gaps of moto 5.2.5 that the system relies on, for the local demo and flow tests.
 
-moto lacks ``Search(Resource="ModelCard")``, silently drops the ``ModelCard`` of a model package, and its
+moto lacks ``Search(Resource="ModelCard")``, silently drops the ``ModelCard`` and the ``ModelLifeCycle`` (the
+model registry stage) of a model package, and its
 ``UpdateModelPackage`` replaces ``CustomerMetadataProperties`` (a status-only update wipes them) where AWS merges
 the given keys and removes only ``CustomerMetadataPropertiesToRemove`` (toolchain-notes.md), and clears the approval
 status of an update that does not set one, where AWS leaves it as it is. The trust rule
@@ -22,6 +23,9 @@ from moto.sagemaker.responses import SageMakerResponse
 
 # package ARN -> ModelCard ({"ModelCardContent": ..., "ModelCardStatus": ...}), per moto backend instance
 _EMBEDDED_CARDS: dict[str, dict[str, str]] = {}
+# package ARN -> ModelLifeCycle ({"Stage": ..., "StageStatus": ..., "StageDescription": ...}). AWS returns it from
+# DescribeModelPackage and in each ListModelPackages summary (botocore's ModelPackageSummary has the member).
+_LIFE_CYCLES: dict[str, dict[str, str]] = {}
 
 
 def _card_search_record(card: Any) -> dict[str, Any]:
@@ -80,9 +84,29 @@ def _describe_model_package(original: Any) -> Any:
         arn = result.result.get("ModelPackageArn")  # type: ignore[attr-defined]
         if arn in _EMBEDDED_CARDS:
             result.result["ModelCard"] = dict(_EMBEDDED_CARDS[arn])  # type: ignore[index]
+        if arn in _LIFE_CYCLES:
+            result.result["ModelLifeCycle"] = dict(_LIFE_CYCLES[arn])  # type: ignore[index]
         return result
 
     return describe
+
+
+def _list_model_packages(original: Any) -> Any:
+    def list_packages(self: SageMakerResponse) -> ActionResult:
+        result = original(self)
+        for summary in result.result.get("ModelPackageSummaryList", []):  # type: ignore[attr-defined]
+            if summary.get("ModelPackageArn") in _LIFE_CYCLES:
+                summary["ModelLifeCycle"] = dict(_LIFE_CYCLES[summary["ModelPackageArn"]])
+        return result
+
+    return list_packages
+
+
+def _store_life_cycle(self: SageMakerResponse, arn: str | None) -> None:
+    # The whole structure is replaced (Stage and StageStatus are required in every request that sets it).
+    value = self._get_param("ModelLifeCycle")
+    if arn and value:
+        _LIFE_CYCLES[arn] = {k: v for k, v in value.items() if k in ("Stage", "StageStatus", "StageDescription")}
 
 
 def _store_model_card(self: SageMakerResponse, arn: str | None) -> None:
@@ -113,6 +137,7 @@ def _update_model_package(original: Any) -> Any:
             # moto also clears the approval status (and its description) on an update that does not set it
             package.model_approval_status, package.approval_description = approval
         _store_model_card(self, arn)
+        _store_life_cycle(self, arn)
         return result
 
     return update
@@ -122,6 +147,7 @@ def _create_model_package(original: Any) -> Any:
     def create(self: SageMakerResponse) -> ActionResult:
         result = original(self)
         _store_model_card(self, result.result.get("ModelPackageArn"))  # type: ignore[attr-defined]
+        _store_life_cycle(self, result.result.get("ModelPackageArn"))  # type: ignore[attr-defined]
         return result
 
     return create
@@ -131,14 +157,17 @@ def _create_model_package(original: Any) -> Any:
 def sagemaker_gaps_filled() -> Iterator[None]:
     """Patch moto's SageMaker responses for the duration of the block (use inside ``mock_aws``)."""
     _EMBEDDED_CARDS.clear()
+    _LIFE_CYCLES.clear()
     patches = {
         "search": _search,
         "describe_model_package": _describe_model_package,
         "update_model_package": _update_model_package,
         "create_model_package": _create_model_package,
+        "list_model_packages": _list_model_packages,
     }
     with ExitStack() as stack:
         for name, wrap in patches.items():
             stack.enter_context(mock.patch.object(SageMakerResponse, name, wrap(getattr(SageMakerResponse, name))))
         yield
     _EMBEDDED_CARDS.clear()
+    _LIFE_CYCLES.clear()

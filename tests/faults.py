@@ -129,6 +129,7 @@ def account_state(world: Any) -> dict[str, Any]:
             packages[package["ModelPackageArn"]] = {
                 "approval": package.get("ModelApprovalStatus"),
                 "approval_description": package.get("ApprovalDescription"),
+                "stage": package.get("ModelLifeCycle"),  # the model registry stage (the stage gate's revert)
                 "embedded": {
                     "status": embedded.get("ModelCardStatus"),
                     "content": json.loads(embedded.get("ModelCardContent") or "{}"),

@@ -25,7 +25,7 @@ from model_governance.adapters.state import StateStore
 from model_governance.monitoring.dq_monitors import parse_monitors
 from model_governance.observability import logger, metrics
 from model_governance.review.decisions import GATE_MODES
-from model_governance.settings import env_bool, env_choice, env_int, env_str
+from model_governance.settings import env_bool, env_choice, env_int, env_stages, env_str
 from model_governance.sweep.asff import HubContext
 from model_governance.sweep.reconcile import ReconcileSettings
 from model_governance.sweep.rules import SweepSettings
@@ -54,6 +54,7 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, EffectStor
     settings = SweepSettings(
         pending_review_max_days=env_int(constants.ENV_PENDING_REVIEW_MAX_DAYS, minimum=1),
         send_all_clear=env_bool(constants.ENV_SEND_ALL_CLEAR),
+        gated_stages=env_stages(constants.ENV_GATED_STAGES),
     )
     return (
         ModelRegistry(client("sagemaker")),

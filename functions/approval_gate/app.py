@@ -1,9 +1,10 @@
-"""Approval gate: a model package version approved while its model card is not Approved is flagged or reverted."""
+"""Approval gate: a model package version approved, or moved into a gated stage, while its model card is not
+Approved is flagged or reverted."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,23 +18,37 @@ from model_governance.adapters.state import StateStore
 from model_governance.events import parse_model_package_state_change
 from model_governance.observability import logger, metrics
 from model_governance.review.decisions import GATE_MODES
-from model_governance.settings import env_choice, env_str
+from model_governance.settings import env_choice, env_stages, env_str
 from model_governance.wiring import effect_store
 from model_governance.workflows.approval_gate import GateSettings, approval_gate
+from model_governance.workflows.stage_gate import StageGateSettings, stage_gate
+
+
+class Dependencies(NamedTuple):
+    registry: ModelRegistry
+    state: StateStore
+    effects: EffectStore
+    ops: Publisher
+    notices: Publisher
+    audit: Ledger
+    approvals: GateSettings
+    stages: StageGateSettings
 
 
 @cache
-def _dependencies() -> tuple[ModelRegistry, StateStore, EffectStore, Publisher, Publisher, Ledger, GateSettings]:
+def _dependencies() -> Dependencies:
     """Read the environment and build the adapters once per container."""
     table = env_str(constants.ENV_STATE_TABLE)
-    return (
-        ModelRegistry(client("sagemaker")),
-        StateStore(client("dynamodb"), table),
-        effect_store(),
-        Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
-        Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
-        Ledger(client("dynamodb"), table),
-        GateSettings(mode=env_choice(constants.ENV_APPROVAL_GATE, GATE_MODES)),
+    mode = env_choice(constants.ENV_APPROVAL_GATE, GATE_MODES)
+    return Dependencies(
+        registry=ModelRegistry(client("sagemaker")),
+        state=StateStore(client("dynamodb"), table),
+        effects=effect_store(),
+        ops=Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
+        notices=Publisher(client("sns"), env_str(constants.ENV_NOTICES_TOPIC)),
+        audit=Ledger(client("dynamodb"), table),
+        approvals=GateSettings(mode=mode),
+        stages=StageGateSettings(mode=mode, gated_stages=env_stages(constants.ENV_GATED_STAGES)),
     )
 
 
@@ -42,15 +57,27 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, EffectStore, Publisher, 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     change = parse_model_package_state_change(event)
     logger.append_keys(model_package_arn=change.package_arn, event_id=change.envelope.id)
-    registry, state, effects, ops, notices, audit, settings = _dependencies()
-    result = approval_gate(
+    d = _dependencies()
+    # One event may change both the approval and the stage: each is judged, once, under its own effect key.
+    approval = approval_gate(
         change,
-        registry=registry,
-        state=state,
-        effects=effects,
-        ops=ops,
-        notices=notices,
-        audit=audit,
-        settings=settings,
+        registry=d.registry,
+        state=d.state,
+        effects=d.effects,
+        ops=d.ops,
+        notices=d.notices,
+        audit=d.audit,
+        settings=d.approvals,
     )
-    return result.__dict__
+    stage = stage_gate(
+        change,
+        registry=d.registry,
+        state=d.state,
+        history=d.audit,
+        effects=d.effects,
+        ops=d.ops,
+        notices=d.notices,
+        audit=d.audit,
+        settings=d.stages,
+    )
+    return {**approval.__dict__, "stage": stage.__dict__}

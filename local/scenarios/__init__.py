@@ -5,6 +5,7 @@ ORDER = (
     "carry_forward",
     "violation_alerts",
     "review_workflow",
+    "stage_gate",
     "account_sweep",
     "data_quality",
     "chat_and_security_hub",

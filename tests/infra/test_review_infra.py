@@ -117,9 +117,14 @@ def test_only_enforce_may_change_an_approval_and_only_to_pending(
     template: dict[str, Any], enforce_template: dict[str, Any]
 ) -> None:
     assert allowing(template, "ApprovalGate", "sagemaker:UpdateModelPackage") == []
-    (statement,) = allowing(enforce_template, "ApprovalGate", "sagemaker:UpdateModelPackage")
-    assert statement["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
-    assert statement["Resource"]["Fn::Join"][1][-1] == ":model-package/*/*"
+    updates = allowing(enforce_template, "ApprovalGate", "sagemaker:UpdateModelPackage")
+    (statement,) = [s for s in updates if "sagemaker:ModelApprovalStatus" in s["Condition"].get("StringEquals", {})]
+    # PendingManualApproval only, and never a stage beside it (an approval-only request has no stage key).
+    assert statement["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
+        "Null": {"sagemaker:ModelLifeCycle:Stage": "true"},
+    }
+    assert all(s["Resource"]["Fn::Join"][1][-1] == ":model-package/*/*" for s in updates)
 
 
 def test_card_review_permissions_are_least_privilege(template: dict[str, Any]) -> None:
@@ -181,3 +186,45 @@ def delivered(template: dict[str, Any], construct: str, event: dict[str, Any]) -
             ]
         )
         return bool(sqs.receive_message(QueueUrl=url).get("Messages"))
+
+
+def test_gate_rule_delivers_stage_changes_in_both_shapes_and_not_other_updates(
+    template: dict[str, Any], sample_event: Callable[..., dict[str, Any]]
+) -> None:
+    assert delivered(template, "ApprovalGate", sample_event("model_package_stage_changed"))
+    assert delivered(template, "ApprovalGate", sample_event("model_package_stage_changed_minimal"))
+    registered_with_stage = sample_event("model_package_state_change")
+    registered_with_stage["detail"]["ModelLifeCycle"] = {"Stage": "Production", "StageStatus": "Approved"}
+    assert delivered(template, "ApprovalGate", registered_with_stage)
+    metadata_only = sample_event(
+        "model_package_stage_changed", UpdatedModelPackageFields=["CustomerMetadataProperties"]
+    )
+    assert not delivered(template, "ApprovalGate", metadata_only)
+
+
+def test_gated_stages_reach_the_gate_and_the_sweep(template: dict[str, Any]) -> None:
+    assert function_env(template, "approval_gate")[constants.ENV_GATED_STAGES] == "Production"  # type: ignore[index]
+    assert function_env(template, "account_sweep")[constants.ENV_GATED_STAGES] == "Production"  # type: ignore[index]
+
+
+def test_under_enforce_a_stage_may_only_be_set_outside_the_gated_stages_or_rejected(
+    enforce_template: dict[str, Any],
+) -> None:
+    """Read as IAM evaluates a request without the key: StringEquals false, StringNotEquals true, Null true."""
+    updates = allowing(enforce_template, "ApprovalGate", "sagemaker:UpdateModelPackage")
+    conditions = sorted(
+        (s["Condition"] for s in updates if "sagemaker:ModelApprovalStatus" in s["Condition"].get("Null", {})),
+        key=json.dumps,
+    )
+    assert conditions == [
+        {  # no approval status, a stage, and not a gated one
+            "Null": {"sagemaker:ModelApprovalStatus": "true", "sagemaker:ModelLifeCycle:Stage": "false"},
+            "StringNotEquals": {"sagemaker:ModelLifeCycle:Stage": ["Production"]},
+        },
+        {  # no approval status, and a status that takes the version out of its stage
+            "Null": {"sagemaker:ModelApprovalStatus": "true"},
+            "StringEquals": {"sagemaker:ModelLifeCycle:StageStatus": ["Rejected", "Retired"]},
+        },
+    ]
+    assert len(updates) == 3  # and the approval revert (test_only_enforce_may_change_an_approval_and_only_to_pending)
+    assert not any("IfExists" in operator for s in updates for operator in s["Condition"])

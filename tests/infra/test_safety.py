@@ -50,7 +50,7 @@ EXPECTED_DYNAMODB = {
     "approval_gate": {
         "GROUP#*": ["dynamodb:GetItem"],
         "EFFECT#*": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-        "AUDIT#*": ["dynamodb:PutItem"],
+        "AUDIT#*": ["dynamodb:PutItem", "dynamodb:Query"],  # Query: the stage history of the version it judges
     },
     "violation_alert": {
         "GROUP#*": ["dynamodb:GetItem"],

@@ -30,6 +30,7 @@ from local.moto_cards import model_cards_emulated
 from local.moto_gaps import sagemaker_gaps_filled
 from local.moto_monitoring import monitoring_emulated
 from local.world import LocalFunction, LocalWorld
+from model_governance import constants
 from model_governance.adapters.clients import reset_clients
 from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.conftest import read_event
@@ -213,6 +214,31 @@ def approval_gate_story(world: LocalWorld) -> Deliveries:
     yield from ((f, e) for f, e in world.route(event) if f.handler_dir == "approval_gate")
 
 
+def stage_gate_story(world: LocalWorld) -> Deliveries:
+    """A version moved from QA to Production while its card is Draft: under enforce the gate alerts, tells the
+    owner and puts it back to QA (from the ledger); the revert's own event is then recognised and only recorded."""
+    function = world.function("approval_gate")
+    function.environment[constants.ENV_APPROVAL_GATE] = "enforce"
+    function._module = None  # a fresh container reads the setting
+    sm = _sagemaker()
+    group = "pricing"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1, ModelLifeCycle={"Stage": "QA", "StageStatus": "Approved"})
+    _hand_made_card(sm, "pricing-card", v1, group)
+
+    def staged(event_id: str) -> dict[str, Any]:
+        event = _registered(group, v1, 1)
+        modified = datetime.now(UTC).isoformat()
+        event["detail"].update(UpdatedModelPackageFields=["ModelLifeCycle"], LastModifiedTime=modified)
+        event.update(id=event_id, time=modified)
+        return event
+
+    yield function, staged("stage-qa")  # QA: recorded
+    sm.update_model_package(ModelPackageArn=v1, ModelLifeCycle={"Stage": "Production", "StageStatus": "Approved"})
+    yield function, staged("stage-production")  # entered Production with a Draft card: reverted to QA
+    yield function, staged("stage-reverted")  # the revert's own event
+
+
 def _two_groups_one_without_a_card(sm: Any) -> None:
     for group in ("sweep-a", "sweep-b"):
         sm.create_model_package_group(ModelPackageGroupName=group)
@@ -311,6 +337,7 @@ STORIES = [
     Story("carry_forward", carry_forward_story),
     Story("card_review", card_review_story),
     Story("approval_gate", approval_gate_story),
+    Story("stage_gate", stage_gate_story),
     Story("violation_alert", violation_story),
     Story("account_sweep", account_sweep_story),
     Story("account_sweep_security_hub", account_sweep_security_hub_story, (("securityHubFindings", True),)),
@@ -324,6 +351,7 @@ CALLS = {
     "carry_forward": 21,
     "card_review": 49,
     "approval_gate": 17,
+    "stage_gate": 37,
     "violation_alert": 42,
     "account_sweep": 68,
     "account_sweep_security_hub": 21,

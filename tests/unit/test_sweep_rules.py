@@ -178,4 +178,4 @@ def test_a_schedule_without_a_readable_period_is_not_called_idle():
 def test_counts_name_every_kind_even_at_zero():
     totals = counts(sweep(Inventory(packages=(version("churn", 1),))))
     assert totals["model_without_card"] == 1
-    assert len(totals) == 7 and sum(totals.values()) == 1
+    assert len(totals) == 8 and sum(totals.values()) == 1

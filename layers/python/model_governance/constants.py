@@ -10,6 +10,7 @@ ENV_NOTICES_TOPIC = "NOTICES_TOPIC_ARN"
 ENV_CREATE_CARD_WITHOUT_PREDECESSOR = "CREATE_CARD_WITHOUT_PREDECESSOR"
 ENV_EVIDENCE_BUCKET = "EVIDENCE_BUCKET_NAME"
 ENV_APPROVAL_GATE = "APPROVAL_GATE_MODE"
+ENV_GATED_STAGES = "GATED_STAGES"  # model registry stages the approval gate covers, comma-separated
 ENV_VIOLATION_COOLDOWN_HOURS = "VIOLATION_COOLDOWN_HOURS"
 ENV_PENDING_REVIEW_MAX_DAYS = "PENDING_REVIEW_MAX_DAYS"
 ENV_SEND_ALL_CLEAR = "SEND_ALL_CLEAR"
@@ -39,6 +40,10 @@ PROVENANCE_CARRIED_BY = "carried_by"
 PROVENANCE_UNREADABLE_SOURCE = "carry_refused_unreadable_card"
 PROVENANCE_TRIMMED = "carry_trimmed_to_fit"
 PROVENANCE_REGISTRANT_KEPT = "registrant_values_kept"
+# The version's model registry stage when its card was made (model_package_details has no field for it: the
+# CloudFormation ModelPackageDetails schema lists none and allows no other key), a package fact, never carried.
+PACKAGE_STAGE = "model_lifecycle_stage"
+PACKAGE_STAGE_STATUS = "model_lifecycle_stage_status"
 
 # Model Monitor violation alerts (issue 3).
 PROCESSING_JOB_TERMINAL_STATUSES = ("Completed", "Failed", "Stopped")

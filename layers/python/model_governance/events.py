@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from model_governance.cards.records import LifeCycle, life_cycle
 from model_governance.constants import (
     MODEL_CARD_EXPORT_JOB_STATE_CHANGE,
     MODEL_CARD_STATE_CHANGE,
@@ -148,6 +149,9 @@ class ModelPackageStateChange:
     # detail.UpdatedModelPackageFields: what an update changed; None on the first registration's event (and on
     # the older, minimal sample shape), which names no fields (aws-facts.md 7).
     updated_fields: tuple[str, ...] | None = None
+    # detail.ModelLifeCycle, when the event carries it (not confirmed that it does, aws-facts.md 7): a hint only,
+    # the stage gate reads the package's stage now (DescribeModelPackage).
+    life_cycle: LifeCycle | None = None
 
     @property
     def is_registration_complete(self) -> bool:
@@ -157,6 +161,12 @@ class ModelPackageStateChange:
     def changes_approval(self) -> bool:
         """The registration itself, or an update that changed the approval status."""
         return self.updated_fields is None or "ModelApprovalStatus" in self.updated_fields
+
+    @property
+    def may_change_stage(self) -> bool:
+        """An update that changed ModelLifeCycle, or an event that names no fields (a registration, which may set
+        a stage, or the older minimal shape): the stage gate looks at the version's stage."""
+        return self.updated_fields is None or "ModelLifeCycle" in self.updated_fields
 
 
 def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
@@ -186,6 +196,7 @@ def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:
         status=_text(detail, "ModelPackageStatus", where="detail"),
         approval_status=approval if isinstance(approval, str) else None,
         updated_fields=tuple(updated) if updated is not None else None,
+        life_cycle=life_cycle(detail.get("ModelLifeCycle")),
     )
 
 

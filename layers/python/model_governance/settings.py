@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from model_governance.cards.records import stage_names
 from model_governance.errors import ConfigurationError
 
 
@@ -41,3 +42,14 @@ def env_choice(name: str, choices: tuple[str, ...], environ: Mapping[str, str] |
     if value not in choices:
         raise ConfigurationError(f"environment variable {name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def env_stages(name: str, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Comma-separated model registry stage names (empty: none); a name AWS would refuse fails loudly."""
+    raw = (os.environ if environ is None else environ).get(name)
+    if raw is None:
+        raise ConfigurationError(f"environment variable {name} is required and is missing")
+    try:
+        return stage_names(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError as error:
+        raise ConfigurationError(f"environment variable {name}: {error}") from None

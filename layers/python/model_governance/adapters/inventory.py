@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from model_governance.adapters.sagemaker import _is_not_found, card_record
+from model_governance.cards.records import life_cycle
 from model_governance.sweep.inventory import CardSummary, Endpoint, MonitorSchedule, PackageVersion
 
 PAGE_SIZE = 100  # the maximum every list call and Search accept
@@ -65,6 +66,7 @@ class AccountInventory:
                 status=summary.get("ModelPackageStatus", ""),
                 approval_status=summary.get("ModelApprovalStatus"),
                 created=summary.get("CreationTime"),
+                stage=life_cycle(summary.get("ModelLifeCycle")),
             )
             for summary in self._pages(
                 self._sagemaker,

@@ -169,6 +169,7 @@ RECORD_EXPORT = _access(
 )  # ReviewStateStore.record_export / update_export / export_for
 SCHEDULE_STATE = _access(SCHEDULES, "GetItem", "PutItem")  # ScheduleStates.load / save (conditional)
 APPEND_LEDGER = _access(AUDIT, "PutItem")  # Ledger.append (conditional, never overwrites)
+READ_STAGE_HISTORY = _access(AUDIT, "Query")  # Ledger.stage_history: a version's stage records, read only
 READ_LEDGER = (
     _access(AUDIT, "Query") | _access(LEGACY_LEDGER, "Query") | _access(BY_CARD, "Query", index=True)
 )  # Ledger.for_group / for_card
@@ -177,7 +178,7 @@ READ_LEDGER = (
 CARRY_FORWARD = READ_LINK | READ_LINK_HISTORY | RECORD_LINK | EFFECT_ONCE | APPEND_LEDGER
 BACKFILL = CARRY_FORWARD  # plans with link_for / latest_link_before, then runs carry-forward
 CARD_REVIEW = READ_LINK | REVIEW_MARKS | RECORD_EXPORT | EFFECT_ONCE | APPEND_LEDGER
-APPROVAL_GATE = READ_LINK | EFFECT_ONCE | APPEND_LEDGER
+APPROVAL_GATE = READ_LINK | EFFECT_ONCE | APPEND_LEDGER | READ_STAGE_HISTORY
 VIOLATION_ALERT = READ_LINK | SCHEDULE_STATE | EFFECT_ONCE | APPEND_LEDGER
 READ_MONITOR_RUNS = _access(SCHEDULES, "GetItem")  # MonitorRuns.last: our data-quality monitors' last runs
 # HandledMarks.read: which effects are done, review marks and export records (BatchGetItem), gate decisions.

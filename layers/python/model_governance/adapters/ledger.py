@@ -44,6 +44,11 @@ class LedgerRecord:
         return f"{keys.LEDGER_SORT_PREFIX}{stamp}#{self.action}#{self.source_event_id}"
 
 
+# The records of a version's stage changes: what it was seen moved to, and what the approval gate put it back to.
+STAGE_CHANGED, STAGE_REVERTED = "stage_changed", "stage_reverted"
+STAGE_ACTIONS = (STAGE_CHANGED, STAGE_REVERTED)
+
+
 class Ledger:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -79,6 +84,29 @@ class Ledger:
         records = self.for_group(group) if group is not None else self.for_card(str(card))
         return in_order(r for r in records if card is None or r.get("card") == card)
 
+    def stage_history(self, group: str, package_arn: str, *, since: datetime) -> list[dict[str, Any]]:
+        """The stage records (``STAGE_ACTIONS``) of one version, oldest first: one Query of the group's partition,
+        its key range starting at ``since`` (the version's creation), filtered to the version's stage records."""
+        start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": f"{keys.PARTITION_KEY} = :v AND {keys.SORT_KEY} BETWEEN :from AND :to",
+            "FilterExpression": "#subject = :subject AND #action IN ("
+            + ", ".join(f":a{i}" for i in range(len(STAGE_ACTIONS)))
+            + ")",
+            "ExpressionAttributeNames": {"#subject": "subject", "#action": "action"},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":v": keys.ledger_partition(group=group, subject=None),
+                    ":from": f"{keys.LEDGER_SORT_PREFIX}{start}",
+                    ":to": f"{keys.LEDGER_SORT_PREFIX}~",
+                    ":subject": package_arn,
+                    **{f":a{i}": action for i, action in enumerate(STAGE_ACTIONS)},
+                }
+            ),
+        }
+        return in_order(self._pages(request))
+
     def for_group(self, group: str) -> Iterator[dict[str, Any]]:
         yield from self._query(keys.PARTITION_KEY, keys.ledger_partition(group=group, subject=None), index=None)
         # Records written before the ledger had partitions of its own (they share the group's link partition).
@@ -95,6 +123,9 @@ class Ledger:
         }
         if index:
             request["IndexName"] = index
+        yield from self._pages(request)
+
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         while True:
             response = self._client.query(**request)
             for item in response.get("Items", []):

@@ -13,8 +13,10 @@ from model_governance.cards.records import (
     Container,
     EmbeddedCard,
     ExportJob,
+    LifeCycle,
     PackageFacts,
     kms_key_arn,
+    life_cycle,
 )
 from model_governance.errors import CardKeyNotGrantedError, MissingResourceError
 
@@ -172,6 +174,13 @@ class ModelRegistry:
             ModelPackageArn=package_arn, ModelApprovalStatus=status, ApprovalDescription=description
         )
 
+    def update_package_stage(self, package_arn: str, stage: LifeCycle) -> None:
+        """Change only the version's ModelLifeCycle (stage, status and its description); nothing else."""
+        value = {"Stage": stage.stage, "StageStatus": stage.status}
+        if stage.description:
+            value["StageDescription"] = stage.description
+        self._client.update_model_package(ModelPackageArn=package_arn, ModelLifeCycle=value)
+
     def create_card_export_job(self, name: str, version: int, job_name: str, s3_output_path: str) -> str | None:
         """Start a PDF export of one card version; the job's ARN, or None when a job of that name exists (which
         may have failed: read it with ``describe_card_export_job``)."""
@@ -271,4 +280,6 @@ def package_facts(response: dict[str, Any]) -> PackageFacts:
         embedded_card=embedded_card,
         creation_time=response.get("CreationTime"),
         customer_metadata=dict(response.get("CustomerMetadataProperties") or {}),
+        life_cycle=life_cycle(response.get("ModelLifeCycle")),
+        last_modified=response.get("LastModifiedTime"),
     )

@@ -35,6 +35,8 @@ PROVENANCE_KEYS = (
     constants.PROVENANCE_UNREADABLE_SOURCE,
     constants.PROVENANCE_TRIMMED,
     constants.PROVENANCE_REGISTRANT_KEPT,
+    constants.PACKAGE_STAGE,
+    constants.PACKAGE_STAGE_STATUS,
 )
 # A carried text that would be cut below this many characters is left out instead: a stub says nothing.
 TRIM_FLOOR = 64
@@ -127,6 +129,10 @@ def plan_new_card(card_name: str, package: PackageFacts, source: CardRecord | No
         custom[constants.PROVENANCE_UNREADABLE_SOURCE] = f"{unreadable.name} version {unreadable.version}"
     if kept:
         custom[constants.PROVENANCE_REGISTRANT_KEPT] = _listing(change.field for change in kept)
+    if package.life_cycle is not None:
+        custom[constants.PACKAGE_STAGE] = package.life_cycle.stage
+        custom[constants.PACKAGE_STAGE_STATUS] = package.life_cycle.status
+        refreshed.append(f"additional_information.custom_details.{constants.PACKAGE_STAGE}")
     info["custom_details"] = custom
 
     provenance = {("additional_information", "custom_details", key) for key in PROVENANCE_KEYS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,56 @@ class EmbeddedCard:
     status: str | None
 
 
+# Stage statuses that mean a version is not (or no longer) in its stage: a gated stage with one of these is not
+# gated (AWS's template statuses; stages and statuses are free-form, aws-facts.md 7).
+INACTIVE_STAGE_STATUSES = ("Rejected", "Retired")
+
+
+# ModelLifeCycle.Stage and StageStatus: AWS's EntityName pattern (aws-facts.md 4.1).
+STAGE_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+
+def stage_names(values: Iterable[object]) -> tuple[str, ...]:
+    """Stage names as given (duplicates dropped); ValueError naming every one AWS would refuse."""
+    names = list(values)
+    bad = [v for v in names if not isinstance(v, str) or not STAGE_NAME.fullmatch(v)]
+    if bad:
+        raise ValueError(
+            f"not a model registry stage name (1-63 letters, digits and single hyphens, AWS's Stage pattern "
+            f"[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}): {', '.join(map(repr, bad))}"
+        )
+    return tuple(dict.fromkeys(str(v) for v in names))
+
+
+@dataclass(frozen=True)
+class LifeCycle:
+    """``ModelLifeCycle`` of a model package version: where it is in the team's promotion stages."""
+
+    stage: str
+    status: str
+    description: str | None = None
+
+    def active_in(self, gated_stages: Collection[str]) -> bool:
+        """In one of ``gated_stages`` with a status that keeps it there (not Rejected or Retired)."""
+        return self.stage in gated_stages and self.status not in INACTIVE_STAGE_STATUSES
+
+    def label(self) -> str:
+        return f"{self.stage}/{self.status}"
+
+    def as_record(self) -> dict[str, str]:
+        return {"stage": self.stage, "stage_status": self.status}
+
+
+def life_cycle(value: Any) -> LifeCycle | None:
+    """A ``ModelLifeCycle`` structure (a response or an event's detail), or None when absent or incomplete."""
+    if not isinstance(value, dict):
+        return None
+    stage, status, description = value.get("Stage"), value.get("StageStatus"), value.get("StageDescription")
+    if not (isinstance(stage, str) and stage and isinstance(status, str) and status):
+        return None
+    return LifeCycle(stage, status, description if isinstance(description, str) else None)
+
+
 @dataclass(frozen=True)
 class PackageFacts:
     """What a model package version says about itself (DescribeModelPackage)."""
@@ -61,6 +112,8 @@ class PackageFacts:
     creation_time: datetime | None = None
     # CustomerMetadataProperties: set only by those allowed to update the package (cards/trust.py reads it)
     customer_metadata: dict[str, str] = field(default_factory=dict)
+    life_cycle: LifeCycle | None = None  # ModelLifeCycle: the version's stage, if the team uses stages
+    last_modified: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -14,7 +14,7 @@ from model_governance.cards.carry_forward import is_carried_card
 from model_governance.cards.content import CARRIED_SECTIONS, SECTIONS_PACKAGE
 from model_governance.cards.fields import delete_field, field_paths, get_field, is_filled, set_field
 from model_governance.cards.naming import entity_name
-from model_governance.cards.records import CardRecord, EmbeddedCard, FieldChange
+from model_governance.cards.records import CardRecord, EmbeddedCard, FieldChange, LifeCycle
 
 GATE_MODES = ("off", "warn", "enforce")
 APPROVAL_DESCRIPTION_LIMIT = 1024
@@ -250,7 +250,12 @@ def gate_decision(
         return GateDecision("skip", f"the package is {approval_status or 'without an approval status'} now")
     if card is not None and card.status == "Approved":
         return GateDecision("pass", f"model card {card.name} (version {card.version}) is Approved")
-    # The reason reaches emails and the package's approval description: names and statuses rendered as data.
+    return GateDecision(mode, card_not_approved(card, unconfirmed), alert=True, revert=mode == "enforce")
+
+
+def card_not_approved(card: CardRecord | None, unconfirmed: Sequence[CardRecord] = ()) -> str:
+    """Why the version's card does not pass a gate (its status, or none linked; the decoys that only claim it)."""
+    # The reason reaches emails and the package's descriptions: names and statuses rendered as data.
     reason = (
         f"model card {text.name(card.name)} (version {card.version}) is {text.name(card.status)}, not Approved"
         if card is not None
@@ -262,7 +267,7 @@ def gate_decision(
             f"; {claims} only claim{'s' if len(unconfirmed) == 1 else ''} it: unconfirmed claim, neither created "
             "for it by this system nor named by the package"
         )
-    return GateDecision(mode, reason, alert=True, revert=mode == "enforce")
+    return reason
 
 
 def approval_description(reason: str) -> str:
@@ -271,6 +276,102 @@ def approval_description(reason: str) -> str:
         "Approve the model card, then approve this version again."
     )
     return description[:APPROVAL_DESCRIPTION_LIMIT]
+
+
+# Stage gate -------------------------------------------------------------------------------------------
+STAGE_DESCRIPTION_LIMIT = 1024
+# The status a gated stage keeps when the version cannot go back to a known stage outside the gated set.
+REJECTED_STAGE_STATUS = "Rejected"
+
+
+@dataclass(frozen=True)
+class StageMark:
+    """The version's last known stage, from the ledger; ``by_gate`` when the approval gate put it there."""
+
+    stage: LifeCycle
+    by_gate: bool = False
+
+
+def last_stage(records: Sequence[Mapping[str, Any]]) -> StageMark | None:
+    """The newest stage record's stage (records oldest first: ``stage_changed`` or ``stage_reverted``)."""
+    for record in reversed(records):
+        after = record.get("after") or {}
+        stage, status = after.get("stage"), after.get("stage_status")
+        if isinstance(stage, str) and isinstance(status, str):
+            return StageMark(LifeCycle(stage, status), by_gate=record.get("action") == "stage_reverted")
+    return None
+
+
+class StageMove(Enum):
+    UNCHANGED = "unchanged"  # the stage the ledger already holds (a copy, a late event, another field's update)
+    OWN_REVERT = "own-revert"  # where the gate itself put the version back: allowed, never judged again
+    MOVED = "moved"  # a change outside the gated stages (or within the same gated stage): recorded only
+    ENTERED = "entered"  # moved into a gated stage: judged like an approval
+
+
+def stage_move(previous: StageMark | None, current: LifeCycle, gated_stages: Collection[str]) -> StageMove:
+    """What a version's stage now is, against the last stage the ledger holds for it.
+
+    Entering is: now in a gated stage with an active status, and before not in that same stage actively (another
+    stage, a Rejected/Retired status, or no stage known: the first stage seen)."""
+    same = previous is not None and (previous.stage.stage, previous.stage.status) == (current.stage, current.status)
+    if same and previous is not None and previous.by_gate:
+        return StageMove.OWN_REVERT
+    if same:
+        return StageMove.UNCHANGED
+    if not current.active_in(gated_stages):
+        return StageMove.MOVED
+    if previous is not None and previous.stage.active_in(gated_stages) and previous.stage.stage == current.stage:
+        return StageMove.MOVED  # a status change inside the gated stage it entered (and was judged for) before
+    return StageMove.ENTERED
+
+
+@dataclass(frozen=True)
+class StageDecision:
+    verdict: str  # pass | warn | enforce
+    reason: str
+    alert: bool = False
+    revert_to: LifeCycle | None = None
+
+
+def stage_gate_decision(
+    mode: str,
+    previous: StageMark | None,
+    current: LifeCycle,
+    gated_stages: Collection[str],
+    card: CardRecord | None,
+    *,
+    unconfirmed: Sequence[CardRecord] = (),
+) -> StageDecision:
+    """A version that entered a gated stage: passes with an approved card; else ``warn`` alerts, ``enforce``
+    also puts it back (``stage_revert_target``). Same trust rule and reasons as the approval gate."""
+    if mode not in GATE_MODES or mode == "off":
+        raise ValueError(f"the stage gate judges under warn or enforce, got {mode!r}")
+    if card is not None and card.status == "Approved":
+        return StageDecision("pass", f"model card {card.name} (version {card.version}) is Approved")
+    reason = card_not_approved(card, unconfirmed)
+    if mode == "warn":
+        return StageDecision("warn", reason, alert=True)
+    target = stage_revert_target(previous, current, gated_stages)
+    description = stage_description(reason, target)
+    return StageDecision("enforce", reason, alert=True, revert_to=LifeCycle(target.stage, target.status, description))
+
+
+def stage_revert_target(previous: StageMark | None, current: LifeCycle, gated_stages: Collection[str]) -> LifeCycle:
+    """Where ``enforce`` puts the version: its previous stage from the ledger when that is outside the gated
+    stages; otherwise (no stage known before, or the previous one gated too) the same stage with status Rejected.
+    Never a gated stage with an active status: the function's IAM policy refuses that request."""
+    if previous is not None and not previous.stage.active_in(gated_stages):
+        return LifeCycle(previous.stage.stage, previous.stage.status)
+    return LifeCycle(current.stage, REJECTED_STAGE_STATUS)
+
+
+def stage_description(reason: str, target: LifeCycle) -> str:
+    description = (
+        f"Returned to {target.label()} by the model governance approval gate: {reason}. "
+        "Approve the model card, then promote this version again."
+    )
+    return description[:STAGE_DESCRIPTION_LIMIT]
 
 
 def card_owner(card: CardRecord | None, fallback: str | None = None) -> str | None:

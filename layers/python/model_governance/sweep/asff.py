@@ -29,6 +29,7 @@ from model_governance.sweep.inventory import Inventory
 from model_governance.sweep.rules import (
     APPROVED_WITHOUT_APPROVED_CARD,
     ENDPOINT_WITHOUT_MONITOR,
+    GATED_STAGE_WITHOUT_APPROVED_CARD,
     MODEL_WITHOUT_CARD,
     MONITOR_EXECUTION_FAILED,
     MONITOR_IDLE,
@@ -48,6 +49,7 @@ BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings per call
 
 SEVERITY = {
     APPROVED_WITHOUT_APPROVED_CARD.code: "HIGH",  # an approved model nobody has signed off
+    GATED_STAGE_WITHOUT_APPROVED_CARD.code: "HIGH",  # a production-stage model nobody has signed off
     MONITOR_EXECUTION_FAILED.code: "MEDIUM",
     MONITOR_NOT_SCHEDULED.code: "MEDIUM",
     ENDPOINT_WITHOUT_MONITOR.code: "MEDIUM",

@@ -154,6 +154,7 @@ def _sections(findings: list[Finding], per_kind: int) -> list[str]:
 
 _SHORT = {
     "approved_without_approved_card": "approved w/o approved card",
+    "gated_stage_without_approved_card": "gated stage w/o approved card",
     "monitor_execution_failed": "monitor failed",
     "monitor_not_scheduled": "monitor stopped",
     "endpoint_without_monitor": "unmonitored",
@@ -188,7 +189,10 @@ def build_report(
         "started": run.started.isoformat(),
         "account": run.account,
         "region": run.region,
-        "settings": {"pending_review_max_days": settings.pending_review_max_days},
+        "settings": {
+            "pending_review_max_days": settings.pending_review_max_days,
+            "gated_stages": list(settings.gated_stages),
+        },
         "scanned": dict(scanned),
         "counts": counts(findings),
         "findings": [finding.as_dict() for finding in findings],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from model_governance.cards.records import LifeCycle
+
 
 @dataclass(frozen=True)
 class PackageVersion:
@@ -16,6 +18,7 @@ class PackageVersion:
     status: str  # Pending | InProgress | Completed | Failed | Deleting
     approval_status: str | None
     created: datetime | None = None
+    stage: LifeCycle | None = None  # ModelLifeCycle: in the summary itself, no call per version
 
 
 @dataclass(frozen=True)

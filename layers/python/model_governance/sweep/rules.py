@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from model_governance import text
-from model_governance.sweep.inventory import Inventory, MonitorSchedule
+from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule
 from model_governance.sweep.schedule import UnreadableSchedule, schedule_period
 
 
@@ -29,6 +29,12 @@ APPROVED_WITHOUT_APPROVED_CARD = Kind(
     "Approved model versions without an approved model card",
     "SweepApprovedWithoutApprovedCard",
     "Finish the card's review, or revoke the approval: an approved model must have an approved card.",
+)
+GATED_STAGE_WITHOUT_APPROVED_CARD = Kind(
+    "gated_stage_without_approved_card",
+    "Model versions in a gated stage without an approved model card",
+    "SweepGatedStageWithoutApprovedCard",
+    "Finish the card's review, or move the version out of the stage: a gated stage needs an approved card.",
 )
 MONITOR_EXECUTION_FAILED = Kind(
     "monitor_execution_failed",
@@ -69,6 +75,7 @@ REVIEW_OVERDUE = Kind(
 # Digest order: the most serious kind first.
 KINDS = (
     APPROVED_WITHOUT_APPROVED_CARD,
+    GATED_STAGE_WITHOUT_APPROVED_CARD,
     MONITOR_EXECUTION_FAILED,
     MONITOR_NOT_SCHEDULED,
     ENDPOINT_WITHOUT_MONITOR,
@@ -83,6 +90,7 @@ _RISK_PRIORITY = {"High": 1, "Medium": 2, "Unknown": 3, "Low": 4}
 class SweepSettings:
     pending_review_max_days: int = 7
     send_all_clear: bool = False
+    gated_stages: tuple[str, ...] = ("Production",)  # model registry stages that need an approved card
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,7 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
                 card=card.name if card else None,
             )
         )
+    findings += _stage_findings(inventory, cards, settings.gated_stages, reported)
     for package in inventory.latest_versions():
         key = (package.group, package.version)
         name = inventory.links.get(key)
@@ -187,6 +196,43 @@ def _card_findings(inventory: Inventory, *, now: datetime, settings: SweepSettin
                 group=card.linked_group,
                 version=card.linked_version,
                 card=card.name,
+            )
+        )
+    return findings
+
+
+def _stage_findings(
+    inventory: Inventory, cards: dict[str, CardSummary], gated_stages: tuple[str, ...], reported: set[tuple[str, int]]
+) -> list[Finding]:
+    """Versions in a gated stage (an active status) without an approved card. A version already reported as
+    approved without an approved card is not listed again (each problem item appears once)."""
+    findings: list[Finding] = []
+    for package in inventory.packages:
+        stage = package.stage
+        key = (package.group, package.version)
+        if stage is None or not stage.active_in(gated_stages) or key in reported:
+            continue
+        name = inventory.links.get(key)
+        card = cards.get(name) if name else None
+        if card is not None and card.status == "Approved":
+            continue
+        reported.add(key)
+        where = f"in stage {text.name(stage.stage)} ({text.name(stage.status)})"
+        findings.append(
+            Finding(
+                GATED_STAGE_WITHOUT_APPROVED_CARD,
+                f"{text.name(package.group)} v{package.version}",
+                (
+                    f"{where}; card {text.name(card.name)} is {text.name(card.status)} (risk {text.name(card.risk_rating)})"
+                    if card
+                    else f"{where}; no model card documents this version"
+                )
+                + _unconfirmed(inventory, package.group, package.version),
+                priority=_RISK_PRIORITY.get(card.risk_rating, 3) if card else 0,
+                since=package.created,
+                group=package.group,
+                version=package.version,
+                card=card.name if card else None,
             )
         )
     return findings

@@ -102,17 +102,7 @@ def approval_gate(
             skipped="the approval gate for this version",
         )
         return GateResult(change.package_arn, "key-not-granted", str(error))
-    key_error: CardKeyNotGrantedError | None = None
-    try:
-        cards = version_cards(package, registry, state)
-    except CardKeyNotGrantedError as error:
-        # The status and the link need no key (MetadataOnly): the gate still decides, only the owner is unknown.
-        key_error, metadata = error, error.metadata
-        recorded = state.link_for(package.group, package.version)
-        trusted = (
-            metadata is not None and judge_link(metadata.name, None, package, recorded, card_arn=metadata.arn).trusted
-        )
-        cards = VersionCards(metadata if trusted else None)
+    cards, key_error = gate_cards(package, registry, state)
     card = cards.card
     decision = gate_decision(settings.mode, package.approval_status, card, unconfirmed=cards.unconfirmed)
     result = GateResult(
@@ -229,6 +219,22 @@ def _approval_id(change: ModelPackageStateChange) -> str:
     modified = change.envelope.detail.get("LastModifiedTime")
     # Without the update's own time, copies of one event (different envelope times) must still be one approval.
     return parse_timestamp(modified, field_name="detail.LastModifiedTime").isoformat() if modified else "approved"
+
+
+def gate_cards(
+    package: PackageFacts, registry: Registry, state: GateState
+) -> tuple[VersionCards, CardKeyNotGrantedError | None]:
+    """``version_cards``, or, when the card's key is not granted, the card its metadata names if its link counts
+    (the status and the link need no key: MetadataOnly), with the error to report (only the owner is unknown)."""
+    try:
+        return version_cards(package, registry, state), None
+    except CardKeyNotGrantedError as error:
+        metadata = error.metadata
+        recorded = state.link_for(package.group, package.version)
+        trusted = (
+            metadata is not None and judge_link(metadata.name, None, package, recorded, card_arn=metadata.arn).trusted
+        )
+        return VersionCards(metadata if trusted else None), error
 
 
 def version_cards(package: PackageFacts, registry: Registry, state: GateState) -> VersionCards:
