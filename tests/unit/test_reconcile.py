@@ -39,10 +39,8 @@ def card(name: str, status: str, hours_ago: float = 2, v: int = 1, by: str | Non
     )
 
 
-def plan(
-    inventory: Inventory, marks: Marks = NOTHING_HANDLED, settings: ReconcileSettings = SETTINGS, approvals=frozenset()
-):
-    return actions(inventory, marks, run=RUN, now=NOW, settings=settings, approvals=set(approvals))
+def plan(inventory: Inventory, marks: Marks = NOTHING_HANDLED, settings: ReconcileSettings = SETTINGS, approvals=None):
+    return actions(inventory, marks, run=RUN, now=NOW, settings=settings, approvals=approvals or {})
 
 
 def test_an_unhandled_registration_is_replayed_as_the_event_carry_forward_reads():
@@ -118,17 +116,47 @@ def test_an_export_that_never_reported_back_is_replayed_after_the_settle_time():
     assert action.event["detail"] == {"ModelCardExportJobArn": job}
 
 
-def test_an_unjudged_approval_is_replayed_to_the_gate_unless_the_gate_is_off():
-    approved = version("credit", 1, approval="Approved")
-    marks = Marks(effects_done=frozenset({carry_forward_key(approved.arn)}))
+def test_an_unjudged_approval_is_replayed_with_its_time_unless_the_gate_is_off():
+    # Registered two weeks ago, approved two hours ago: the approval's time decides, not the registration's.
+    approved = version("credit", 1, hours_ago=24 * 14, approval="Approved")
+    approval_time = NOW - timedelta(hours=2, microseconds=123_000)
     inventory = Inventory(packages=(approved,))
-    [action] = plan(inventory, marks, approvals={approved.arn}).actions
+    [action] = plan(inventory, approvals={approved.arn: approval_time}).actions
     assert action.handler == "approval_gate"
-    assert parse_model_package_state_change(action.event).changes_approval
-    judged = Marks(effects_done=marks.effects_done, gate_judged=frozenset({approved.arn}))
-    assert plan(inventory, judged, approvals={approved.arn}).actions == ()
+    change = parse_model_package_state_change(action.event)
+    assert change.changes_approval
+    assert change.envelope.detail["LastModifiedTime"] == approval_time.isoformat()  # the gate keys it by this
+    old = {approved.arn: NOW - timedelta(days=10)}  # approved before the window: the backfill era
+    assert plan(inventory, approvals=old).actions == ()
     off = ReconcileSettings(gate_mode="off")
-    assert plan(inventory, marks, off, approvals={approved.arn}).actions == ()
+    assert plan(inventory, settings=off, approvals={approved.arn: approval_time}).actions == ()
+
+
+def test_what_a_handler_began_and_did_not_finish_is_reported_as_stuck_not_replayed():
+    package = version("churn", 2)
+    stuck = Marks(effects_begun=frozenset({carry_forward_key(package.arn)}))
+    result = plan(Inventory(packages=(package, version("churn", 3))), stuck)
+    assert result.actions == () and result.stuck == ("carry-forward of churn v2",) and result.waiting == 1
+    digest = render_digest([], run=RUN, scanned={}, settings=SweepSettings(), reconciliation=result)
+    assert digest is not None and "== Begun but not finished: 1 (not replayed) ==" in digest.body
+
+
+def test_alerts_go_first_then_approvals_reviews_and_carries_oldest_first():
+    job = f"{ARN}:processing-job/late"
+    schedule = MonitorSchedule("zz-monitor", "ep", "Scheduled", "DataQuality", last_execution_status="Failed",
+                               last_execution_time=NOW - timedelta(hours=3), last_execution_job_arn=job)  # fmt: skip
+    approved = version("mid", 1, approval="Approved")
+    inventory = Inventory(
+        packages=(version("b-young", 1, hours_ago=1), version("a-old", 1, hours_ago=5), approved),
+        cards=(card("c", "PendingReview"),),
+        schedules=(schedule,),
+    )
+    marks = Marks(effects_done=frozenset({carry_forward_key(approved.arn)}))
+    result = plan(
+        inventory, marks, ReconcileSettings(max_actions=4), approvals={approved.arn: NOW - timedelta(hours=1)}
+    )
+    assert [a.handler for a in result.actions] == ["violation_alert", "approval_gate", "card_review", "carry_forward"]
+    assert result.actions[-1].group == "a-old" and result.waiting == 1
 
 
 def test_the_last_execution_of_each_monitor_is_replayed_when_no_alert_workflow_handled_it():
@@ -136,16 +164,17 @@ def test_the_last_execution_of_each_monitor_is_replayed_when_no_alert_workflow_h
     ours = f"{ARN}:processing-job/dq-churn-1"
     schedules = (
         MonitorSchedule("mm", "ep", "Scheduled", "DataQuality", last_execution_status="CompletedWithViolations",
-                        last_execution_time=NOW - timedelta(hours=1), last_execution_job_arn=job),
+                        last_execution_time=NOW - timedelta(hours=2), last_execution_job_arn=job),
         MonitorSchedule("dq", "ep", "Scheduled", MONITORING_TYPE, last_execution_status="Failed",
-                        last_execution_time=NOW - timedelta(hours=1), last_execution_job_arn=ours),
+                        last_execution_time=NOW - timedelta(hours=2), last_execution_job_arn=ours),
         MonitorSchedule("running", "ep", "Scheduled", "DataQuality", last_execution_status="InProgress",
                         last_execution_time=NOW - timedelta(hours=1), last_execution_job_arn=job + "x"),
     )  # fmt: skip
     result = plan(Inventory(schedules=schedules))
-    assert [(a.handler, a.subject) for a in result.actions] == [("dq_monitor", ours), ("violation_alert", job)]
-    assert result.actions[0].event["action"] == "alert"
-    assert result.actions[1].event["detail"]["ProcessingJobStatus"] == "Completed"
+    assert sorted((a.handler, a.subject) for a in result.actions) == [("dq_monitor", ours), ("violation_alert", job)]
+    by_handler = {a.handler: a for a in result.actions}
+    assert by_handler["dq_monitor"].event["action"] == "alert"
+    assert by_handler["violation_alert"].event["detail"]["ProcessingJobStatus"] == "Completed"
     handled = Marks(effects_done=frozenset({execution_key(job), execution_key(ours)}))
     assert plan(Inventory(schedules=schedules), handled).actions == ()
 

@@ -61,6 +61,12 @@ class Reconciled:
     reason: str
 
 
+def whole_seconds(moment: datetime) -> str:
+    """``moment`` in UTC to the second: one spelling for the same instant from an event (nanoseconds) and from an
+    API response (milliseconds), where an effect key must be the same for both."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
 @dataclass(frozen=True)
 class Envelope:
     """The EventBridge envelope fields every handler uses."""

@@ -32,13 +32,13 @@ class HandledMarks:
             *self._get(marks + [keys.export_key(card, version) for card, version in wanted.exports]),
         ]
         done: set[str] = set()
+        begun: set[str] = set()
         card_marks: dict[str, CardMark] = {}
         found_exports: dict[tuple[str, int], Export] = {}
         for item in items:
             pk, sk = str(item[keys.PARTITION_KEY]), str(item[keys.SORT_KEY])
             if pk in effects and sk == keys.EFFECT_SORT_KEY:
-                if item.get("done_at"):
-                    done.add(effects[pk])
+                (done if item.get("done_at") else begun).add(effects[pk])
             elif sk == keys.MARK_SORT_KEY:
                 card_marks[str(item["card"])] = CardMark(int(item["card_version"]), _time(item["modified"]))
             elif (pk, sk) in exports:
@@ -49,6 +49,7 @@ class HandledMarks:
                 )
         return Marks(
             effects_done=frozenset(done),
+            effects_begun=frozenset(begun),
             card_marks=card_marks,
             exports=found_exports,
             gate_judged=frozenset(self._gate_decisions(wanted.gate_groups)),

@@ -111,28 +111,37 @@ def render_digest(
 
 
 def _reconciled(reconciliation: Reconciliation | None) -> list[str]:
-    """What the sweep replayed because its event never reached its handler (sweep/reconcile.py)."""
-    if reconciliation is None or not (reconciliation.actions or reconciliation.waiting):
+    """What the sweep replayed because its event never reached its handler (sweep/reconcile.py), and what a
+    handler began and has not finished (not replayed: its retries and dead-letter queue have it)."""
+    if reconciliation is None:
         return []
-    actions = reconciliation.actions
-    if reconciliation.applied:
-        lines = [
+    actions, lines = reconciliation.actions, []
+    if actions or reconciliation.waiting:
+        changes = f"{len(actions)} change{'s' if len(actions) != 1 else ''} whose event was lost"
+        if reconciliation.applied:
+            lines += [
+                "",
+                f"== Reconciled: {changes} ==",
+                "Handed to their handlers now, as the events would have been (ledgered as 'reconciled'):",
+            ]
+        else:
+            lines += [
+                "",
+                f"== Not reconciled (reconciliation is off): {changes} ==",
+                "Turn reconciliation on (cdk.json reconcile) or act on each by hand:",
+            ]
+        lines += [f"  - {one_line(action.reason, DETAIL_WIDTH)}" for action in actions[:ITEMS_PER_KIND]]
+        if len(actions) > ITEMS_PER_KIND:
+            lines.append(f"  ... and {len(actions) - ITEMS_PER_KIND} more (see the full report)")
+        if reconciliation.waiting:
+            lines.append(f"  {reconciliation.waiting} more wait for the next sweep (most urgent and oldest first).")
+    if reconciliation.stuck:
+        lines += [
             "",
-            f"== Reconciled: {len(actions)} change{'s' if len(actions) != 1 else ''} whose event was lost ==",
-            "Handed to their handlers now, as the events would have been (ledgered as 'reconciled'):",
+            f"== Begun but not finished: {len(reconciliation.stuck)} (not replayed) ==",
+            "Their handler saw them and failed, or is still at it: see its dead-letter queue and logs.",
         ]
-    else:
-        lines = [
-            "",
-            f"== Not reconciled (reconciliation is off): {len(actions)} change{'s' if len(actions) != 1 else ''} "
-            "whose event was lost ==",
-            "Turn reconciliation on (cdk.json reconcile) or act on each by hand:",
-        ]
-    lines += [f"  - {one_line(action.reason, DETAIL_WIDTH)}" for action in actions[:ITEMS_PER_KIND]]
-    if len(actions) > ITEMS_PER_KIND:
-        lines.append(f"  ... and {len(actions) - ITEMS_PER_KIND} more (see the full report)")
-    if reconciliation.waiting:
-        lines.append(f"  {reconciliation.waiting} more wait for the next sweep (oldest first, a few per sweep).")
+        lines += [f"  - {one_line(item, DETAIL_WIDTH)}" for item in reconciliation.stuck[:ITEMS_PER_KIND]]
     return lines
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -50,6 +50,7 @@ HANDLERS = (CARRY_FORWARD, CARD_REVIEW, APPROVAL_GATE, VIOLATION_ALERT, DATA_QUA
 _TERMINAL_EXECUTIONS = {"Completed", "CompletedWithViolations", "Failed"}
 # The review mark keeps the event's time, Search the API's: they may differ below the second.
 _CLOCK_SLACK = timedelta(seconds=1)
+EXECUTION_RUN_TIME = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,9 @@ class Marks:
     """What the handlers recorded as handled."""
 
     effects_done: frozenset[str] = frozenset()
+    # Begun but not done: the handler saw the event and failed (its retries and dead-letter queue have it) or is
+    # still at it. Not lost, so not replayed: the digest lists them as stuck.
+    effects_begun: frozenset[str] = frozenset()
     card_marks: Mapping[str, CardMark] = field(default_factory=dict)
     exports: Mapping[tuple[str, int], Export] = field(default_factory=dict)
     gate_judged: frozenset[str] = frozenset()  # package ARNs the approval gate has a decision for
@@ -136,9 +140,15 @@ class Reconciliation:
     actions: tuple[Action, ...] = ()
     waiting: int = 0  # past max_actions, or behind an older version of the same group: the next sweep's
     applied: bool = True  # False: reconciliation is off, the actions were reported only
+    stuck: tuple[str, ...] = ()  # changes a handler began and has not finished (not lost: in its retries or DLQ)
 
     def as_plan(self) -> dict[str, Any]:
-        return {"actions": [a.as_plan() for a in self.actions], "waiting": self.waiting, "applied": self.applied}
+        return {
+            "actions": [a.as_plan() for a in self.actions],
+            "waiting": self.waiting,
+            "applied": self.applied,
+            "stuck": list(self.stuck),
+        }
 
     @classmethod
     def from_plan(cls, plan: Mapping[str, Any]) -> Reconciliation:
@@ -146,6 +156,7 @@ class Reconciliation:
             tuple(Action.from_plan(a) for a in plan.get("actions") or []),
             int(plan.get("waiting") or 0),
             bool(plan.get("applied", True)),
+            tuple(str(s) for s in plan.get("stuck") or []),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,6 +164,7 @@ class Reconciliation:
         return {
             "applied": self.applied,
             "waiting": self.waiting,
+            "stuck": list(self.stuck),
             "actions": [
                 {"handler": a.handler, "subject": a.subject, "reason": a.reason, "event_id": a.event_id}
                 for a in self.actions
@@ -170,11 +182,12 @@ def execution_key(job_arn: str) -> str:
 
 # What to read -------------------------------------------------------------------------------------------
 def wanted(inventory: Inventory, *, now: datetime, settings: ReconcileSettings, approvals: set[str]) -> Wanted:
-    """``approvals``: the ARNs of Approved versions whose card is not approved (the sweep's findings)."""
+    """``approvals``: the ARNs of Approved versions whose card is not approved (the sweep's findings), of any age:
+    a version is often approved long after it was registered."""
     versions = _recent_versions(inventory, now, settings)
     cards = _recent_cards(inventory, now, settings)
     executions = [s for s in _recent_executions(inventory, now, settings) if s.last_execution_job_arn]
-    gated = [p for p in versions if p.arn in approvals] if settings.gate_mode != "off" else []
+    gated = [p for p in inventory.packages if p.arn in approvals] if settings.gate_mode != "off" else []
     return Wanted(
         effect_keys=tuple(
             [carry_forward_key(p.arn) for p in versions]
@@ -193,25 +206,27 @@ def _in_window(moment: datetime | None, now: datetime, settings: ReconcileSettin
 def _recent_versions(inventory: Inventory, now: datetime, settings: ReconcileSettings) -> list[PackageVersion]:
     return sorted(
         (p for p in inventory.packages if p.status == "Completed" and _in_window(p.created, now, settings)),
-        key=lambda p: (p.group, p.version),
+        key=lambda p: (p.created or now, p.group, p.version),
     )
 
 
 def _recent_cards(inventory: Inventory, now: datetime, settings: ReconcileSettings) -> list[CardSummary]:
     return sorted(
         (c for c in inventory.cards if c.version is not None and _in_window(c.last_modified, now, settings)),
-        key=lambda c: c.name,
+        key=lambda c: (c.last_modified or now, c.name),
     )
 
 
 def _recent_executions(inventory: Inventory, now: datetime, settings: ReconcileSettings) -> list[MonitorSchedule]:
+    # Only the scheduled time is known, and a run may take up to an hour after it: settle that much longer.
+    executions = replace(settings, settle=settings.settle + EXECUTION_RUN_TIME)
     return sorted(
         (
             s
             for s in inventory.schedules
-            if s.last_execution_status in _TERMINAL_EXECUTIONS and _in_window(s.last_execution_time, now, settings)
+            if s.last_execution_status in _TERMINAL_EXECUTIONS and _in_window(s.last_execution_time, now, executions)
         ),
-        key=lambda s: s.name,
+        key=lambda s: (s.last_execution_time or now, s.name),
     )
 
 
@@ -223,33 +238,46 @@ def actions(
     run: SweepRun,
     now: datetime,
     settings: ReconcileSettings,
-    approvals: set[str],
+    approvals: Mapping[str, datetime | None],
 ) -> Reconciliation:
-    found: list[Action] = []
+    """The replays, most urgent first (alerts, approvals, reviews, then cards to carry), oldest first within each.
+    ``approvals``: approved-without-approved-card versions the gate has no decision for, with the time of their
+    last change (DescribeModelPackage): the approval, unless something changed the package since."""
+    executions: list[Action] = []
+    stuck: list[str] = []
+    for schedule in _recent_executions(inventory, now, settings):
+        job = schedule.last_execution_job_arn
+        if not job or execution_key(job) in marks.effects_done:
+            continue
+        if execution_key(job) in marks.effects_begun:
+            stuck.append(f"monitor {text.name(schedule.name)}'s execution {text.name(job.rsplit('/', 1)[-1])}")
+            continue
+        executions.append(_execution(schedule, job, run))
+    gate: list[Action] = []
+    if settings.gate_mode != "off":
+        approved = [p for p in inventory.packages if p.arn in approvals and p.status == "Completed"]
+        for package in sorted(approved, key=lambda p: (approvals[p.arn] or now, p.arn)):
+            if _in_window(approvals[package.arn], now, settings):
+                gate.append(_approval(package, approvals[package.arn], run))
+    reviews = [a for c in _recent_cards(inventory, now, settings) if (a := _card_review(c, marks, run, now, settings))]
+    carries: list[Action] = []
     waiting = 0
     behind: set[str] = set()  # groups with an older version still to carry: a later one would carry from too far back
-    for package in _recent_versions(inventory, now, settings):
-        if carry_forward_key(package.arn) in marks.effects_done:
+    for package in sorted(_recent_versions(inventory, now, settings), key=lambda p: (p.group, p.version)):
+        key = carry_forward_key(package.arn)
+        if key in marks.effects_done:
             continue
         if package.group in behind:
             waiting += 1
             continue
         behind.add(package.group)
-        found.append(_carry_forward(package, run))
-    for card in _recent_cards(inventory, now, settings):
-        replay = _card_review(card, marks, run, now, settings)
-        if replay is not None:
-            found.append(replay)
-    if settings.gate_mode != "off":
-        for package in _recent_versions(inventory, now, settings):
-            if package.arn in approvals and package.arn not in marks.gate_judged:
-                found.append(_approval(package, run))
-    for schedule in _recent_executions(inventory, now, settings):
-        job = schedule.last_execution_job_arn
-        if job and execution_key(job) not in marks.effects_done:
-            found.append(_execution(schedule, job, run))
+        if key in marks.effects_begun:
+            stuck.append(f"carry-forward of {text.name(package.group)} v{package.version}")
+            continue
+        carries.append(_carry_forward(package, run))
+    found = [*executions, *gate, *reviews, *carries]
     waiting += max(0, len(found) - settings.max_actions)
-    return Reconciliation(tuple(found[: settings.max_actions]), waiting, settings.enabled)
+    return Reconciliation(tuple(found[: settings.max_actions]), waiting, settings.enabled, tuple(stuck))
 
 
 def _card_review(
@@ -313,16 +341,12 @@ def _carry_forward(package: PackageVersion, run: SweepRun) -> Action:
     )
 
 
-def _approval(package: PackageVersion, run: SweepRun) -> Action:
+def _approval(package: PackageVersion, changed: datetime | None, run: SweepRun) -> Action:
     reason = f"{text.name(package.group)} v{package.version} is Approved; the approval gate never judged it"
-    return _action(
-        run,
-        APPROVAL_GATE,
-        package.arn,
-        reason,
-        _package_event(package, updated_fields=["ModelApprovalStatus"]),
-        group=package.group,
-    )
+    event = _package_event(package, updated_fields=["ModelApprovalStatus"])
+    if changed is not None:  # the approval's time, as its event carries it: the gate keys the approval by it
+        event["detail"]["LastModifiedTime"] = changed.astimezone(UTC).isoformat()
+    return _action(run, APPROVAL_GATE, package.arn, reason, event, group=package.group)
 
 
 def _package_event(package: PackageVersion, *, updated_fields: list[str] | None) -> dict[str, Any]:

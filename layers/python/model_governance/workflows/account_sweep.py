@@ -228,12 +228,15 @@ def run_sweep(
     def reconcile_report_and_tell(effect: EffectRun) -> bool:
         # What to replay is decided once (a retry hands over the same events: their handlers make a repeat a
         # no-op); the replays go first so that the report and the digest say what was done.
+        failed: list[str] = []
         plan = effect.step(
             "reconcile",
-            lambda: _reconciliation(inventory, findings, reconciler, run, moment).as_plan(),
-            lambda plan: _hand_over(Reconciliation.from_plan(plan), reconciler),
+            lambda: _reconciliation(inventory, findings, reconciler, cards, run, moment).as_plan(),
+            lambda plan: failed.extend(_hand_over(Reconciliation.from_plan(plan), reconciler)),
         )
         reconciliation = Reconciliation.from_plan(plan or {})
+        # A replay Lambda refused is not lost: the next sweep finds it again. This digest says so.
+        reconciliation = replace(reconciliation, stuck=(*reconciliation.stuck, *failed))
         planned["reconciliation"] = reconciliation
         # The report may hold thousands of findings (too big for a lease's plan): a retry writes the same key
         # with what it finds then. The digest sent is the one the first attempt planned.
@@ -290,25 +293,48 @@ def _plan_of(message: Message | None) -> dict[str, Any] | None:
 
 
 def _reconciliation(
-    inventory: Inventory, findings: list[Finding], reconciler: Reconciler | None, run: SweepRun, now: datetime
+    inventory: Inventory,
+    findings: list[Finding],
+    reconciler: Reconciler | None,
+    cards: Cards,
+    run: SweepRun,
+    now: datetime,
 ) -> Reconciliation:
-    """The changes whose event never reached its handler (sweep/reconcile.py), read from the handlers' marks."""
+    """The changes whose event never reached its handler (sweep/reconcile.py), read from the handlers' marks.
+
+    An approved version without an approved card that the gate has no decision for is read once more
+    (DescribeModelPackage) for the time of its approval: the window, and the key the gate judges it under.
+    """
     if reconciler is None:
         return Reconciliation(applied=False)
-    approvals = {
-        f"{f.group}/{f.version}" for f in findings if f.kind == APPROVED_WITHOUT_APPROVED_CARD and f.group and f.version
+    approved = {
+        (f.group, f.version) for f in findings if f.kind == APPROVED_WITHOUT_APPROVED_CARD and f.group and f.version
     }
-    arns = {p.arn for p in inventory.packages if f"{p.group}/{p.version}" in approvals}
+    candidates = {p.arn for p in inventory.packages if (p.group, p.version) in approved}
     settings = reconciler.settings
-    marks = reconciler.marks.read(wanted(inventory, now=now, settings=settings, approvals=arns))
-    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=arns)
+    marks = reconciler.marks.read(wanted(inventory, now=now, settings=settings, approvals=candidates))
+    approvals: dict[str, datetime | None] = {}
+    if settings.gate_mode != "off":
+        for arn in sorted(candidates - marks.gate_judged):
+            try:
+                approvals[arn] = cards.describe_package(arn).last_modified
+            except MissingResourceError:
+                continue  # deleted since the listing
+    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals)
 
 
-def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:
+def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> list[str]:
+    """Hand each replay over; one that Lambda refuses is logged and left for the next sweep (it finds it again)."""
+    failed: list[str] = []
     if reconciler is None or not reconciliation.applied:
-        return
+        return failed
     for action in reconciliation.actions:
-        reconciler.handlers.hand_over(action)
+        try:
+            reconciler.handlers.hand_over(action)
+        except Exception as error:  # the others still go; the digest says which did not
+            logger.exception("replay not handed over", extra={"handler": action.handler, "subject": action.subject})
+            failed.append(f"{action.reason} (not handed over: {type(error).__name__})")
+    return failed
 
 
 def _record_reconciled(run: SweepRun, reconciliation: Reconciliation, audit: Audit) -> None:

@@ -19,7 +19,7 @@ from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import judge_link, trusted_card
 from model_governance.errors import CardKeyNotGrantedError, MissingResourceError
-from model_governance.events import ModelPackageStateChange, parse_timestamp
+from model_governance.events import ModelPackageStateChange, parse_timestamp, whole_seconds
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
 from model_governance.workflows.card_keys import report_key_not_granted
@@ -218,7 +218,8 @@ def _approval_id(change: ModelPackageStateChange) -> str:
         return "registered"
     modified = change.envelope.detail.get("LastModifiedTime")
     # Without the update's own time, copies of one event (different envelope times) must still be one approval.
-    return parse_timestamp(modified, field_name="detail.LastModifiedTime").isoformat() if modified else "approved"
+    # To the second: the sweep's replay of a lost approval carries DescribeModelPackage's time (milliseconds).
+    return whole_seconds(parse_timestamp(modified, field_name="detail.LastModifiedTime")) if modified else "approved"
 
 
 def gate_cards(

@@ -27,7 +27,7 @@ from model_governance.cards import content as card_content
 from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, LinkVerdict, judge_link
 from model_governance.errors import CardKeyNotGrantedError, InvalidCardContentError, MissingResourceError
-from model_governance.events import Envelope, ModelCardExportJobStateChange, ModelCardStateChange
+from model_governance.events import Envelope, ModelCardExportJobStateChange, ModelCardStateChange, whole_seconds
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import (
     EXPORT_COMPLETED,
@@ -156,9 +156,10 @@ def _review(
     result.group = claim.package.group if claim is not None and claim.verdict.trusted else None
 
     # One effect per state change of this card (every copy SageMaker sends of it maps here); a card deleted and
-    # created again under the same name is another card (its creation time).
-    created = change.created.isoformat() if change.created else "-"
-    parts = (change.card_name, created, str(change.card_version), change.status, change.last_modified.isoformat())
+    # created again under the same name is another card (its creation time). Times to the second: the event has
+    # nanoseconds, the sweep's replay of a lost event has Search's milliseconds, and both must be one effect.
+    created = whole_seconds(change.created) if change.created else "-"
+    parts = (change.card_name, created, str(change.card_version), change.status, whole_seconds(change.last_modified))
     key = "card-review#" + "#".join(parts)
     done = once(
         effects,
