@@ -202,3 +202,59 @@ def test_outside_values_in_a_reason_stay_on_one_quoted_line_of_the_digest():
     digest = render_digest([], run=RUN, scanned={}, settings=SweepSettings(), reconciliation=result)
     assert digest is not None
     assert "\n== Fake section ==" not in digest.body
+
+
+def test_a_replay_lambda_refuses_is_reported_not_ledgered_and_the_others_still_go():
+    from bench.account_sweep import NOW as BENCH_NOW
+    from bench.account_sweep import FakeSageMaker, _Links, _Nothing
+    from model_governance.adapters.inventory import AccountInventory
+    from model_governance.sweep.reconcile import Action
+    from model_governance.workflows.account_sweep import Reconciler, run_sweep
+    from tests.fakes import MemoryEffects
+
+    class Refusing:
+        """Lambda refuses the first carry-forward replay (throttled), accepts the rest."""
+
+        def __init__(self) -> None:
+            self.handed: list[Action] = []
+            self.refused: list[Action] = []
+
+        def read(self, wanted):  # nothing was handled
+            return Marks()
+
+        def hand_over(self, action: Action) -> None:
+            if not self.refused and action.handler == "carry_forward":
+                self.refused.append(action)
+                raise RuntimeError("TooManyRequestsException")
+            self.handed.append(action)
+
+    class Ledger:
+        def __init__(self) -> None:
+            self.records: list = []
+
+        def append(self, record) -> bool:
+            self.records.append(record)
+            return True
+
+    fake = FakeSageMaker(20, 2, 0)
+    sink, ledger, handlers = _Nothing(fake.calls), Ledger(), Refusing()
+    outcome = run_sweep(
+        SweepRun("refused", BENCH_NOW, "us-east-1", "123456789012"),
+        reader=AccountInventory(fake),
+        links=_Links(fake),
+        cards=sink,
+        reports=sink,
+        effects=MemoryEffects(),
+        ops=sink,
+        audit=ledger,
+        settings=SweepSettings(),
+        reconciler=Reconciler(marks=handlers, handlers=handlers, settings=ReconcileSettings()),
+        now=lambda: BENCH_NOW,
+    )
+    [refused] = handlers.refused
+    assert len(handlers.handed) == len(outcome.reconciliation.actions) > 1  # the others were still handed over
+    assert refused not in outcome.reconciliation.actions
+    assert outcome.reconciliation.stuck[-1] == f"{refused.reason} (Lambda refused the replay)"
+    ledgered = {r.source_event_id for r in ledger.records if r.action == "reconciled"}
+    assert refused.event_id not in ledgered and len(ledgered) == len(outcome.reconciliation.actions)
+    assert outcome.digest is not None and "(Lambda refused the replay)" in outcome.digest.body

@@ -228,15 +228,19 @@ def run_sweep(
     def reconcile_report_and_tell(effect: EffectRun) -> bool:
         # What to replay is decided once (a retry hands over the same events: their handlers make a repeat a
         # no-op); the replays go first so that the report and the digest say what was done.
-        failed: list[str] = []
+        refused: list[Action] = []
         plan = effect.step(
             "reconcile",
             lambda: _reconciliation(inventory, findings, reconciler, cards, run, moment).as_plan(),
-            lambda plan: failed.extend(_hand_over(Reconciliation.from_plan(plan), reconciler)),
+            lambda plan: refused.extend(_hand_over(Reconciliation.from_plan(plan), reconciler)),
         )
         reconciliation = Reconciliation.from_plan(plan or {})
-        # A replay Lambda refused is not lost: the next sweep finds it again. This digest says so.
-        reconciliation = replace(reconciliation, stuck=(*reconciliation.stuck, *failed))
+        if refused:  # not lost: the next sweep finds them again; this digest says so, the ledger does not claim them
+            reconciliation = replace(
+                reconciliation,
+                actions=tuple(a for a in reconciliation.actions if a not in refused),
+                stuck=(*reconciliation.stuck, *(f"{a.reason} (Lambda refused the replay)" for a in refused)),
+            )
         planned["reconciliation"] = reconciliation
         # The report may hold thousands of findings (too big for a lease's plan): a retry writes the same key
         # with what it finds then. The digest sent is the one the first attempt planned.
@@ -323,18 +327,18 @@ def _reconciliation(
     return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals)
 
 
-def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> list[str]:
-    """Hand each replay over; one that Lambda refuses is logged and left for the next sweep (it finds it again)."""
-    failed: list[str] = []
+def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> list[Action]:
+    """Hand each replay over; the ones Lambda refuses are logged and returned (the others still go)."""
+    refused: list[Action] = []
     if reconciler is None or not reconciliation.applied:
-        return failed
+        return refused
     for action in reconciliation.actions:
         try:
             reconciler.handlers.hand_over(action)
-        except Exception as error:  # the others still go; the digest says which did not
+        except Exception:
             logger.exception("replay not handed over", extra={"handler": action.handler, "subject": action.subject})
-            failed.append(f"{action.reason} (not handed over: {type(error).__name__})")
-    return failed
+            refused.append(action)
+    return refused
 
 
 def _record_reconciled(run: SweepRun, reconciliation: Reconciliation, audit: Audit) -> None:
