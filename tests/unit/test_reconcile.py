@@ -204,7 +204,9 @@ def test_outside_values_in_a_reason_stay_on_one_quoted_line_of_the_digest():
     assert "\n== Fake section ==" not in digest.body
 
 
-def test_a_replay_lambda_refuses_is_reported_not_ledgered_and_the_others_still_go():
+def test_a_replay_lambda_refuses_does_not_stop_the_others_and_the_retry_hands_the_same_plan_over():
+    import pytest
+
     from bench.account_sweep import NOW as BENCH_NOW
     from bench.account_sweep import FakeSageMaker, _Links, _Nothing
     from model_governance.adapters.inventory import AccountInventory
@@ -213,7 +215,7 @@ def test_a_replay_lambda_refuses_is_reported_not_ledgered_and_the_others_still_g
     from tests.fakes import MemoryEffects
 
     class Refusing:
-        """Lambda refuses the first carry-forward replay (throttled), accepts the rest."""
+        """Lambda refuses the first carry-forward replay once (throttled), accepts everything else."""
 
         def __init__(self) -> None:
             self.handed: list[Action] = []
@@ -237,24 +239,31 @@ def test_a_replay_lambda_refuses_is_reported_not_ledgered_and_the_others_still_g
             return True
 
     fake = FakeSageMaker(20, 2, 0)
-    sink, ledger, handlers = _Nothing(fake.calls), Ledger(), Refusing()
-    outcome = run_sweep(
-        SweepRun("refused", BENCH_NOW, "us-east-1", "123456789012"),
-        reader=AccountInventory(fake),
-        links=_Links(fake),
-        cards=sink,
-        reports=sink,
-        effects=MemoryEffects(),
-        ops=sink,
-        audit=ledger,
-        settings=SweepSettings(),
-        reconciler=Reconciler(marks=handlers, handlers=handlers, settings=ReconcileSettings()),
-        now=lambda: BENCH_NOW,
-    )
+    sink, ledger, handlers, effects = _Nothing(fake.calls), Ledger(), Refusing(), MemoryEffects()
+
+    def sweep():
+        return run_sweep(
+            SweepRun("refused", BENCH_NOW, "us-east-1", "123456789012"),
+            reader=AccountInventory(fake),
+            links=_Links(fake),
+            cards=sink,
+            reports=sink,
+            effects=effects,
+            ops=sink,
+            audit=ledger,
+            settings=SweepSettings(),
+            reconciler=Reconciler(marks=handlers, handlers=handlers, settings=ReconcileSettings()),
+            now=lambda: BENCH_NOW,
+        )
+
+    with pytest.raises(RuntimeError, match="TooManyRequests"):
+        sweep()
     [refused] = handlers.refused
-    assert len(handlers.handed) == len(outcome.reconciliation.actions) > 1  # the others were still handed over
-    assert refused not in outcome.reconciliation.actions
-    assert outcome.reconciliation.stuck[-1] == f"{refused.reason} (Lambda refused the replay)"
-    ledgered = {r.source_event_id for r in ledger.records if r.action == "reconciled"}
-    assert refused.event_id not in ledgered and len(ledgered) == len(outcome.reconciliation.actions)
-    assert outcome.digest is not None and "(Lambda refused the replay)" in outcome.digest.body
+    first = list(handlers.handed)
+    assert len(first) > 1 and refused not in first  # the others went
+    outcome = sweep()  # Lambda's retry of the sweep: the same plan, handed over again
+    assert refused in handlers.handed[len(first) :]
+    assert set(a.event_id for a in outcome.reconciliation.actions) == {a.event_id for a in [*first, refused]}
+    assert {r.source_event_id for r in ledger.records if r.action == "reconciled"} == {
+        a.event_id for a in outcome.reconciliation.actions
+    }

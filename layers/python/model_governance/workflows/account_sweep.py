@@ -228,19 +228,12 @@ def run_sweep(
     def reconcile_report_and_tell(effect: EffectRun) -> bool:
         # What to replay is decided once (a retry hands over the same events: their handlers make a repeat a
         # no-op); the replays go first so that the report and the digest say what was done.
-        refused: list[Action] = []
         plan = effect.step(
             "reconcile",
             lambda: _reconciliation(inventory, findings, reconciler, cards, run, moment).as_plan(),
-            lambda plan: refused.extend(_hand_over(Reconciliation.from_plan(plan), reconciler)),
+            lambda plan: _hand_over(Reconciliation.from_plan(plan), reconciler),
         )
         reconciliation = Reconciliation.from_plan(plan or {})
-        if refused:  # not lost: the next sweep finds them again; this digest says so, the ledger does not claim them
-            reconciliation = replace(
-                reconciliation,
-                actions=tuple(a for a in reconciliation.actions if a not in refused),
-                stuck=(*reconciliation.stuck, *(f"{a.reason} (Lambda refused the replay)" for a in refused)),
-            )
         planned["reconciliation"] = reconciliation
         # The report may hold thousands of findings (too big for a lease's plan): a retry writes the same key
         # with what it finds then. The digest sent is the one the first attempt planned.
@@ -327,18 +320,21 @@ def _reconciliation(
     return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals)
 
 
-def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> list[Action]:
-    """Hand each replay over; the ones Lambda refuses are logged and returned (the others still go)."""
-    refused: list[Action] = []
+def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:
+    """Hand every replay over, then raise if Lambda refused any: the step stays undone and the sweep's retry hands
+    the same plan over again (a replay handed over twice is one effect in its handler). Whether a refused call
+    reached Lambda is unknown, so it is never reported as not handed over."""
     if reconciler is None or not reconciliation.applied:
-        return refused
+        return
+    refused: list[Exception] = []
     for action in reconciliation.actions:
         try:
             reconciler.handlers.hand_over(action)
-        except Exception:
+        except Exception as error:  # the others still go
             logger.exception("replay not handed over", extra={"handler": action.handler, "subject": action.subject})
-            refused.append(action)
-    return refused
+            refused.append(error)
+    if refused:
+        raise refused[0]
 
 
 def _record_reconciled(run: SweepRun, reconciliation: Reconciliation, audit: Audit) -> None:
