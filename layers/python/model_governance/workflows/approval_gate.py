@@ -10,6 +10,7 @@ names in its metadata. A card that merely claims the version in its content is n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -182,16 +183,7 @@ def _judge(
         ),
     )
     assert planned is not None
-    for topic, publisher in (("ops", ops), ("notices", notices)):
-        message = planned["alert" if topic == "ops" else "notice"]
-        if message is None:
-            continue
-        run.step(topic, lambda m=message: m, lambda m, p=publisher: p.publish(Message.from_plan(m)))  # type: ignore[misc]
-        record(
-            "alert_sent" if topic == "ops" else "notice_sent",
-            details={"topic": topic, "subject": message["subject"], "owner": message["attributes"].get("model_owner")},
-        )
-        result.alerted = True
+    result.alerted = tell_ops_and_owner(run, planned, ops=ops, notices=notices, record=record)
     if result.alerted:
         metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
     if planned["revert"] is not None:
@@ -257,16 +249,41 @@ def gate_messages(
     package: PackageFacts, card: CardRecord | None, decision: GateDecision, region: str
 ) -> tuple[Message, Message]:
     """The ops alert and the owner's notice for a version approved without an approved card."""
-    owner = card_owner(card, fallback=package.created_by) or "unknown"
     action = (
         f"The version was set back to {PENDING} (approvalGate=enforce)."
         if decision.revert
         else "The version stays Approved (approvalGate=warn): approve the card or withdraw the approval."
     )
-    group = text.name(package.group)
-    lines = [
+    verdict = "reverted" if decision.revert else "warning"
+    short = text.name(package.group, text.SUBJECT_NAME_LIMIT)
+    return gate_alert_and_notice(
+        package,
+        card,
+        region,
         # The reason quotes the names it holds (review/decisions.py); it stays one line of ours.
-        f"Model package {group} version {package.version} was approved, but {text.one_line(decision.reason)}.",
+        headline=f"was approved, but {text.one_line(decision.reason)}.",
+        action=action,
+        event_type=f"approval_gate_{verdict}",
+        alert_subject=f"Approval gate ({verdict}): {short} v{package.version} approved without an approved card",
+        notice_subject=f"Your model card needs approval: {short} v{package.version}",
+    )
+
+
+def gate_alert_and_notice(
+    package: PackageFacts,
+    card: CardRecord | None,
+    region: str,
+    *,
+    headline: str,
+    action: str,
+    event_type: str,
+    alert_subject: str,
+    notice_subject: str,
+) -> tuple[Message, Message]:
+    """The ops alert and the owner's notice of a gate (approval or stage): the same facts, the owner named."""
+    owner = card_owner(card, fallback=package.created_by) or "unknown"
+    lines = [
+        f"Model package {text.name(package.group)} version {package.version} {headline}",
         action,
         "",
         f"Model package: {text.name(package.arn)}",
@@ -277,25 +294,34 @@ def gate_messages(
     if card is not None:
         lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
     body = "\n".join(lines)
-    verdict = "reverted" if decision.revert else "warning"
     attributes = {
-        "event_type": f"approval_gate_{verdict}",
+        "event_type": event_type,
         "model_package_group": package.group,
         "risk_rating": card.risk_rating if card else "Unknown",
         "model_owner": owner,
     }
-    short = text.name(package.group, text.SUBJECT_NAME_LIMIT)
-    alert = Message(
-        subject=f"Approval gate ({verdict}): {short} v{package.version} approved without an approved card",
-        body=body,
-        attributes=attributes,
-    )
-    notice = Message(
-        subject=f"Your model card needs approval: {short} v{package.version}",
-        body=f"To {text.value(owner)}:\n\n{body}",
-        attributes=attributes,
-    )
+    alert = Message(subject=alert_subject, body=body, attributes=attributes)
+    notice = Message(subject=notice_subject, body=f"To {text.value(owner)}:\n\n{body}", attributes=attributes)
     return alert, notice
+
+
+def tell_ops_and_owner(
+    run: EffectRun, planned: Plan, *, ops: Publisher, notices: Publisher, record: Callable[..., None]
+) -> bool:
+    """Send the planned ops alert and owner notice (``planned["alert"]``, ``planned["notice"]``), each once and
+    each recorded; True when either was planned."""
+    told = False
+    for topic, publisher in (("ops", ops), ("notices", notices)):
+        message = planned["alert" if topic == "ops" else "notice"]
+        if message is None:
+            continue
+        run.step(topic, lambda m=message: m, lambda m, p=publisher: p.publish(Message.from_plan(m)))  # type: ignore[misc]
+        record(
+            "alert_sent" if topic == "ops" else "notice_sent",
+            details={"topic": topic, "subject": message["subject"], "owner": message["attributes"].get("model_owner")},
+        )
+        told = True
+    return told
 
 
 def _changed_at(change: ModelPackageStateChange) -> datetime:

@@ -31,14 +31,18 @@ from model_governance.review.decisions import (
     StageDecision,
     StageMark,
     StageMove,
-    card_owner,
     last_stage,
     stage_gate_decision,
     stage_move,
 )
-from model_governance.workflows.approval_gate import GateState, Registry, gate_cards
+from model_governance.workflows.approval_gate import (
+    GateState,
+    Registry,
+    gate_alert_and_notice,
+    gate_cards,
+    tell_ops_and_owner,
+)
 from model_governance.workflows.card_keys import report_key_not_granted
-from model_governance.workflows.carry_forward import console_card_url
 from model_governance.workflows.effects import EffectRun, Effects, Plan, once
 from model_governance.workflows.ports import Audit, Publisher, recorder
 
@@ -206,16 +210,7 @@ def _judge(
         planned["card"],
     )
     record = recorder(audit, run.lease, group=package.group, card=planned["card"], subject=package.arn)
-    for topic, publisher in (("ops", ops), ("notices", notices)):
-        message = planned["alert" if topic == "ops" else "notice"]
-        if message is None:
-            continue
-        run.step(topic, lambda m=message: m, lambda m, p=publisher: p.publish(Message.from_plan(m)))  # type: ignore[misc]
-        record(
-            "alert_sent" if topic == "ops" else "notice_sent",
-            details={"topic": topic, "subject": message["subject"], "owner": message["attributes"].get("model_owner")},
-        )
-        result.alerted = True
+    result.alerted = tell_ops_and_owner(run, planned, ops=ops, notices=notices, record=record)
     if result.alerted:
         metrics.add_metric(name="StageGateAlerts", unit=MetricUnit.Count, value=1)
     revert = planned["revert"]
@@ -260,43 +255,21 @@ def stage_messages(
     package: PackageFacts, stage: LifeCycle, card: CardRecord | None, decision: StageDecision, region: str
 ) -> tuple[Message, Message]:
     """The ops alert and the owner's notice for a version moved into a gated stage without an approved card."""
-    owner = card_owner(card, fallback=package.created_by) or "unknown"
     where = text.name(stage.stage)
     if decision.revert_to is not None:
         action = f"The version was put back to {text.name(decision.revert_to.label())} (approvalGate=enforce)."
     else:
         action = f"The version stays in {where} (approvalGate=warn): approve the card or move the version out of it."
-    group = text.name(package.group)
-    lines = [
-        f"Model package {group} version {package.version} was moved to stage {where} "
-        f"({text.name(stage.status)}), but {text.one_line(decision.reason)}.",
-        action,
-        "",
-        f"Model package: {text.name(package.arn)}",
-        f"Model card:    {text.name(card.name) if card else '(none)'}",
-        f"Card owner:    {text.value(owner)}",
-        f"Risk rating:   {text.name(card.risk_rating) if card else 'Unknown'}",
-    ]
-    if card is not None:
-        lines += ["", f"Open the card: {console_card_url(region, card.name)}"]
-    body = "\n".join(lines)
     verdict = "reverted" if decision.revert_to is not None else "warning"
-    attributes = {
-        "event_type": f"stage_gate_{verdict}",
-        "model_package_group": package.group,
-        "risk_rating": card.risk_rating if card else "Unknown",
-        "model_owner": owner,
-    }
     short = text.name(package.group, text.SUBJECT_NAME_LIMIT)
     stage_short = text.name(stage.stage, 24)
-    alert = Message(
-        subject=f"Stage gate ({verdict}): {short} v{package.version} in {stage_short} without an approved card",
-        body=body,
-        attributes=attributes,
+    return gate_alert_and_notice(
+        package,
+        card,
+        region,
+        headline=f"was moved to stage {where} ({text.name(stage.status)}), but {text.one_line(decision.reason)}.",
+        action=action,
+        event_type=f"stage_gate_{verdict}",
+        alert_subject=f"Stage gate ({verdict}): {short} v{package.version} in {stage_short} without an approved card",
+        notice_subject=f"Your model card needs approval: {short} v{package.version} ({stage_short})",
     )
-    notice = Message(
-        subject=f"Your model card needs approval: {short} v{package.version} ({stage_short})",
-        body=f"To {text.value(owner)}:\n\n{body}",
-        attributes=attributes,
-    )
-    return alert, notice
