@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench sdk-venv ledger backfill baseline clean
+.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline clean
 
 help:
 	@echo "make demo | test | lint | synth | deploy | bench | sdk-venv | ledger GROUP=<name> | backfill [DRY_RUN=false]"
@@ -52,6 +52,9 @@ deploy: $(STAMP) node_modules/.bin/cdk
 bench: $(STAMP)
 	$(PY) -m bench
 
+bench-full: $(STAMP)
+	BENCH=full $(PY) -m bench
+
 # The SageMaker Python SDK v2 in .venv-bench (306 MB, not in the test venv): `make test` then also checks that the
 # cards we write load with its own ModelCard.load (tests/integration/test_sdk_loads_our_cards.py).
 sdk-venv: $(STAMP)
@@ -61,10 +64,10 @@ clean:
 	rm -rf cdk.out .venv .venv-bench .venv-evidently node_modules .mypy_cache .ruff_cache
 
 ledger: $(STAMP)
-	$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
+	@$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
 
 baseline: $(STAMP)
-	$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
+	@$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
 
 backfill: $(STAMP)
-	$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
+	@$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
