@@ -79,6 +79,7 @@ def run(world: LocalWorld, say: Any) -> None:
     sm = boto3.client("sagemaker", region_name=REGION)
 
     say.heading("Carry-forward: a new model version inherits its model card")
+    world.inbox("")  # earlier scenarios' messages are not part of this story
     sm.create_model_package_group(ModelPackageGroupName=GROUP, ModelPackageGroupDescription="Churn propensity")
     v1 = sm.create_model_package(ModelPackageGroupName=GROUP, InferenceSpecification=inference(1))["ModelPackageArn"]
     card = dict(HAND_MADE_CONTENT, model_package_details={"model_package_arn": v1, "model_package_group_name": GROUP})

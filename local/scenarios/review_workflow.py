@@ -104,7 +104,7 @@ def _story(world: LocalWorld, say: Any) -> None:
     history = Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)
     say(f"Audit ledger: `make ledger GROUP={GROUP}` prints its {len(history)} records (VERBOSE=1 shows them here).")
     say.detail(f"\n=== Audit ledger of {GROUP} (make ledger GROUP={GROUP}) ===")
-    say.block(format_history(history), "    ", kind="ledger" if say.verbose else "")
+    say.block(format_history(history), "    ", kind="")
 
 
 def _decoy_scene(world: LocalWorld, sm: Any, say: Any, target: str) -> None:

@@ -65,12 +65,12 @@ def _story(world: LocalWorld, say: Any) -> None:
         say.detail(f"  {stage.get('StageDescription', '')}")
         for message in world.inbox("AlertsOps"):
             say(f"Ops alert: {message.subject}")
-            say.block(message.body, kind="ops alert")
+            say.block(message.body, kind="")
         _deliver(world, say, arn, "the revert's own event", brief=False)
         table = gate.environment[constants.ENV_STATE_TABLE]
         say.detail("`make ledger GROUP=pricing-model`:")
         say.block(
-            kind="ledger" if say.verbose else "",
+            kind="",
             text=format_history(Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)),
         )
     finally:
