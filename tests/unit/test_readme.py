@@ -138,3 +138,16 @@ def test_the_deployer_policy_only_assumes_the_bootstrap_roles() -> None:
     assert all(re.fullmatch(r"arn:aws:iam::\*:role/cdk-hnb659fds-[a-z-]+-role-\*", arn) for arn in assume["Resource"])
     assert statements["ReadCdkBootstrapVersion"]["Resource"].endswith(":parameter/cdk-bootstrap/hnb659fds/version")
     assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
+
+
+def test_every_setting_the_readme_shows_is_one_the_synth_accepts() -> None:
+    from infra.config import GovernanceConfig
+
+    defaults = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    commands = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("make deploy")]
+    assert commands, "the README shows no deploy command"
+    for command in commands:
+        settings = dict(re.findall(r"-c (\w+)=([^\s\"]+)", command))
+        assert settings, command
+        config = GovernanceConfig.from_mapping({**defaults, **settings})  # raises ConfigError naming the key
+        assert config.alert_emails, f"{command}: a deployment shown to newcomers names who is alerted"
