@@ -10,11 +10,11 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench sdk-venv ledger backfill baseline clean
+.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline clean
 
 help: ## list every command
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
-		awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+		awk -F '\t' '{ printf "  make %-11s %s\n", $$1, $$2 }'
 
 $(STAMP): requirements-dev.txt layers/requirements.txt layers/dq/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,8 +51,11 @@ node_modules/.bin/cdk: package.json
 deploy: $(STAMP) node_modules/.bin/cdk ## deploy to the account and region of your credentials [CDK_ARGS="-c key=value"]
 	npx cdk deploy --require-approval broadening --no-notices $(CDK_ARGS)
 
-bench: $(STAMP) ## measure SageMaker calls, cold start, alert and sweep costs on an in-memory AWS
+bench: $(STAMP) ## the benchmarks at small sizes on an in-memory AWS (about two minutes)
 	$(PY) -m bench
+
+bench-full: $(STAMP) ## every size, with the Evidently and SageMaker SDK comparisons (slow)
+	BENCH=full $(PY) -m bench
 
 # The SageMaker Python SDK v2 in .venv-bench (306 MB, not in the test venv): `make test` then also checks that the
 # cards we write load with its own ModelCard.load (tests/integration/test_sdk_loads_our_cards.py).
@@ -63,10 +66,10 @@ clean: ## remove every generated file and environment
 	rm -rf cdk.out .venv .venv-bench .venv-evidently node_modules .mypy_cache .ruff_cache
 
 ledger: $(STAMP) ## print what the deployed system saw and did for a group: GROUP=<group> [CARD=<card>]
-	$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
+	@$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
 
 baseline: $(STAMP) ## write a data-quality baseline: DATASET=<s3 or path> OUTPUT=<s3 or path> [HEADER=true|false]
-	$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
+	@$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
 
 backfill: $(STAMP) ## carry cards forward to latest versions that have none (dry run; DRY_RUN=false applies)
-	$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
+	@$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
