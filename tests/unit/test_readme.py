@@ -151,3 +151,15 @@ def test_every_setting_the_readme_shows_is_one_the_synth_accepts() -> None:
         assert settings, command
         config = GovernanceConfig.from_mapping({**defaults, **settings})  # raises ConfigError naming the key
         assert config.alert_emails, f"{command}: a deployment shown to newcomers names who is alerted"
+
+
+def test_the_architecture_picture_is_self_contained_svg_shown_in_the_readme() -> None:
+    from xml.etree import ElementTree
+
+    picture = ROOT / "docs" / "architecture.svg"
+    root = ElementTree.parse(picture).getroot()  # well-formed, or this raises
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.find("{http://www.w3.org/2000/svg}title") is not None, "a title for screen readers"
+    text = picture.read_text(encoding="utf-8").replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert not re.search(r"https?://|@import|<image\b|xlink:href", text), "the picture fetches nothing"
+    assert "](docs/architecture.svg)" in README.read_text(encoding="utf-8")
