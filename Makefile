@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline clean
+.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive clean
 
 help: ## list every command
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -73,3 +73,9 @@ baseline: $(STAMP) ## write a data-quality baseline: DATASET=<s3 or path> OUTPUT
 
 backfill: $(STAMP) ## carry cards forward to latest versions that have none (dry run; DRY_RUN=false applies)
 	@$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
+
+smoke: $(STAMP) ## after a deploy: check rules, subscriptions, alarms and invoke permissions, run a report-only sweep [STACK=<name>]
+	@$(PY) -m ops.smoke $(if $(STACK),--stack "$(STACK)",)
+
+redrive: $(STAMP) ## list the failed events in the dead-letter queues and, confirmed, hand them back [YES=1] [STACK=<name>]
+	@$(PY) -m ops.redrive $(if $(STACK),--stack "$(STACK)",) $(if $(YES),--yes,)

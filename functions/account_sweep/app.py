@@ -17,7 +17,7 @@ from model_governance.adapters.dq_runs import MonitorRuns, WithDataQualityMonito
 from model_governance.adapters.effects import EffectStore
 from model_governance.adapters.inventory import AccountInventory, SweepReports
 from model_governance.adapters.ledger import Ledger
-from model_governance.adapters.notifications import Publisher, Withheld
+from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.reconcile import HandledMarks, Handlers
 from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.adapters.security_hub import SecurityHub
@@ -92,7 +92,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         cards=registry,
         reports=reports,
         effects=effects,
-        ops=Withheld() if report_only else ops,
+        ops=None if report_only else ops,
         audit=audit,
         settings=settings,
         reconciler=None if report_only else _reconciler(),

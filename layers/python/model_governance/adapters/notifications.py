@@ -53,13 +53,6 @@ def message_attributes(attributes: Mapping[str, str | list[str]]) -> dict[str, d
     return rendered
 
 
-class Withheld:
-    """A publisher that sends nothing: a report-only sweep (``make smoke``) tells no one."""
-
-    def publish(self, message: Message) -> str:
-        return ""
-
-
 class Publisher:
     def __init__(self, client: Any, topic_arn: str) -> None:
         self._client = client
