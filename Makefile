@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive clean
+.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive browser clean
 
 help: ## list every command
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -79,3 +79,7 @@ smoke: $(STAMP) ## after a deploy: check rules, subscriptions, alarms and invoke
 
 redrive: $(STAMP) ## list the failed events in the dead-letter queues and, confirmed, hand them back [YES=1] [STACK=<name>]
 	@$(PY) -m ops.redrive $(if $(STACK),--stack "$(STACK)",) $(if $(YES),--yes,)
+
+browser: ## install Debian's Chromium (as root) for the data-quality report's browser test; make test skips it without
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null)

@@ -66,3 +66,6 @@ SWEEP_REPORT_PREFIX = "sweeps/"  # evidence bucket prefix of the sweep's JSON re
 BACKFILL_FUNCTION_OUTPUT = "BackfillFunctionName"
 # An invocation of the sweep with {"mode": SWEEP_REPORT_ONLY} (make smoke) replays nothing and sends nothing.
 SWEEP_REPORT_ONLY = "report-only"
+# The job name of our own data-quality runs starts with this; each run also writes report.html (no processing job).
+SERVERLESS_RUN_PREFIX = "dq-"
+HTML_REPORT_FILE = "report.html"

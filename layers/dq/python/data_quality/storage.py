@@ -68,10 +68,13 @@ class S3Files:
     def write_json(self, uri: str, document: dict[str, Any]) -> str:
         return self._put(uri, json.dumps(document).encode())
 
-    def _put(self, uri: str, body: bytes) -> str:
+    def write_html(self, uri: str, page: str) -> str:
+        return self._put(uri, page.encode(), content_type="text/html; charset=utf-8")
+
+    def _put(self, uri: str, body: bytes, *, content_type: str = "application/json") -> str:
         bucket, key = bucket_and_key(uri)
         try:
-            self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+            self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
         except ClientError as error:
             raise _access(error, f"writing {uri}") from error
         return uri

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from model_governance import constants
 from model_governance.constants import VIOLATIONS_REPORT_FILE
 from model_governance.errors import InvalidEventError
 from model_governance.events import parse_timestamp
@@ -96,6 +97,13 @@ class MonitoringExecution:
     @property
     def report_uri(self) -> str | None:
         return f"{self.output_uri.rstrip('/')}/{VIOLATIONS_REPORT_FILE}" if self.output_uri else None
+
+    @property
+    def html_report_uri(self) -> str | None:
+        """report.html beside the files, written by our own data-quality runs (Model Monitor's jobs write none)."""
+        if not self.output_uri or not self.job_name.startswith(constants.SERVERLESS_RUN_PREFIX):
+            return None
+        return f"{self.output_uri.rstrip('/')}/{constants.HTML_REPORT_FILE}"
 
     @property
     def exit_reports_violations(self) -> bool:

@@ -259,6 +259,8 @@ def _links(execution: MonitoringExecution, context: ModelContext, *, report: boo
     lines = ["Links"]
     if report and execution.report_uri:
         lines += [f"  Report (S3):   {value(execution.report_uri, 1100)}", f"  Report:        {urls['report']}"]
+        if execution.html_report_uri:  # charts of each drifting feature, readable offline once downloaded
+            lines.append(f"  Charts (HTML): {value(execution.html_report_uri, 1100)}")
     lines.append(f"  Schedule:      {urls['schedule']}")
     if "endpoint" in urls:
         lines.append(f"  Endpoint:      {urls['endpoint']}")
