@@ -33,6 +33,11 @@ from model_governance.observability import logger
 
 PARTIALS = "partials"
 MANIFEST = "manifest.json"
+# Capture bytes one ProfileBatch invocation reads: a sixth of what one invocation checks in its 15 minutes
+# (SINGLE_RUN_MAX_BYTES), so a batch of slow-to-parse records still ends in time.
+BATCH_MAX_BYTES = 256 * 1024 * 1024
+# JSON bytes of one manifest item: Step Functions caps a child execution's input at 256 KiB.
+BATCH_MAX_JSON_BYTES = 128 * 1024
 
 
 class Runs(Protocol):
@@ -59,6 +64,7 @@ class MonitorRun:
     region: str
     account: str
     single_run_max_bytes: int = SINGLE_RUN_MAX_BYTES
+    batch_max_bytes: int = BATCH_MAX_BYTES
 
     def conclude(self, outcome: RunOutcome) -> dict[str, Any]:
         event = execution_event(outcome, region=self.region, account=self.account)
@@ -95,7 +101,7 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     total = sum(o.size for o in objects)
     if total > run.single_run_max_bytes:
         manifest = f"{output_uri(monitor, period)}/{MANIFEST}"
-        run.files.write_json_list(manifest, [{"Bucket": o.bucket, "Key": o.key, "Size": o.size} for o in objects])
+        run.files.write_json_list(manifest, batches_of(objects, run.batch_max_bytes))
         bucket, key = bucket_and_key(manifest)
         return {
             "mode": "fan_out",
@@ -110,6 +116,28 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     except READ_ERRORS as error:
         return run.conclude(failed(monitor, period, error))
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, len(objects)))
+
+
+def batches_of(
+    objects: list[CaptureObject], max_bytes: int, max_json_bytes: int = BATCH_MAX_JSON_BYTES
+) -> list[dict[str, Any]]:
+    """The manifest's items: consecutive capture objects grouped so each group holds at most ``max_bytes`` of
+    capture (an object larger than that is a group of its own) and its JSON stays under ``max_json_bytes``.
+    The Distributed Map hands each item to one ProfileBatch invocation: the bytes it reads bound its time."""
+    groups: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    size = json_size = 0
+    for o in objects:
+        entry = {"Bucket": o.bucket, "Key": o.key, "Size": o.size}
+        entry_json = len(json.dumps(entry)) + 2
+        if current and (size + o.size > max_bytes or json_size + entry_json > max_json_bytes):
+            groups.append({"objects": current, "bytes": size})
+            current, size, json_size = [], 0, 0
+        current.append(entry)
+        size, json_size = size + o.size, json_size + entry_json
+    if current:
+        groups.append({"objects": current, "bytes": size})
+    return groups
 
 
 def profile_batch(
