@@ -44,8 +44,11 @@ class StatesError(Exception):
 
 
 # Paths ---------------------------------------------------------------------------------------------------
-_SEGMENT = re.compile(r"\.(?P<name>[^.\[\]]+)|\[(?P<index>-?\d+)\]|\['(?P<quoted>[^']*)'\]|\[(?P<star>\*)\]")
-_WILDCARD = object()
+_SEGMENT = re.compile(
+    r"\.(?P<name>[^.\[\]]+)|\[(?P<index>-?\d+)\]|\['(?P<quoted>[^']*)'\]|\[(?P<star>\*)\]"
+    r"|\[(?P<start>-?\d*):(?P<stop>-?\d*)\]"
+)
+_WILDCARD = object()  # [*] and .*: like a slice, the path then selects a list of what matched
 
 
 def _segments(path: str) -> list[Any]:
@@ -59,6 +62,10 @@ def _segments(path: str) -> list[Any]:
             raise DefinitionError(f"path {path!r}: cannot read {body[at:]!r}")
         if match["name"] == "*" or match["star"]:
             segments.append(_WILDCARD)
+        elif match["start"] is not None:
+            segments.append(
+                slice(int(match["start"]) if match["start"] else None, int(match["stop"]) if match["stop"] else None)
+            )
         elif match["index"] is not None:
             segments.append(int(match["index"]))
         else:
@@ -78,6 +85,9 @@ def select(path: str, data: JSON, context: JSON | None = None) -> JSON:
             if segment is _WILDCARD:
                 many = True
                 found += list(node.values()) if isinstance(node, dict) else list(node) if isinstance(node, list) else []
+            elif isinstance(segment, slice):
+                many = True
+                found += node[segment] if isinstance(node, list) else []
             elif _holds_member(node, segment):
                 found.append(node[segment])
         if not found and not many:
@@ -107,7 +117,7 @@ def place(result: JSON, raw_input: JSON, result_path: str | None) -> JSON:
     segments = _segments(result_path)
     if not segments:
         return result
-    if any(s is _WILDCARD for s in segments) or result_path.startswith("$$"):
+    if any(s is _WILDCARD or isinstance(s, slice) for s in segments) or result_path.startswith("$$"):
         raise DefinitionError(f"ResultPath {result_path!r} must be a reference path to one node")
     output = json.loads(json.dumps(raw_input))
     node = output
