@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench sdk-venv ledger backfill baseline clean
+.PHONY: help setup test lint demo synth cfn-lint deploy bench sdk-venv ledger backfill baseline clean
 
 help:
 	@echo "make demo | test | lint | synth | deploy | bench | sdk-venv | ledger GROUP=<name> | backfill [DRY_RUN=false]"
@@ -41,6 +41,10 @@ synth: $(STAMP)
 	rm -rf cdk.out
 	CDK_OUTDIR=cdk.out $(PY) app.py
 	@echo "synthesized: cdk.out/ModelGovernance.template.json"
+
+# `make test` lints a default synth and one with every option on (tests/infra/test_cfn_lint.py); this lints yours.
+cfn-lint: synth
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 
 node_modules/.bin/cdk: package.json
 	npm install --no-audit --no-fund --loglevel=error
