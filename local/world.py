@@ -296,7 +296,10 @@ class LocalWorld:
         function = self.functions.get(function_arn.rsplit(":", 1)[-1])
         if function is None:
             raise asl.StatesError("Lambda.ResourceNotFoundException", f"Function not found: {function_arn}")
-        result = function.run(json.loads(json.dumps(payload)))
+        invocation = function.invoke(json.loads(json.dumps(payload)))  # its log lines stay out of the demo's output
+        if invocation.error is not None:
+            raise invocation.error
+        result = invocation.result
         try:
             return json.loads(json.dumps(result))
         except (TypeError, ValueError) as error:
