@@ -129,6 +129,26 @@ def test_a_big_period_fans_out_over_byte_bounded_batches_and_reports_what_one_in
     assert fanned_violations == violations(s3, direct.output["output_uri"]) == DRIFTING
 
 
+def test_a_second_fan_out_of_the_period_with_other_batches_counts_each_row_once(dq_world, dq_template, monkeypatch):
+    world, s3 = dq_world
+    capture(s3, HOUR)
+    largest = max(o["Size"] for o in s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix="datacapture/")["Contents"])
+    module = world.function("dq_monitor").module()
+    one_run = module._run
+    runs = []
+    for batch_max_bytes in (2 * largest, largest):  # 3 batches, then 5 (as when late capture regroups objects)
+        limits = {"single_run_max_bytes": 1, "batch_max_bytes": batch_max_bytes}
+        monkeypatch.setattr(
+            module, "_run", lambda account, limits=limits: dataclasses.replace(one_run(account), **limits)
+        )
+        runs.append(world.state_machine("DataQualityRuns").execute(scheduled_input(dq_template, HOUR)))
+
+    assert [len(r.invocations("ProfileBatch")) for r in runs] == [3, 5]
+    output = runs[1].output["output_uri"].removeprefix(f"s3://{scenario.BUCKET}/")
+    statistics = json.loads(s3.get_object(Bucket=scenario.BUCKET, Key=f"{output}/statistics.json")["Body"].read())
+    assert statistics["dataset"] == {"item_count": OBJECTS * 1600}
+
+
 def test_a_throttled_invocation_is_retried_not_a_failed_run(dq_world, dq_template):
     world, s3 = dq_world
     capture(s3, HOUR)

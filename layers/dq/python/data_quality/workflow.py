@@ -148,8 +148,7 @@ def profile_batch(
     baseline = load_baseline(run.files, monitor)
     objects = [CaptureObject(i["Bucket"], i["Key"], int(i.get("Size", 0))) for i in items]
     profile, tally = profile_objects(run.files, objects, [f.name for f in baseline.features])
-    digest = hashlib.sha256("\n".join(sorted(o.key for o in objects)).encode()).hexdigest()[:16]
-    uri = f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
+    uri = _partial_uri(monitor, period, [o.key for o in objects])
     run.files.write_json(
         uri,
         {
@@ -170,8 +169,15 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
         return run.conclude(failed(monitor, period, error))
     profile = DatasetProfile([f.name for f in baseline.features])
     tally, objects = CaptureTally(), 0
-    for uri in run.files.list_uris(f"{output_uri(monitor, period)}/{PARTIALS}"):
-        partial = json.loads(run.files.read(uri) or b"{}")
+    # The partials of this manifest's groups only: a folder may also hold those of an earlier run of the period
+    # that grouped other objects (capture that arrived late), which must not be counted twice.
+    groups = json.loads(run.files.read(f"{output_uri(monitor, period)}/{MANIFEST}") or b"[]")
+    for group in groups:
+        uri = _partial_uri(monitor, period, [o["Key"] for o in group["objects"]])
+        raw = run.files.read(uri)
+        if raw is None:
+            raise RuntimeError(f"{uri} is missing: a batch of the fan-out did not finish")
+        partial = json.loads(raw)
         profile.merge(DatasetProfile.from_wire(partial["profile"]))
         tally.merge(_tally(partial["tally"]))
         objects += int(partial["objects"])
@@ -187,6 +193,11 @@ def replay_alert(monitor: DataQualityMonitor, marker: dict[str, Any], run: Monit
     event = {**json.loads(str(last["event"])), RECONCILED_KEY: marker}
     result = run.alert(event)
     return {"mode": "replay", "monitor": monitor.name, "alert": getattr(result, "__dict__", result)}
+
+
+def _partial_uri(monitor: DataQualityMonitor, period: Period, keys: list[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+    return f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
 
 
 def _period_of(monitor: DataQualityMonitor, fired_at: datetime) -> Period:
