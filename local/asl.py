@@ -308,8 +308,9 @@ class StateMachine:
             context = {**context, "State": {"Name": name, "EnteredTime": datetime.now(UTC).isoformat()}}
             events.append(Event("Entered", name, data))
             _within_limit(data, f"the input of state {name}")
-            data, name = self._state(name, state, data, context, events)
-            events.append(Event("Exited", name or "", data))
+            data, following = self._state(name, state, data, context, events)
+            events.append(Event("Exited", name, data))
+            name = following
         return data
 
     def _state(

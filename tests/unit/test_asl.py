@@ -109,6 +109,21 @@ def test_result_selector_shapes_the_result_before_result_path():
     assert execution.invocations("X") == [{"n": 4}]
 
 
+def test_the_history_records_each_states_input_and_output():
+    adder = machine(
+        {"Add": task(ResultPath="$.sum", End=None, Next="Done"), "Done": {"Type": "Succeed", "OutputPath": "$.sum"}},
+        invoke=lambda f, p: p["a"] + p["b"],
+    )
+    execution = adder.execute({"a": 1, "b": 2})
+    assert [(e.kind, e.state, e.data) for e in execution.events if e.kind in ("Entered", "Exited")] == [
+        ("Entered", "Add", {"a": 1, "b": 2}),
+        ("Exited", "Add", {"a": 1, "b": 2, "sum": 3}),
+        ("Entered", "Done", {"a": 1, "b": 2, "sum": 3}),
+        ("Exited", "Done", 3),
+    ]
+    assert execution.output == 3
+
+
 def test_a_result_path_through_a_non_object_is_a_result_path_match_failure():
     execution = machine({"X": task(ResultPath="$.n.deeper")}).execute({"n": 1})
     assert (execution.status, execution.error) == ("FAILED", "States.ResultPathMatchFailure")
