@@ -25,7 +25,7 @@ from infra.nag import acknowledge
 from infra.shared import SharedResources
 from infra.violation_alerts import grant_model_tracing
 from model_governance import constants
-from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key, monitors_json
+from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key, monitors_json
 
 DQ_LAYER_DIR = Path(__file__).resolve().parent.parent / "layers" / "dq"
 # DataSketches publishes no CPython 3.14 wheels: the monitor runs on the newest runtime it has wheels for.
@@ -240,7 +240,8 @@ class DataQualityMonitors(Construct):
             output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
             machine.add_to_role_policy(
                 iam.PolicyStatement(
-                    actions=["s3:GetObject"], resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}/{output}/*"]
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}/{output}/*/{RUN_MANIFEST}"],
                 )
             )
             if monitor.kms_key_arns:  # the item reader reads with this role: a CMK-encrypted manifest needs the key
@@ -262,8 +263,8 @@ class DataQualityMonitors(Construct):
             bucket, key = bucket_and_key(monitor.output_prefix)
             output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
             acknowledge(
-                machine, f"IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{output}/*]",
-                "the manifest of a run is written under the monitor's dated output folder",
+                machine, f"IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{output}/*/{RUN_MANIFEST}]",
+                "a run's manifest only, under the monitor's dated output folder (one folder per period)",
             )  # fmt: skip
         for suffix in (":*", "/*:*"):
             acknowledge(

@@ -119,9 +119,21 @@ def test_every_task_gets_its_input_and_the_map_passes_monitor_and_time_as_paths(
     assert "ItemBatcher" not in fan_out  # each manifest item is already a byte-bounded group of objects
 
 
-def test_the_item_reader_may_decrypt_the_manifest_with_the_monitors_keys_through_s3_only(dq_template):
+def test_the_item_reader_may_read_only_manifests_and_decrypt_them_with_the_monitors_keys_through_s3(dq_template):
     [policy] = [p for k, p in resources(dq_template, "AWS::IAM::Policy").items() if k.startswith("DataQualityRunsRole")]
-    [kms] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "kms:Decrypt" in _list(s["Action"])]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [read] = [s for s in statements if "s3:GetObject" in _list(s["Action"])]
+    assert read["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":s3:::{scenario.BUCKET}/dq-reports/churn-endpoint/churn-data-quality-serverless/*/manifest.json",
+            ],
+        ]
+    }
+    [kms] = [s for s in statements if "kms:Decrypt" in _list(s["Action"])]
     assert (kms["Effect"], kms["Action"], kms["Resource"]) == ("Allow", "kms:Decrypt", KMS)
     assert kms["Condition"] == {
         "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}

@@ -28,11 +28,10 @@ from data_quality.service import (
 )
 from data_quality.storage import CaptureObject, S3Files
 from model_governance.events import RECONCILED_KEY, parse_timestamp
-from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key
+from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key
 from model_governance.observability import logger
 
 PARTIALS = "partials"
-MANIFEST = "manifest.json"
 # Capture bytes one ProfileBatch invocation reads: a sixth of what one invocation checks in its 15 minutes
 # (SINGLE_RUN_MAX_BYTES), so a batch of slow-to-parse records still ends in time.
 BATCH_MAX_BYTES = 256 * 1024 * 1024
@@ -100,7 +99,7 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
         return run.conclude(failed(monitor, period, error))
     total = sum(o.size for o in objects)
     if total > run.single_run_max_bytes:
-        manifest = f"{output_uri(monitor, period)}/{MANIFEST}"
+        manifest = f"{output_uri(monitor, period)}/{RUN_MANIFEST}"
         run.files.write_json_list(manifest, batches_of(objects, run.batch_max_bytes))
         bucket, key = bucket_and_key(manifest)
         return {
@@ -171,7 +170,7 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
     tally, objects = CaptureTally(), 0
     # The partials of this manifest's groups only: a folder may also hold those of an earlier run of the period
     # that grouped other objects (capture that arrived late), which must not be counted twice.
-    groups = json.loads(run.files.read(f"{output_uri(monitor, period)}/{MANIFEST}") or b"[]")
+    groups = json.loads(run.files.read(f"{output_uri(monitor, period)}/{RUN_MANIFEST}") or b"[]")
     for group in groups:
         uri = _partial_uri(monitor, period, [o["Key"] for o in group["objects"]])
         raw = run.files.read(uri)
