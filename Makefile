@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive browser clean
+.PHONY: help setup test lint demo synth cfn-lint deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive browser clean
 
 help: ## list every command
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -43,6 +43,10 @@ synth: $(STAMP) node_modules/.bin/cdk ## write the CloudFormation template to cd
 	rm -rf cdk.out
 	AWS_EC2_METADATA_DISABLED=true npx cdk synth --quiet --no-notices --output cdk.out $(CDK_ARGS)
 	@echo "synthesized: cdk.out/ModelGovernance.template.json"
+
+# `make test` lints a default synth and one with every option on (tests/infra/test_cfn_lint.py); this lints yours.
+cfn-lint: synth
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 
 node_modules/.bin/cdk: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -43,13 +43,12 @@ def capture_hour(s3: Any, hour: datetime, payload_rows: list[str], *, garbage: i
 
 
 def check(world: LocalWorld, hour: datetime) -> dict[str, Any]:
-    """The scheduled run that fires at the end of ``hour`` (EventBridge -> state machine -> this function)."""
-    invocation = world.function("dq_monitor").invoke(
-        {"action": "check", "monitor": MONITOR, "time": (hour + timedelta(hours=1, minutes=5)).isoformat()}
-    )
-    if invocation.error:
-        raise invocation.error
-    return dict(invocation.result)
+    """The scheduled run that fires at the end of ``hour``: the synthesized state machine, run by local/asl.py."""
+    fired = (hour + timedelta(hours=1, minutes=5)).isoformat()
+    execution = world.state_machine("DataQualityRuns").execute({"action": "check", "monitor": MONITOR, "time": fired})
+    if execution.status != "SUCCEEDED":
+        raise RuntimeError(f"the data-quality run failed: {execution.error}: {execution.cause}")
+    return dict(execution.output)
 
 
 def run(world: LocalWorld, say: Any) -> None:
@@ -76,8 +75,11 @@ def run(world: LocalWorld, say: Any) -> None:
         capture_hour(s3, hour, payload, garbage=garbage)
         outcome = check(world, hour)
         say(f"{hour:%H}:00-{hour:%H}:59, {label}: {outcome['status']}, {outcome['violations']} violations")
+        if offset == 0:
+            say.detail("  (the schedule's input, run through the DataQualityRuns state machine as synthesized)")
         say.detail(
-            f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json}}"
+            f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json,"
+            " report.html}"
         )
         for message in world.inbox("AlertsOps"):
             say(f"  email: {message.subject}")

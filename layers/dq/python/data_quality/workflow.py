@@ -28,11 +28,15 @@ from data_quality.service import (
 )
 from data_quality.storage import CaptureObject, S3Files
 from model_governance.events import RECONCILED_KEY, parse_timestamp
-from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key
+from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key
 from model_governance.observability import logger
 
 PARTIALS = "partials"
-MANIFEST = "manifest.json"
+# Capture bytes one ProfileBatch invocation reads: a sixth of what one invocation checks in its 15 minutes
+# (SINGLE_RUN_MAX_BYTES), so a batch of slow-to-parse records still ends in time.
+BATCH_MAX_BYTES = 256 * 1024 * 1024
+# JSON bytes of one manifest item: Step Functions caps a child execution's input at 256 KiB.
+BATCH_MAX_JSON_BYTES = 128 * 1024
 
 
 class Runs(Protocol):
@@ -59,6 +63,7 @@ class MonitorRun:
     region: str
     account: str
     single_run_max_bytes: int = SINGLE_RUN_MAX_BYTES
+    batch_max_bytes: int = BATCH_MAX_BYTES
 
     def conclude(self, outcome: RunOutcome) -> dict[str, Any]:
         event = execution_event(outcome, region=self.region, account=self.account)
@@ -94,8 +99,8 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
         return run.conclude(failed(monitor, period, error))
     total = sum(o.size for o in objects)
     if total > run.single_run_max_bytes:
-        manifest = f"{output_uri(monitor, period)}/{MANIFEST}"
-        run.files.write_json_list(manifest, [{"Bucket": o.bucket, "Key": o.key, "Size": o.size} for o in objects])
+        manifest = f"{output_uri(monitor, period)}/{RUN_MANIFEST}"
+        run.files.write_json_list(manifest, batches_of(objects, run.batch_max_bytes))
         bucket, key = bucket_and_key(manifest)
         return {
             "mode": "fan_out",
@@ -112,6 +117,28 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, len(objects)))
 
 
+def batches_of(
+    objects: list[CaptureObject], max_bytes: int, max_json_bytes: int = BATCH_MAX_JSON_BYTES
+) -> list[dict[str, Any]]:
+    """The manifest's items: consecutive capture objects grouped so each group holds at most ``max_bytes`` of
+    capture (an object larger than that is a group of its own) and its JSON stays under ``max_json_bytes``.
+    The Distributed Map hands each item to one ProfileBatch invocation: the bytes it reads bound its time."""
+    groups: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    size = json_size = 0
+    for o in objects:
+        entry = {"Bucket": o.bucket, "Key": o.key, "Size": o.size}
+        entry_json = len(json.dumps(entry)) + 2
+        if current and (size + o.size > max_bytes or json_size + entry_json > max_json_bytes):
+            groups.append({"objects": current, "bytes": size})
+            current, size, json_size = [], 0, 0
+        current.append(entry)
+        size, json_size = size + o.size, json_size + entry_json
+    if current:
+        groups.append({"objects": current, "bytes": size})
+    return groups
+
+
 def profile_batch(
     monitor: DataQualityMonitor, fired_at: datetime, items: list[dict[str, Any]], run: MonitorRun
 ) -> dict[str, Any]:
@@ -120,8 +147,7 @@ def profile_batch(
     baseline = load_baseline(run.files, monitor)
     objects = [CaptureObject(i["Bucket"], i["Key"], int(i.get("Size", 0))) for i in items]
     profile, tally = profile_objects(run.files, objects, [f.name for f in baseline.features])
-    digest = hashlib.sha256("\n".join(sorted(o.key for o in objects)).encode()).hexdigest()[:16]
-    uri = f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
+    uri = _partial_uri(monitor, period, [o.key for o in objects])
     run.files.write_json(
         uri,
         {
@@ -142,8 +168,15 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
         return run.conclude(failed(monitor, period, error))
     profile = DatasetProfile([f.name for f in baseline.features])
     tally, objects = CaptureTally(), 0
-    for uri in run.files.list_uris(f"{output_uri(monitor, period)}/{PARTIALS}"):
-        partial = json.loads(run.files.read(uri) or b"{}")
+    # The partials of this manifest's groups only: a folder may also hold those of an earlier run of the period
+    # that grouped other objects (capture that arrived late), which must not be counted twice.
+    groups = json.loads(run.files.read(f"{output_uri(monitor, period)}/{RUN_MANIFEST}") or b"[]")
+    for group in groups:
+        uri = _partial_uri(monitor, period, [o["Key"] for o in group["objects"]])
+        raw = run.files.read(uri)
+        if raw is None:
+            raise RuntimeError(f"{uri} is missing: a batch of the fan-out did not finish")
+        partial = json.loads(raw)
         profile.merge(DatasetProfile.from_wire(partial["profile"]))
         tally.merge(_tally(partial["tally"]))
         objects += int(partial["objects"])
@@ -159,6 +192,11 @@ def replay_alert(monitor: DataQualityMonitor, marker: dict[str, Any], run: Monit
     event = {**json.loads(str(last["event"])), RECONCILED_KEY: marker}
     result = run.alert(event)
     return {"mode": "replay", "monitor": monitor.name, "alert": getattr(result, "__dict__", result)}
+
+
+def _partial_uri(monitor: DataQualityMonitor, period: Period, keys: list[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+    return f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
 
 
 def _period_of(monitor: DataQualityMonitor, fired_at: datetime) -> Period:
