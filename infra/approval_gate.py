@@ -7,15 +7,10 @@ from constructs import Construct
 
 from infra import event_patterns
 from infra.governed_function import GovernedFunction
+from infra.package_conditions import APPROVAL_KEY, STAGE_KEY, STAGE_STATUS_KEY
 from infra.shared import SharedResources
 from model_governance import constants
 from model_governance.cards.records import INACTIVE_STAGE_STATUSES
-
-# IAM condition keys of UpdateModelPackage, spelled as the Service Authorization Reference lists them (context key
-# names are not case-sensitive, so aws-facts.md 7's `sagemaker:ModelLifeCycle:stage` is the same key).
-APPROVAL_KEY = "sagemaker:ModelApprovalStatus"
-STAGE_KEY = "sagemaker:ModelLifeCycle:Stage"
-STAGE_STATUS_KEY = "sagemaker:ModelLifeCycle:StageStatus"
 
 
 class ApprovalGate(Construct):

@@ -72,6 +72,9 @@ DEFAULT_GATED_STAGES = ("Production",)
 # S3 Object Lock modes of the evidence bucket: governance can be lifted with s3:BypassGovernanceRetention,
 # compliance by nobody (not even the account root) until the retention ends.
 EVIDENCE_LOCK_MODES = ("governance", "compliance")
+# Who may invoke the functions by hand (the backfill, a replay): IAM users and roles, the account root, or a
+# pattern of them (ArnLike: `*` and `?` match within the ARN), e.g. an IAM Identity Center permission set's roles.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::(\d{12}):(root|(user|role)/[\w+=,.@\-/*?]+)$")
 
 
 class ConfigError(ValueError):
@@ -101,6 +104,8 @@ class GovernanceConfig:
     chat_severities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     security_hub_findings: bool = False
     gated_stages: tuple[str, ...] = DEFAULT_GATED_STAGES
+    operator_principal_arns: tuple[str, ...] = ()
+    sweep_reserved_concurrency: int = 0
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -136,6 +141,8 @@ class GovernanceConfig:
             chat_severities=read("chatSeverities", _chat_severities),
             security_hub_findings=read("securityHubFindings", _bool),
             gated_stages=read("gatedStages", _stages),
+            operator_principal_arns=read("operatorPrincipalArns", _principal_arns),
+            sweep_reserved_concurrency=read("sweepReservedConcurrency", _reserved_concurrency),
         )
         if config.reconcile_lookback_hours and config.sweep_schedule:
             # A change must stay in the window for at least one sweep after it settled, or a lost event is missed.
@@ -190,6 +197,31 @@ def _kms_key_arns(value: Any) -> tuple[str, ...]:
     if bad:
         raise ConfigError(f"not a KMS key ARN: {', '.join(map(repr, bad))}")
     return tuple(arns)
+
+
+def _principal_arns(value: Any) -> tuple[str, ...]:
+    arns = _as_list(value)
+    bad = [a for a in arns if not isinstance(a, str) or not _PRINCIPAL_ARN.match(a)]
+    if bad:
+        raise ConfigError(
+            f"not an IAM user, role or root ARN (such as arn:aws:iam::123456789012:role/Operators): "
+            f"{', '.join(map(repr, bad))}"
+        )
+    return tuple(dict.fromkeys(arns))
+
+
+def _reserved_concurrency(value: Any) -> int:
+    """0: reserve nothing (the default; effect leases keep runs from acting twice). 1: one run at a time, which
+    Lambda accepts only where the account's concurrency quota leaves 100 unreserved (a quota of 102 or more)."""
+    if value is None or value == "":
+        return 0
+    number = _parse_int(value)
+    if number not in (0, 1):
+        raise ConfigError(
+            f"expected 0 (reserve nothing) or 1 (one sweep and one backfill at a time; needs an account "
+            f"concurrency quota of at least 102), got {number}"
+        )
+    return number
 
 
 def _bool(value: Any) -> bool:

@@ -253,6 +253,7 @@ class DataQualityMonitors(Construct):
                     actions=["s3:GetObject"], resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}/{output}/*"]
                 )
             )
+        fn.accept_invocations_from(machine.role)  # the Lambda tasks above granted the role the invoke
         function_arn = Stack.of(self).resolve(fn.function.function_arn)["Fn::GetAtt"][0]
         reasons = {
             "IAM5[Resource::*]": "X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions",

@@ -131,7 +131,16 @@ def test_card_review_permissions_are_least_privilege(template: dict[str, Any]) -
     (export,) = allowing(template, "CardReview", "sagemaker:CreateModelCardExportJob")
     assert export["Resource"]["Fn::Join"][1][-1] == ":model-card/*"
     (update,) = allowing(template, "CardReview", "sagemaker:UpdateModelPackage")
-    assert update["Condition"] == {"Null": {"sagemaker:ModelApprovalStatus": "true"}}  # the embedded card only
+    # the embedded card only: no approval, stage, or card confirmation (the trust key), and no metadata removed
+    assert update["Condition"] == {
+        "Null": {
+            "sagemaker:ModelApprovalStatus": "true",
+            "sagemaker:ModelLifeCycle:Stage": "true",
+            "sagemaker:ModelLifeCycle:StageStatus": "true",
+            "sagemaker:CustomerMetadataProperties/model-governance:model-card": "true",
+            "sagemaker:CustomerMetadataPropertiesToRemove": "true",
+        }
+    }
     (put,) = allowing(template, "CardReview", "s3:PutObject")
     assert put["Action"] == "s3:PutObject"
     assert put["Resource"]["Fn::Join"][1][1] == "/model-cards/*"
