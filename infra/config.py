@@ -17,6 +17,7 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -171,43 +172,25 @@ def _as_list(value: Any) -> list[Any]:
     raise ConfigError(f"expected a list or a comma-separated string, got {value!r}")
 
 
-def _emails(value: Any) -> tuple[str, ...]:
-    emails = _as_list(value)
-    bad = [e for e in emails if not isinstance(e, str) or not _EMAIL.match(e)]
-    if bad:
-        raise ConfigError(f"not a valid email address: {', '.join(map(repr, bad))}")
-    return tuple(emails)
+def _strings_matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], tuple[str, ...]]:
+    """A list setting whose every entry must match ``pattern``; the error names each one that does not."""
+
+    def parse(value: Any) -> tuple[str, ...]:
+        entries = _as_list(value)
+        bad = [e for e in entries if not isinstance(e, str) or not pattern.match(e)]
+        if bad:
+            raise ConfigError(f"not {what}: {', '.join(map(repr, bad))}")
+        return tuple(dict.fromkeys(entries))
+
+    return parse
 
 
-def _buckets(value: Any) -> tuple[str, ...]:
-    buckets = _as_list(value)
-    bad = [b for b in buckets if not isinstance(b, str) or not _BUCKET.match(b)]
-    if bad:
-        raise ConfigError(f"not a valid S3 bucket name: {', '.join(map(repr, bad))}")
-    return tuple(buckets)
-
-
-def _kms_key_arns(value: Any) -> tuple[str, ...]:
-    arns = _as_list(value)
-    bad = [
-        a
-        for a in arns
-        if not isinstance(a, str) or not re.match(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+$", a)
-    ]
-    if bad:
-        raise ConfigError(f"not a KMS key ARN: {', '.join(map(repr, bad))}")
-    return tuple(arns)
-
-
-def _principal_arns(value: Any) -> tuple[str, ...]:
-    arns = _as_list(value)
-    bad = [a for a in arns if not isinstance(a, str) or not _PRINCIPAL_ARN.match(a)]
-    if bad:
-        raise ConfigError(
-            f"not an IAM user, role or root ARN (such as arn:aws:iam::123456789012:role/Operators): "
-            f"{', '.join(map(repr, bad))}"
-        )
-    return tuple(dict.fromkeys(arns))
+_emails = _strings_matching(_EMAIL, "a valid email address")
+_buckets = _strings_matching(_BUCKET, "a valid S3 bucket name")
+_kms_key_arns = _strings_matching(_KMS_KEY_ARN, "a KMS key ARN")
+_principal_arns = _strings_matching(
+    _PRINCIPAL_ARN, "an IAM user, role or root ARN (such as arn:aws:iam::123456789012:role/Operators)"
+)
 
 
 def _reserved_concurrency(value: Any) -> int:

@@ -8,6 +8,17 @@ import pytest
 from aws_cdk.assertions import Template
 
 ROOT = Path(__file__).resolve().parents[2]
+# The condition of every UpdateModelPackage that writes an embedded card: no approval, stage or stage status, no
+# card confirmation (the trust key), no metadata removed. Written out here, so that widening it fails a test.
+EMBEDDED_CARD_ONLY = {
+    "Null": {
+        "sagemaker:ModelApprovalStatus": "true",
+        "sagemaker:ModelLifeCycle:Stage": "true",
+        "sagemaker:ModelLifeCycle:StageStatus": "true",
+        "sagemaker:CustomerMetadataProperties/model-governance:model-card": "true",
+        "sagemaker:CustomerMetadataPropertiesToRemove": "true",
+    }
+}
 
 
 @pytest.fixture(scope="session")
