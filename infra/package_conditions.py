@@ -13,6 +13,12 @@ TRUST_KEY = f"sagemaker:CustomerMetadataProperties/{CARD_METADATA_KEY}"
 METADATA_REMOVAL_KEY = "sagemaker:CustomerMetadataPropertiesToRemove"
 
 
+def no_card_confirmation() -> dict[str, str]:
+    """``Null`` entries refusing a request that sets the card confirmation or removes metadata: a gate's revert
+    withdraws an approval or a stage and can never vouch for a card on the way."""
+    return {TRUST_KEY: "true", METADATA_REMOVAL_KEY: "true"}
+
+
 def embedded_card_only() -> dict[str, dict[str, str]]:
     """The condition of an UpdateModelPackage that may write the embedded card and nothing a gate trusts.
 
@@ -20,5 +26,4 @@ def embedded_card_only() -> dict[str, dict[str, str]]:
     a stage or stage status, the card confirmation, or removes metadata is refused, so a role that writes cards
     can neither promote a version nor vouch for its card.
     """
-    keys = (APPROVAL_KEY, STAGE_KEY, STAGE_STATUS_KEY, TRUST_KEY, METADATA_REMOVAL_KEY)
-    return {"Null": {key: "true" for key in keys}}
+    return {"Null": {APPROVAL_KEY: "true", STAGE_KEY: "true", STAGE_STATUS_KEY: "true", **no_card_confirmation()}}

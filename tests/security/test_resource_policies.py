@@ -372,3 +372,25 @@ def test_the_card_writers_update_the_embedded_card_and_nothing_a_gate_trusts(sta
         "sagemaker:CustomerMetadataPropertiesToRemove": "model-governance:model-card",
     }.items():
         assert update(**{key: value}) == "none", key
+
+
+def test_the_enforcing_gate_withdraws_approvals_and_stages_but_never_vouches_for_a_card():
+    enforce = Stack(synthesize({"approvalGate": "enforce"}))
+    package = f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:model-package/churn/3"
+    statements = enforce.identity_statements("approval_gate")
+    gate = enforce.role_of("approval_gate")
+    trust = "sagemaker:CustomerMetadataProperties/model-governance:model-card"
+
+    def update(**keys: str) -> str:
+        return decide(statements, Request(gate, "sagemaker:UpdateModelPackage", package, keys))
+
+    withdrawals = [
+        {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
+        {"sagemaker:ModelLifeCycle:Stage": "QA", "sagemaker:ModelLifeCycle:StageStatus": "InProgress"},
+        {"sagemaker:ModelLifeCycle:Stage": "Production", "sagemaker:ModelLifeCycle:StageStatus": "Rejected"},
+    ]
+    for keys in withdrawals:
+        assert update(**keys) == "allow", keys
+        assert update(**keys, **{trust: "forged-card"}) == "none", keys
+        assert update(**keys, **{"sagemaker:CustomerMetadataPropertiesToRemove": "x"}) == "none", keys
+    assert update(**{"sagemaker:ModelApprovalStatus": "Approved"}) == "none"
