@@ -107,6 +107,7 @@ class GovernanceConfig:
     gated_stages: tuple[str, ...] = DEFAULT_GATED_STAGES
     operator_principal_arns: tuple[str, ...] = ()
     sweep_reserved_concurrency: int = 0
+    function_resource_policies: bool = True
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -144,6 +145,7 @@ class GovernanceConfig:
             gated_stages=read("gatedStages", _stages),
             operator_principal_arns=read("operatorPrincipalArns", _principal_arns),
             sweep_reserved_concurrency=read("sweepReservedConcurrency", _reserved_concurrency),
+            function_resource_policies=read("functionResourcePolicies", _bool_default_true),
         )
         if config.reconcile_lookback_hours and config.sweep_schedule:
             # A change must stay in the window for at least one sweep after it settled, or a lost event is missed.
@@ -213,6 +215,10 @@ def _bool(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in {"true", "false"}:
         return value.lower() == "true"
     raise ConfigError(f"expected true or false, got {value!r}")
+
+
+def _bool_default_true(value: Any) -> bool:
+    return True if value is None else _bool(value)
 
 
 def _parse_int(value: Any) -> int:

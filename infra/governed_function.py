@@ -190,6 +190,20 @@ class GovernedFunction(Construct):
             raise RuntimeError(f"{self.node.path}: a caller added after the resource policy was written")
         self._invoking_roles.append(caller)
 
+    def permit_rules_only(self) -> None:
+        """Where CloudFormation has no AWS::Lambda::ResourcePolicy (setting ``functionResourcePolicies`` false):
+        one AWS::Lambda::Permission per rule lets EventBridge invoke. Nothing can then deny the account's other
+        principals: their identity policies decide."""
+        if self.resource_policy is not None:
+            raise RuntimeError(f"{self.node.path}: the resource policy is already written")
+        for rule in self._invoking_rules:
+            self.function.add_permission(
+                f"Allow{rule.node.id}",
+                principal=iam.ServicePrincipal("events.amazonaws.com"),
+                action=INVOKE,
+                source_arn=rule.rule_arn,
+            )
+
     def restrict_invocations(self, operator_principal_arns: tuple[str, ...]) -> lambda_.CfnResourcePolicy:
         """The function's one resource policy, written when every rule and caller is known (the stack's last step).
 

@@ -86,7 +86,10 @@ class ModelGovernanceStack(Stack):
         # Last: every grant, rule, caller and alarm exists now, so each resource policy names exactly who may act
         # (an identity policy alone would let any principal of the account invoke, write or publish).
         for function in self._all(GovernedFunction):
-            function.restrict_invocations(config.operator_principal_arns)
+            if config.function_resource_policies:
+                function.restrict_invocations(config.operator_principal_arns)
+            else:
+                function.permit_rules_only()
         state.restrict_writers()
         evidence.restrict_writers()
         topics.restrict_publishers(self._all(cloudwatch.Alarm))

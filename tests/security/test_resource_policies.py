@@ -394,3 +394,18 @@ def test_the_enforcing_gate_withdraws_approvals_and_stages_but_never_vouches_for
         assert update(**keys, **{trust: "forged-card"}) == "none", keys
         assert update(**keys, **{"sagemaker:CustomerMetadataPropertiesToRemove": "x"}) == "none", keys
     assert update(**{"sagemaker:ModelApprovalStatus": "Approved"}) == "none"
+
+
+def test_where_cloudformation_has_no_lambda_resource_policy_each_rule_gets_one_permission():
+    fallback = Stack(synthesize({"functionResourcePolicies": False}))
+    assert resources(fallback.template, "AWS::Lambda::ResourcePolicy") == {}
+    permissions = resources(fallback.template, "AWS::Lambda::Permission").values()
+    granted = sorted(
+        (str(fallback.resolve(p["Properties"]["FunctionName"])), str(fallback.resolve(p["Properties"]["SourceArn"])))
+        for p in permissions
+    )
+    expected = sorted(
+        (fallback.function_arn(handler), rule) for handler in fallback.functions for rule in fallback.rules_of(handler)
+    )
+    assert granted == expected
+    assert {p["Properties"]["Principal"] for p in permissions} == {"events.amazonaws.com"}

@@ -85,3 +85,12 @@ def test_nothing_is_reserved_by_default_and_one_run_at_a_time_on_request():
     assert GovernanceConfig.from_mapping({**DEFAULTS, "sweepReservedConcurrency": "1"}).sweep_reserved_concurrency == 1
     with pytest.raises(ConfigError, match=r"sweepReservedConcurrency: expected 0 .* or 1 .*quota of at least 102"):
         GovernanceConfig.from_mapping({**DEFAULTS, "sweepReservedConcurrency": 5})
+
+
+def test_function_resource_policies_are_on_unless_turned_off():
+    assert GovernanceConfig.from_mapping({**DEFAULTS, "functionResourcePolicies": None}).function_resource_policies
+    assert not GovernanceConfig.from_mapping(
+        {**DEFAULTS, "functionResourcePolicies": "false"}
+    ).function_resource_policies
+    with pytest.raises(ConfigError, match="functionResourcePolicies: expected true or false"):
+        GovernanceConfig.from_mapping({**DEFAULTS, "functionResourcePolicies": "sometimes"})
