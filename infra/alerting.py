@@ -43,9 +43,9 @@ class ServicePublisher:
         return {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": source}}
 
 
-# Who may publish to each topic besides the functions' own roles: one line per AWS service. (AWS Chatbot reads
-# a topic through a subscription: it needs no line here. An EventBridge rule targeting a topic would need
-# ServicePublisher("events", "rule/*", key_conditions=False).)
+# The AWS services that publish to each topic besides the functions' own roles, one line each: the key policy
+# lets them encrypt, and restrict_publishers lets exactly the stack's own resources of them publish (CloudWatch:
+# the stack's alarms). AWS Chatbot reads a topic through a subscription: it needs no line here.
 OPS_PUBLISHERS = (ServicePublisher("cloudwatch", "alarm:*"),)  # every alarm's action is the ops topic
 NOTICES_PUBLISHERS: tuple[ServicePublisher, ...] = ()  # only the functions publish notices
 
