@@ -93,6 +93,7 @@ class GovernedFunction(Construct):
         self._invoking_rules: list[events.IRule] = []
         self._invoking_roles: list[iam.IRole] = []
         self.resource_policy: lambda_.CfnResourcePolicy | None = None
+        self._invokers_final = False  # set once the permissions are written: a later rule or caller is an error
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -186,16 +187,17 @@ class GovernedFunction(Construct):
     def accept_invocations_from(self, caller: iam.IRole) -> None:
         """An exception in the resource policy for a role whose own policy already allows the invoke (CDK's Step
         Functions Lambda task grants it to the state machine's role)."""
-        if self.resource_policy is not None:
-            raise RuntimeError(f"{self.node.path}: a caller added after the resource policy was written")
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: a caller added after the invoke permissions were written")
         self._invoking_roles.append(caller)
 
     def permit_rules_only(self) -> None:
         """Where CloudFormation has no AWS::Lambda::ResourcePolicy (setting ``functionResourcePolicies`` false):
         one AWS::Lambda::Permission per rule lets EventBridge invoke. Nothing can then deny the account's other
         principals: their identity policies decide."""
-        if self.resource_policy is not None:
-            raise RuntimeError(f"{self.node.path}: the resource policy is already written")
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: the invoke permissions are already written")
+        self._invokers_final = True
         for rule in self._invoking_rules:
             self.function.add_permission(
                 f"Allow{rule.node.id}",
@@ -213,8 +215,9 @@ class GovernedFunction(Construct):
         (``aws:PrincipalArn``; see ``deny_all_but``). EventBridge, a service, also needs the Allow, for exactly
         those rules. Only the invoke is denied: CloudFormation keeps managing the function.
         """
-        if self.resource_policy is not None:
-            raise RuntimeError(f"{self.node.path}: the resource policy is already written")
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: the invoke permissions are already written")
+        self._invokers_final = True
         function_arn = self.function.function_arn
         statements: list[iam.PolicyStatement] = []
         rules = [rule.rule_arn for rule in self._invoking_rules]
@@ -286,8 +289,8 @@ class GovernedFunction(Construct):
         return self._alarm(construct_id, metric, description, threshold)
 
     def _target(self, rule: events.Rule) -> None:
-        if self.resource_policy is not None:
-            raise RuntimeError(f"{self.node.path}: rule {rule.node.id} added after the resource policy was written")
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: rule {rule.node.id} added after the invoke permissions were written")
         rule.add_target(_DeliverToFunction(self, rule))
         self._invoking_rules.append(rule)
         self._alarm(

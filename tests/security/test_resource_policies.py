@@ -409,3 +409,21 @@ def test_where_cloudformation_has_no_lambda_resource_policy_each_rule_gets_one_p
     )
     assert granted == expected
     assert {p["Properties"]["Principal"] for p in permissions} == {"events.amazonaws.com"}
+
+
+def test_a_grant_wired_after_the_resource_policies_are_written_is_refused():
+    from app import build_app
+    from infra.alerting import AlertTopics
+    from infra.governed_function import GovernedFunction
+    from infra.state_table import StateTable
+    from model_governance.adapters import keys
+
+    _, built = build_app({"aws:cdk:bundling-stacks": []})
+    function = next(c for c in built.node.find_all() if isinstance(c, GovernedFunction))
+    with pytest.raises(RuntimeError, match="after the invoke permissions were written"):
+        function.accept_invocations_from(function.role)
+    with pytest.raises(RuntimeError, match="after the table's resource policy"):
+        next(c for c in built.node.find_all() if isinstance(c, StateTable)).grant(function.role, keys.CARRY_FORWARD)
+    topics = next(c for c in built.node.find_all() if isinstance(c, AlertTopics))
+    with pytest.raises(RuntimeError, match="after the topic policies"):
+        topics.grant_publish(topics.ops, function.role)
