@@ -252,6 +252,7 @@ class DataQualityMonitors(Construct):
                         conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
                     )
                 )
+        fn.accept_invocations_from(machine.role)  # the Lambda tasks above granted the role the invoke
         function_arn = Stack.of(self).resolve(fn.function.function_arn)["Fn::GetAtt"][0]
         reasons = {
             "IAM5[Resource::*]": "X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions",
