@@ -273,3 +273,19 @@ def test_a_card_carried_from_an_encrypted_one_leaves_no_content_in_the_package_r
     assert result["embedded_content_withheld"]
     (created,) = [r for r in ledger(sec_world).history(group=GROUP) if r["action"] == "card_created"]
     assert [kept["field"] for kept in created["details"]["registrant_kept"]] == ["business_details.business_problem"]
+
+
+def test_the_backfill_of_a_version_after_an_encrypted_card_leaves_no_content_outside_the_key(
+    sec_world: LocalWorld, sm: Any
+) -> None:
+    v1 = register(sm)
+    encrypted_card(sm, "credit-limit-card", v1)
+    v2 = register(sm)  # its registration event was lost: the backfill carries the card forward
+
+    with card_keys_enforced({KEY}):
+        applied = sec_world.function("backfill").invoke({"mode": "backfill", "dry_run": False}).result
+        carried = sm.describe_model_card(ModelCardName=card_name_for(GROUP, 2))
+
+    assert plain_content(sec_world, sm, v2) == NOWHERE
+    assert [(item["group"], item["outcome"]) for item in applied["items"]] == [(GROUP, "created")]
+    assert carried["SecurityConfig"] == {"KmsKeyId": KEY} and MARKER in carried["Content"]
