@@ -151,10 +151,17 @@ def _registered(group: str, arn: str, version: int) -> dict[str, Any]:
     return event
 
 
-def _hand_made_card(sm: Any, name: str, package_arn: str, group: str, status: str = "Draft") -> None:
-    """A card written by a person, confirmed by its package (the trust rule)."""
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _hand_made_card(
+    sm: Any, name: str, package_arn: str, group: str, status: str = "Draft", kms_key: str | None = None
+) -> None:
+    """A card written by a person (encrypted with ``kms_key`` when given), confirmed by its package (the trust
+    rule)."""
+    security = {"SecurityConfig": {"KmsKeyId": kms_key}} if kms_key else {}
     sm.create_model_card(
-        ModelCardName=name, Content=json.dumps(_card_content(package_arn, group)), ModelCardStatus=status
+        ModelCardName=name, Content=json.dumps(_card_content(package_arn, group)), ModelCardStatus=status, **security
     )
     sm.update_model_package(ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name})
 
@@ -167,6 +174,31 @@ def carry_forward_story(world: LocalWorld) -> Deliveries:
     _hand_made_card(sm, "churn-by-hand", v1, group)
     v2 = _register(sm, group, 2)
     yield from world.route(_registered(group, v2, 2))
+
+
+def encrypted_carry_forward_story(world: LocalWorld) -> Deliveries:
+    """The predecessor's card is encrypted with KEY and the new version's package too: the plans hold digests, and
+    the card and the embedded card are derived again from the same card version when written."""
+    sm = _sagemaker()
+    group = "churn"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1)
+    _hand_made_card(sm, "churn-by-hand", v1, group, kms_key=KEY)
+    v2 = _register(sm, group, 2, SecurityConfig={"KmsKeyId": KEY})
+    yield from world.route(_registered(group, v2, 2))
+
+
+def encrypted_card_review_story(world: LocalWorld) -> Deliveries:
+    """A card encrypted with KEY, its package too, edited and submitted: the embedded card follows (derived again
+    when written), the notice shows no content."""
+    sm = _sagemaker()
+    group = "fraud"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1, SecurityConfig={"KmsKeyId": KEY})
+    _hand_made_card(sm, "fraud-card", v1, group, kms_key=KEY)
+    sm.update_model_card(ModelCardName="fraud-card", Content=json.dumps(_card_content(v1, group, risk="High")))
+    sm.update_model_card(ModelCardName="fraud-card", ModelCardStatus="PendingReview")
+    yield from world.route(_card_event(sm, "fraud-card", "review-1"))
 
 
 def _card_event(sm: Any, name: str, event_id: str) -> dict[str, Any]:
@@ -345,6 +377,8 @@ STORIES = [
     Story("account_sweep", account_sweep_story),
     Story("account_sweep_security_hub", account_sweep_security_hub_story, (("securityHubFindings", True),)),
     Story("backfill", backfill_story),
+    Story("encrypted_carry_forward", encrypted_carry_forward_story),
+    Story("encrypted_card_review", encrypted_card_review_story),
 ]
 
 
@@ -359,6 +393,8 @@ CALLS = {
     "account_sweep": 69,
     "account_sweep_security_hub": 23,
     "backfill": 34,
+    "encrypted_carry_forward": 23,
+    "encrypted_card_review": 25,
 }
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]
 

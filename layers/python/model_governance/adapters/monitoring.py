@@ -118,7 +118,8 @@ class ModelTracer:
             return ModelContext(endpoint=endpoint)
         if card is None:
             return ModelContext(endpoint=endpoint, model_package_arn=package_arn, group=group)
-        owner = (card.content.get("model_overview") or {}).get("model_owner")
+        # An encrypted card's owner is content under its key (cards/encryption.py): not put in an alert.
+        owner = (card.content.get("model_overview") or {}).get("model_owner") if not card.kms_key_id else None
         return ModelContext(
             endpoint=endpoint,
             model_package_arn=package_arn,

@@ -218,16 +218,25 @@ def card_record(response: dict[str, Any]) -> CardRecord:
     except ValueError:
         parsed = {UNPARSEABLE_CONTENT_KEY: response.get("Content")}
     who = response.get("LastModifiedBy") or {}
+    creator = response.get("CreatedBy") or {}
     return CardRecord(
         name=name,
         version=int(response.get("ModelCardVersion") or 1),
         status=str(response.get("ModelCardStatus") or "Draft"),
         content=parsed,
         arn=response.get("ModelCardArn"),
-        last_modified=response.get("LastModifiedTime"),
-        last_modified_by=who.get("UserProfileName") or (who.get("IamIdentity") or {}).get("Arn"),
+        # A version never modified since it was created has no LastModifiedTime: its creation is its last change.
+        last_modified=response.get("LastModifiedTime") or response.get("CreationTime"),
+        last_modified_by=_user(who) or _user(creator),
         kms_key_id=(response.get("SecurityConfig") or {}).get("KmsKeyId") or None,
+        created=response.get("CreationTime"),
+        created_by=_user(creator),
     )
+
+
+def _user(context: dict[str, Any]) -> str | None:
+    """Who, from a SageMaker UserContext: the user profile, else the IAM identity."""
+    return context.get("UserProfileName") or (context.get("IamIdentity") or {}).get("Arn") or None
 
 
 def export_job(response: dict[str, Any]) -> ExportJob:
@@ -282,4 +291,5 @@ def package_facts(response: dict[str, Any]) -> PackageFacts:
         customer_metadata=dict(response.get("CustomerMetadataProperties") or {}),
         life_cycle=life_cycle(response.get("ModelLifeCycle")),
         last_modified=response.get("LastModifiedTime"),
+        kms_key_id=(response.get("SecurityConfig") or {}).get("KmsKeyId") or None,
     )

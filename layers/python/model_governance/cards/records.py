@@ -114,6 +114,8 @@ class PackageFacts:
     customer_metadata: dict[str, str] = field(default_factory=dict)
     life_cycle: LifeCycle | None = None  # ModelLifeCycle: the version's stage, if the team uses stages
     last_modified: datetime | None = None
+    # SecurityConfig.KmsKeyId: the key encrypting the package's information, set only when it was created
+    kms_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class CardRecord:
     last_modified: datetime | None = None
     last_modified_by: str | None = None
     kms_key_id: str | None = None  # SecurityConfig.KmsKeyId: the customer-managed key encrypting the content
+    created: datetime | None = None  # CreationTime: a card re-created under the same name is another card
+    created_by: str | None = None
 
     @property
     def unreadable(self) -> bool:

@@ -5,6 +5,10 @@ retried after a partial failure, ends with one card, one embedded-card update an
 
 Only links that count (cards/trust.py) are followed: the version's existing card and the source card to carry
 forward are cards the system linked or the package names, never a card that merely claims a version.
+
+A card encrypted with a customer-managed key gives its key to the card carried from it, and its content stays under
+that key (cards/encryption.py): the plans and records hold digests, the content is derived again from the same card
+version when written, and the package's embedded card gets it only when the package is encrypted with that key.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import carry_notes, choose_source, fill_embedded_card, plan_new_card
+from model_governance.cards.encryption import NOT_SHOWN, digest, same_key, sealed_changes, shown
 from model_governance.cards.naming import card_name_for
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
@@ -69,6 +74,7 @@ class CarryForwardResult:
     refreshed: list[str] = field(default_factory=list)
     needs_review: list[str] = field(default_factory=list)
     embedded_card_updated: bool = False
+    embedded_content_withheld: bool = False  # encrypted content the package's key does not protect: not copied
     notice_published: bool = False
     reason: str = ""
 
@@ -150,17 +156,21 @@ def _carry(
         source = source_card(package, registry, links)
         if source is None and not settings.create_card_without_predecessor:
             return {"card": None, "created": False}
-        new = plan_new_card(card_name_for(package.group, package.version), package, source, now())
+        carried_at = now()
+        new = plan_new_card(card_name_for(package.group, package.version), package, source, carried_at)
         problems = card_content.validate_content(new.content, card_content.Flavour.STANDALONE)
         if problems:
             origin = f" (carried from {source.name} v{source.version})" if source else ""
             raise InvalidCardContentError(new.card_name + origin, problems)
+        # Encrypted like its predecessor: without SecurityConfig the content would be under an AWS-owned key.
+        key = source.kms_key_id if source else None
         return {
             "card": new.card_name,
             "created": True,
-            "content": new.content,
-            # Encrypted like its predecessor: without SecurityConfig the content would be under an AWS-owned key.
-            "kms_key_id": source.kms_key_id if source else None,
+            "content": new.content if key is None else None,  # encrypted: derived again (_new_card_content)
+            "content_sha256": digest(new.content),
+            "carried_at": carried_at.isoformat(),
+            "kms_key_id": key,
             "source": {"name": source.name, "version": source.version, "package_version": source.linked_version}
             if source
             else None,
@@ -169,10 +179,21 @@ def _carry(
             "needs_review": list(new.needs_review),
             "unreadable_source": new.unreadable_source.name if new.unreadable_source else None,
             "trimmed": list(new.trimmed),
-            "registrant_kept": [kept.as_record() for kept in new.registrant_kept],
+            "registrant_kept": sealed_changes(new.registrant_kept, key),
         }
 
-    plan = run.step("card", plan_card, lambda planned: _create_and_link(planned, package, registry, links))
+    contents: list[dict[str, Any]] = []  # the new card's content, derived once per attempt
+
+    def new_content(planned: Plan) -> dict[str, Any]:
+        if not contents:
+            contents.append(_new_card_content(planned, package, registry))
+        return contents[0]
+
+    plan = run.step(
+        "card",
+        plan_card,
+        lambda planned: _create_and_link(planned, new_content(planned), package, registry, links),
+    )
     assert plan is not None
     _describe(result, plan)
     if plan["card"] is None:
@@ -186,40 +207,64 @@ def _carry(
 
     def card_content_now() -> dict[str, Any]:
         if plan["created"]:
-            return dict(plan["content"])
+            return dict(new_content(plan))
         card = existing[0] if existing else registry.describe_card(plan["card"])
         return card.content if card else {}
 
+    key = plan.get("kms_key_id")
     embedded = run.step(
         "embedded",
-        lambda: _embedded_plan(package, card_content_now()),
-        lambda planned: _fill_embedded(package, planned, registry),
+        lambda: _embedded_plan(package, card_content_now(), key),
+        lambda planned: _fill_embedded(package, planned, card_content_now, registry),
     )
-    result.embedded_card_updated = embedded is not None
-    if embedded is not None:
-        record("embedded_card_updated", card=plan["card"], before=embedded["before"], after=embedded["after"])
+    result.embedded_card_updated = embedded is not None and not embedded.get("withheld")
+    result.embedded_content_withheld = embedded is not None and bool(embedded.get("withheld"))
+    if embedded is not None and embedded.get("withheld"):
+        record("embedded_card_content_withheld", card=plan["card"], details=embedded["withheld"])
+    elif embedded is not None:
+        after = embedded["after"]
+        if after is None:
+            after = {"encrypted_with": key, "sha256": embedded["after_sha256"], "note": NOT_SHOWN}
+        record("embedded_card_updated", card=plan["card"], before=embedded["before"], after=after)
     if plan["created"]:
+        content = new_content(plan)
         message = (
-            _card_created_notice(package, plan, change.envelope.region)
-            if plan["source"] or carry_notes(plan["content"])
+            _card_created_notice(package, plan, content, change.envelope.region)
+            if plan["source"] or carry_notes(content)
             else _no_predecessor_notice(package, change.envelope.region, created=plan["card"])
         )
         result.notice_published = _notify(run, notices, message, record, {}, card=plan["card"])
     return True
 
 
-def _create_and_link(plan: Plan, package: PackageFacts, registry: Registry, links: Links) -> None:
+def _new_card_content(plan: Plan, package: PackageFacts, registry: Registry) -> dict[str, Any]:
+    """The planned card's content: as planned, or, for an encrypted source (the plan holds only its digest),
+    derived again from the same source version (immutable), the package and the planned time."""
+    if plan.get("content") is not None or not plan["created"]:
+        return dict(plan.get("content") or {})
+    source = plan.get("source")
+    card = registry.describe_card(source["name"], source["version"]) if source else None
+    carried_at = datetime.fromisoformat(plan["carried_at"])
+    content = plan_new_card(str(plan["card"]), package, card, carried_at).content
+    if digest(content) != plan["content_sha256"]:  # the package changed since planned: its facts as they are now
+        logger.warning("carried content differs from the plan", extra={"card": plan["card"]})
+    return content
+
+
+def _create_and_link(
+    plan: Plan, content: dict[str, Any], package: PackageFacts, registry: Registry, links: Links
+) -> None:
     """Create the planned card (a conflict is a card already there: it must be ours) and record its link."""
     if not plan["created"]:
         return
     name = str(plan["card"])
-    if not registry.create_card(name, plan["content"], kms_key_id=plan["kms_key_id"]):
+    if not registry.create_card(name, content, kms_key_id=plan["kms_key_id"]):
         card = registry.describe_card(name)
         if card is None:  # deleted between the conflict and the read: let the retry start over
             raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
         # Ours when an earlier attempt created it and lost the answer: it holds exactly the planned content (written
         # ahead). Someone who pre-created that very content made the card we would have made, nothing else.
-        ours = card.content == plan["content"]
+        ours = card.content == content
         if not ours and card.linked_package_arn not in (None, package.arn):
             raise CardNameTakenError(
                 f"model card {name} already exists and documents {card.linked_package_arn}, not "
@@ -253,19 +298,46 @@ def _record_created(plan: Plan, package: PackageFacts, record: Callable[..., Non
     )
 
 
-def _embedded_plan(package: PackageFacts, card_content_now: dict[str, Any]) -> Plan | None:
-    """What the package's embedded card becomes (before and after), or None when it is already in step."""
+def _embedded_plan(package: PackageFacts, card_content_now: dict[str, Any], key: str | None) -> Plan | None:
+    """What the package's embedded card becomes (before and after), or None when it is already in step.
+
+    Content encrypted with ``key`` goes only into a package encrypted with the same key (the embedded card takes
+    no SecurityConfig of its own): otherwise the plan says it was withheld. Encrypted, the plan holds digests."""
     updated = fill_embedded_card(package.embedded_card, card_content_now)
     if updated is None:
         return None
+    if key and not same_key(key, package.arn, package.kms_key_id, package.arn):
+        return {
+            "withheld": {
+                "kms_key_id": key,
+                "package_kms_key_id": package.kms_key_id,
+                "reason": "the card's content is encrypted with a customer-managed key that does not protect the "
+                "model package; the embedded card takes no key of its own, so the content is not copied",
+            }
+        }
     problems = card_content.validate_content(updated, card_content.Flavour.PACKAGE)
     if problems:
         raise InvalidCardContentError(f"embedded card of {package.arn}", problems)
-    return {"before": package.embedded_card.content if package.embedded_card else {}, "after": updated}
+    before = package.embedded_card.content if package.embedded_card else {}
+    return {
+        "before": shown(before, key),
+        "after": updated if key is None else None,  # encrypted: derived again when written
+        "after_sha256": digest(updated),
+    }
 
 
-def _fill_embedded(package: PackageFacts, plan: Plan, registry: Registry) -> None:
-    registry.update_package_card_content(package.arn, plan["after"])
+def _fill_embedded(
+    package: PackageFacts, plan: Plan, card_content_now: Callable[[], dict[str, Any]], registry: Registry
+) -> None:
+    if plan.get("withheld"):
+        return
+    # Encrypted, derived again from the card and the package as they are: None when an earlier attempt wrote it.
+    updated = (
+        plan["after"] if plan["after"] is not None else fill_embedded_card(package.embedded_card, card_content_now())
+    )
+    if updated is None:
+        return
+    registry.update_package_card_content(package.arn, updated)
     metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
 
 
@@ -375,9 +447,8 @@ def console_card_url(region: str, card_name: str) -> str:
     return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{text.url_part(card_name)}"
 
 
-def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Message:
+def _card_created_notice(package: PackageFacts, plan: Plan, content: dict[str, Any], region: str) -> Message:
     source = plan["source"]
-    content = plan["content"]
     risk = str((content.get("intended_uses") or {}).get("risk_rating") or "Unknown")
     notes = carry_notes(content)  # an unreadable predecessor, trimmed texts, the registrant's values kept
     # Names and the risk rating come from SageMaker and card content: rendered as data, like every outside value.
