@@ -22,6 +22,9 @@ from typing import Any
 import orjson
 
 MAX_REASONS_KEPT = 5
+# A capture record holds one request and its response (InvokeEndpoint takes at most 25 MB, base64 adds a third):
+# a longer line is not a record, and holding it would run the function out of memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
 class UnreadableRecord(ValueError):
@@ -61,6 +64,31 @@ class CaptureTally:
         }
 
 
+class OverlongLine(bytes):
+    """Stands for a line longer than MAX_LINE_BYTES: its bytes were dropped as they streamed past."""
+
+
+def capped_lines(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of a stream of chunks (as botocore's ``iter_lines``), never holding more than ``limit`` bytes of
+    one line: a longer one is dropped as it streams and stands as one ``OverlongLine``."""
+    pending, overlong = b"", False
+    for chunk in chunks:
+        pieces = (pending + chunk).splitlines(True)
+        pending = pieces.pop() if pieces else b""  # may be a line's start (or a "\r" of a "\r\n" cut in two)
+        for piece in pieces:
+            if overlong or len(piece) > limit + 2:
+                overlong = False
+                yield OverlongLine()
+            else:
+                yield piece.rstrip(b"\r\n")
+        if len(pending) > limit:
+            pending, overlong = b"", True
+    if overlong:
+        yield OverlongLine()
+    elif pending:
+        yield pending.rstrip(b"\r\n")
+
+
 def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
     """``<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/`` for every hour in [start, end)."""
     prefixes = []
@@ -93,6 +121,10 @@ def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally,
                     continue
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
                 pass
+            if type(line) is OverlongLine:
+                tally.records += 1
+                tally.skip(f"{where} line {number}", f"longer than {MAX_LINE_BYTES} bytes")
+                continue
             if not line.strip():
                 continue
             tally.records += 1
