@@ -71,22 +71,37 @@ class OverlongLine(bytes):
 def capped_lines(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
     """The lines of a stream of chunks (as botocore's ``iter_lines``), never holding more than ``limit`` bytes of
     one line: a longer one is dropped as it streams and stands as one ``OverlongLine``."""
-    pending, overlong = b"", False
+    held: list[bytes] = []  # the current line's start, while no chunk has ended it
+    size, overlong = 0, False
     for chunk in chunks:
-        pieces = (pending + chunk).splitlines(True)
-        pending = pieces.pop() if pieces else b""  # may be a line's start (or a "\r" of a "\r\n" cut in two)
+        ended = bool(held) and held[-1].endswith((b"\n", b"\r"))
+        if not ended and b"\n" not in chunk and b"\r" not in chunk:  # the line goes on, kept while it may fit
+            if not overlong:
+                held.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    held, size, overlong = [], 0, True
+            continue
+        pieces = (b"".join([*held, chunk]) if held else chunk).splitlines(True)
+        last = pieces.pop()  # may be a line's start (or a "\r" of a "\r\n" cut in two)
         for piece in pieces:
-            if overlong or len(piece) > limit + 2:
+            line = piece.rstrip(b"\r\n")
+            if overlong or len(line) > limit:
                 overlong = False
                 yield OverlongLine()
             else:
-                yield piece.rstrip(b"\r\n")
-        if len(pending) > limit:
-            pending, overlong = b"", True
+                yield line
+        held, size = ([last], len(last.rstrip(b"\r\n"))) if last else ([], 0)
+        if size > limit:
+            held, size = [], 0
+            if last.endswith((b"\n", b"\r")):  # complete already (a "\n" after a cut "\r" is a blank line)
+                yield OverlongLine()
+            else:
+                overlong = True
     if overlong:
         yield OverlongLine()
-    elif pending:
-        yield pending.rstrip(b"\r\n")
+    elif held:
+        yield b"".join(held).rstrip(b"\r\n")
 
 
 def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
