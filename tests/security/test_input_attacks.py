@@ -212,6 +212,17 @@ def test_thousands_of_distinct_check_types_keep_metrics_state_and_items_bounded(
     assert max(len(json.dumps(item)) for item in table_items()) < ITEM_LIMIT_BYTES
 
 
+def test_an_event_id_of_half_a_megabyte_is_refused_before_any_item_is_written(monitor):
+    event = execution_event(monitor.execution(0, SEED), detail_fields=("ProcessingJobName", "ProcessingJobStatus"))
+    event["id"] = "e" * 500_000
+
+    invocation = monitor.world.function("violation_alert").invoke(event)
+
+    assert "more than AWS sends" in str(invocation.error)
+    assert all(len(json.dumps(item)) < ITEM_LIMIT_BYTES for item in table_items())
+    assert monitor.world.inbox("AlertsOps") == []
+
+
 class EndlessLine:
     """An S3 body of one line of ``size`` bytes with no newline, then a good record: made as it is read."""
 
