@@ -233,7 +233,7 @@ class EndlessLine:
         block = b"x" * chunk_size
         left = self.size
         while left > 0:
-            yield block[: min(left, chunk_size)]
+            yield block[: min(left, chunk_size) - 1] + b"x"  # a new object each time, as a socket read gives
             left -= chunk_size
         yield b"\n" + self.tail
 
