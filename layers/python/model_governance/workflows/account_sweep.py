@@ -265,11 +265,13 @@ def run_sweep(
                 lambda: {"findings": len(findings)},
                 lambda _: logger.info("security hub synced", extra=sync_findings(findings_hub, findings, inventory)),
             )
+        if findings_hub is not None and ops is not None:
             # Read back: a finding someone pinned with a later UpdatedAt would otherwise stay silently wrong.
+            teller = ops
             effect.step(
                 "security-hub-read-back",
                 lambda: _plan_of(pinned_notice(findings_hub, findings)),
-                lambda plan: ops.publish(Message.from_plan(plan)),
+                lambda plan: teller.publish(Message.from_plan(plan)),
             )
         return digest is not None
 
