@@ -21,6 +21,8 @@ from unittest import mock
 from moto.core.responses import ActionResult
 from moto.sagemaker.responses import SageMakerResponse
 
+from local.moto_security_hub import security_hub_emulated
+
 # package ARN -> ModelCard ({"ModelCardContent": ..., "ModelCardStatus": ...}), per moto backend instance
 _EMBEDDED_CARDS: dict[str, dict[str, str]] = {}
 # package ARN -> ModelLifeCycle ({"Stage": ..., "StageStatus": ..., "StageDescription": ...}). AWS returns it from
@@ -175,6 +177,7 @@ def sagemaker_gaps_filled() -> Iterator[None]:
     with ExitStack() as stack:
         for name, wrap in patches.items():
             stack.enter_context(mock.patch.object(SageMakerResponse, name, wrap(getattr(SageMakerResponse, name))))
+        stack.enter_context(security_hub_emulated())  # the sweep's other service moto lacks parts of
         yield
     _EMBEDDED_CARDS.clear()
     _LIFE_CYCLES.clear()

@@ -105,4 +105,6 @@ def _security_hub(account: str, region: str, started: datetime, run_id: str) -> 
     """The findings hub of this run when securityHubFindings is on (the stack sets the variable only then)."""
     if constants.ENV_SECURITY_HUB_FINDINGS not in os.environ or not env_bool(constants.ENV_SECURITY_HUB_FINDINGS):
         return None
-    return SecurityHub(client("securityhub"), HubContext(account, region, started, run_id))
+    # UpdatedAt is the run's time (a retry imports the same findings), never later than now: a finding imported
+    # with a future UpdatedAt would pin itself against every later sweep (BatchImportFindings ignores older ones).
+    return SecurityHub(client("securityhub"), HubContext(account, region, min(started, datetime.now(UTC)), run_id))

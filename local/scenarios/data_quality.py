@@ -32,8 +32,9 @@ CONTEXT = {
 def put_training_data(s3: Any) -> str:
     s3.create_bucket(Bucket=BUCKET)
     body = "\n".join([",".join(NAMES), *rows(3000, seed=1)]).encode()
-    s3.put_object(Bucket=BUCKET, Key="training/churn.csv", Body=body)
-    return f"s3://{BUCKET}/training/churn.csv"
+    # Under the monitor's baseline prefix: the function baselines only data of its own monitor's prefixes.
+    s3.put_object(Bucket=BUCKET, Key="baselines/churn/training/churn.csv", Body=body)
+    return f"s3://{BUCKET}/baselines/churn/training/churn.csv"
 
 
 def capture_hour(s3: Any, hour: datetime, payload_rows: list[str], *, garbage: int = 0) -> None:
@@ -56,7 +57,7 @@ def run(world: LocalWorld, say: Any) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     dataset = put_training_data(s3)
     result = world.function("dq_monitor").invoke(
-        {"action": "baseline", "dataset": dataset, "output": f"s3://{BUCKET}/baselines/churn"}
+        {"action": "baseline", "monitor": MONITOR, "dataset": dataset, "output": f"s3://{BUCKET}/baselines/churn"}
     )
     if result.error:
         raise result.error

@@ -324,7 +324,11 @@ def account_sweep_security_hub_story(world: LocalWorld) -> Deliveries:
     # calls are the sweep's own and Security Hub's.
     with time_machine.travel(START - timedelta(days=10), tick=False):
         _two_groups_one_without_a_card(_sagemaker())
-    yield world.function("account_sweep"), {**read_event("scheduled_event"), "region": REGION}
+    # The schedule fires now: an import older than the finding's UpdatedAt would be ignored (Security Hub's rule).
+    yield (
+        world.function("account_sweep"),
+        {**read_event("scheduled_event"), "region": REGION, "time": f"{START:%Y-%m-%dT%H:%M:%SZ}"},
+    )
 
 
 def backfill_story(world: LocalWorld) -> Deliveries:
@@ -391,7 +395,7 @@ CALLS = {
     "stage_gate": 37,
     "violation_alert": 42,
     "account_sweep": 69,
-    "account_sweep_security_hub": 23,
+    "account_sweep_security_hub": 28,
     "backfill": 34,
     "encrypted_carry_forward": 23,
     "encrypted_card_review": 25,

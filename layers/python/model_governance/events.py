@@ -122,10 +122,17 @@ def _reconciled(value: Any) -> Reconciled | None:
     )
 
 
+# Ids, names and ARNs AWS sends are far shorter; a longer value is not AWS's, and would ride into every item
+# keyed or stamped by it (an effect records its first event's id).
+MAX_TEXT_FIELD = 2048
+
+
 def _text(mapping: dict[str, Any], key: str, *, where: str = "event") -> str:
     value = mapping.get(key)
     if not isinstance(value, str) or not value:
-        raise InvalidEventError(f"{where}.{key} must be a non-empty string, got {value!r}")
+        raise InvalidEventError(f"{where}.{key} must be a non-empty string, got {str(value)[:100]!r}")
+    if len(value) > MAX_TEXT_FIELD:
+        raise InvalidEventError(f"{where}.{key} is {len(value)} characters, more than AWS sends ({MAX_TEXT_FIELD})")
     return value
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from data_quality.capture import capped_lines
 from model_governance.monitoring.dq_monitors import bucket_and_key
 
 READ_CHUNK = 8 * 1024 * 1024
@@ -42,12 +43,12 @@ class S3Files:
         return found
 
     def lines(self, bucket: str, key: str) -> Iterator[bytes]:
-        """The object's lines, streamed (memory: one chunk, not the object)."""
+        """The object's lines, streamed (memory: one chunk and at most one capped line, not the object)."""
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as error:
             raise _access(error, f"reading s3://{bucket}/{key}") from error
-        yield from body.iter_lines(chunk_size=READ_CHUNK)
+        yield from capped_lines(body.iter_chunks(chunk_size=READ_CHUNK))
 
     def read(self, uri: str) -> bytes | None:
         bucket, key = bucket_and_key(uri)

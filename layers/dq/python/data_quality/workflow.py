@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from data_quality.capture import CaptureTally
@@ -27,6 +27,8 @@ from data_quality.service import (
     run_period,
 )
 from data_quality.storage import CaptureObject, S3Files
+from model_governance import text
+from model_governance.errors import InvalidEventError
 from model_governance.events import RECONCILED_KEY, parse_timestamp
 from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key
 from model_governance.observability import logger
@@ -37,6 +39,9 @@ PARTIALS = "partials"
 BATCH_MAX_BYTES = 256 * 1024 * 1024
 # JSON bytes of one manifest item: Step Functions caps a child execution's input at 256 KiB.
 BATCH_MAX_JSON_BYTES = 128 * 1024
+ACTIONS = ("baseline", "check", "profile", "finish", "alert")
+TIMED_ACTIONS = ("check", "profile", "finish")
+FUTURE_SKEW = timedelta(minutes=5)  # a run may not be fired for a time that has not come yet (clock skew aside)
 
 
 class Runs(Protocol):
@@ -214,3 +219,50 @@ def _tally(document: dict[str, Any]) -> CaptureTally:
 
 def fired_at(event: dict[str, Any]) -> datetime:
     return parse_timestamp(event["time"], field_name="time")
+
+
+def refusal(event: dict[str, Any], monitor: DataQualityMonitor | None, now: datetime) -> str | None:
+    """Why this invocation may do nothing, or None. Anyone allowed to invoke the function can send any body: it
+    acts only on a monitor the stack configured, only on that monitor's own prefixes, and never for the future."""
+    action = event.get("action")
+    if action not in ACTIONS:
+        return f"unknown action {text.name(action)}: expected {', '.join(ACTIONS)}"
+    if monitor is None:
+        return f"unknown monitor {text.name(event.get('monitor'))}: only the monitors configured in the stack run"
+    if action == "baseline":
+        dataset, output = event.get("dataset"), event.get("output", monitor.baseline_prefix)
+        if not within(dataset, monitor.baseline_prefix) and not within(dataset, capture_area(monitor)):
+            return f"dataset {text.name(dataset)} is not under the monitor's baseline or capture prefix"
+        if not isinstance(output, str) or output.rstrip("/") != monitor.baseline_prefix:
+            return f"output {text.name(output)} is not the monitor's baseline prefix {monitor.baseline_prefix}"
+    if action == "profile":
+        items = event.get("Items")
+        if not isinstance(items, list) or not all(_captured_item(i, monitor) for i in items):
+            return "the batch names objects outside the monitor's capture prefix"
+    if action in TIMED_ACTIONS:
+        try:
+            moment = fired_at(event)
+        except (InvalidEventError, KeyError):
+            return f"time {text.name(event.get('time'))} is not a timestamp"
+        if moment > now + FUTURE_SKEW:
+            return f"time {moment.isoformat()} is in the future"
+    return None
+
+
+def capture_area(monitor: DataQualityMonitor) -> str:
+    """Where the monitor's endpoint's capture lives: ``<capturePrefix>/<endpoint>/<variant>``."""
+    return f"{monitor.capture_prefix}/{monitor.endpoint}/{monitor.variant}"
+
+
+def within(uri: Any, prefix: str) -> bool:
+    """Whether ``uri`` is an object under the folder ``prefix`` (same bucket, key below it)."""
+    try:
+        bucket, key = bucket_and_key(str(uri)) if isinstance(uri, str) else ("", "")
+        root_bucket, root = bucket_and_key(prefix)
+    except ValueError:
+        return False
+    return bool(bucket) and bucket == root_bucket and bool(key) and (not root or key.startswith(f"{root}/"))
+
+
+def _captured_item(item: Any, monitor: DataQualityMonitor) -> bool:
+    return isinstance(item, dict) and within(f"s3://{item.get('Bucket')}/{item.get('Key')}", capture_area(monitor))

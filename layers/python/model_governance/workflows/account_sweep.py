@@ -34,7 +34,7 @@ from model_governance.sweep.rules import (
 )
 from model_governance.workflows.effects import EffectRun, Effects, once
 from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
-from model_governance.workflows.security_hub import FindingsHub, sync_findings
+from model_governance.workflows.security_hub import FindingsHub, pinned_notice, sync_findings
 
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
@@ -264,6 +264,14 @@ def run_sweep(
                 "security-hub",
                 lambda: {"findings": len(findings)},
                 lambda _: logger.info("security hub synced", extra=sync_findings(findings_hub, findings, inventory)),
+            )
+        if findings_hub is not None and ops is not None:
+            # Read back: a finding someone pinned with a later UpdatedAt would otherwise stay silently wrong.
+            teller = ops
+            effect.step(
+                "security-hub-read-back",
+                lambda: _plan_of(pinned_notice(findings_hub, findings)),
+                lambda plan: teller.publish(Message.from_plan(plan)),
             )
         return digest is not None
 
