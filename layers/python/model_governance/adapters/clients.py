@@ -81,7 +81,9 @@ def patient_with_throttling(handler: Handler) -> Handler:
     return wrapped  # type: ignore[return-value]
 
 
-def throttle_wait(attempts: int, remaining_seconds: float | None, draw: Callable[[], float] = random.random) -> float | None:
+def throttle_wait(
+    attempts: int, remaining_seconds: float | None, draw: Callable[[], float] = random.random
+) -> float | None:
     """Seconds to wait before attempt ``attempts + 1`` of a throttled call, or None to give up.
 
     Full jitter over a capped exponential (so a burst of callers spreads out instead of retrying in step),

@@ -23,7 +23,17 @@ from model_governance.events import parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, checked_run_id, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
-from model_governance.sweep.reconcile import Action, Marks, ReconcileSettings, Reconciliation, Wanted, actions, wanted
+from model_governance.sweep.reconcile import (
+    Action,
+    Marks,
+    ReconcileSettings,
+    Reconciliation,
+    Wanted,
+    actions,
+    carry_forward_key,
+    recent_versions,
+    wanted,
+)
 from model_governance.sweep.rules import (
     APPROVED_WITHOUT_APPROVED_CARD,
     KINDS,
@@ -230,7 +240,7 @@ def run_sweep(
         # no-op); the replays go first so that the report and the digest say what was done.
         plan = effect.step(
             "reconcile",
-            lambda: _reconciliation(inventory, findings, reconciler, cards, run, moment).as_plan(),
+            lambda: _reconciliation(inventory, findings, reconciler, links, cards, run, moment).as_plan(),
             lambda plan: _hand_over(Reconciliation.from_plan(plan), reconciler),
         )
         reconciliation = Reconciliation.from_plan(plan or {})
@@ -293,6 +303,7 @@ def _reconciliation(
     inventory: Inventory,
     findings: list[Finding],
     reconciler: Reconciler | None,
+    links: Links,
     cards: Cards,
     run: SweepRun,
     now: datetime,
@@ -317,7 +328,24 @@ def _reconciliation(
                 approvals[arn] = cards.describe_package(arn).last_modified
             except MissingResourceError:
                 continue  # deleted since the listing
-    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals)
+    documented = _documented_lost_versions(inventory, marks, links, cards, now, settings)
+    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals, documented=documented)
+
+
+def _documented_lost_versions(
+    inventory: Inventory, marks: Marks, links: Links, cards: Cards, now: datetime, settings: ReconcileSettings
+) -> frozenset[str]:
+    """Of the registrations no carry-forward handled, those that already have a card that counts (a hand-made card
+    the package names): carry-forward would leave them as they are, so they are not replayed. The judged versions'
+    links are in the inventory; the others are read (the state table, at most one DescribeModelPackage each)."""
+    summaries = {card.name: card for card in inventory.cards}
+    documented = set()
+    for package in recent_versions(inventory, now, settings):
+        if carry_forward_key(package.arn) in marks.effects_done | marks.effects_begun:
+            continue
+        if (package.group, package.version) in inventory.links or _documenting_card(package, links, cards, summaries):
+            documented.add(package.arn)
+    return frozenset(documented)
 
 
 def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:
