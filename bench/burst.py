@@ -98,12 +98,12 @@ class VirtualClock:
         """``time.sleep`` of simulated threads; a thread past its invocation's deadline is killed."""
         if not self.simulating():
             return _REAL_SLEEP(seconds)
-        deadline = getattr(self._local, "deadline", None)
-        seconds = max(seconds, 1e-6)  # a wait always moves the clock (botocore's token bucket loops until it does)
-        killed = deadline is not None and self.now + seconds >= deadline
-        self._wait_until(deadline if killed else self.now + seconds)
-        if killed:
+        deadline: float | None = getattr(self._local, "deadline", None)
+        wake = self.now + max(seconds, 1e-6)  # a wait always moves the clock (botocore's token bucket loops on it)
+        if deadline is not None and wake >= deadline:
+            self._wait_until(deadline)
             raise TimedOut()
+        self._wait_until(wake)
 
     def simulating(self) -> bool:
         return bool(getattr(self._local, "simulated", False))
@@ -198,7 +198,7 @@ class BurstResult:
     duplicate_notices: int
     attempts: Counter[int] = field(default_factory=Counter)  # registrations by the attempt that carded them
     throttled_calls: int = 0
-    last_card_seconds: float = 0.0
+    simulated_seconds: float = 0.0
 
 
 @dataclass
@@ -364,7 +364,7 @@ def simulate(
             duplicate_notices=sum(n - 1 for n in notices.values() if n > 1),
             attempts=Counter(lambda_.carded_at.values()),
             throttled_calls=search.throttled,
-            last_card_seconds=clock.now,
+            simulated_seconds=clock.now,
         )
 
 
