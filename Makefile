@@ -10,10 +10,11 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench sdk-venv ledger backfill baseline clean
+.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive clean
 
-help:
-	@echo "make demo | test | lint | synth | deploy | bench | sdk-venv | ledger GROUP=<name> | backfill [DRY_RUN=false]"
+help: ## list every command
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
+		awk -F '\t' '{ printf "  make %-11s %s\n", $$1, $$2 }'
 
 $(STAMP): requirements-dev.txt layers/requirements.txt layers/dq/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,50 +22,60 @@ $(STAMP): requirements-dev.txt layers/requirements.txt layers/dq/requirements.tx
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) ## create .venv with the pinned dependencies (every command does it when missing)
 
-test: $(STAMP)
+test: $(STAMP) ## ruff, mypy and every test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/python layers/dq/python infra app.py local bench ops
 	for handler in functions/*/app.py; do $(VENV)/bin/mypy "$$handler" || exit 1; done
 	$(PY) -m pytest -n auto
 
-lint: $(STAMP)
+lint: $(STAMP) ## fix what ruff can fix and format the code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-demo: $(STAMP)
+demo: $(STAMP) ## play SageMaker's events against the real handlers on an in-memory AWS
 	$(PY) -m local.demo
 
-synth: $(STAMP)
+# The same CLI and settings as deploy (CDK_ARGS="-c key=value ..."), so the template is the one that would deploy.
+synth: $(STAMP) node_modules/.bin/cdk ## write the CloudFormation template to cdk.out/ [CDK_ARGS="-c key=value"]
 	rm -rf cdk.out
-	CDK_OUTDIR=cdk.out $(PY) app.py
+	AWS_EC2_METADATA_DISABLED=true npx cdk synth --quiet --no-notices --output cdk.out $(CDK_ARGS)
 	@echo "synthesized: cdk.out/ModelGovernance.template.json"
 
 node_modules/.bin/cdk: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-deploy: $(STAMP) node_modules/.bin/cdk
+deploy: $(STAMP) node_modules/.bin/cdk ## deploy to the account and region of your credentials [CDK_ARGS="-c key=value"]
 	npx cdk deploy --require-approval broadening --no-notices $(CDK_ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) ## the benchmarks at small sizes on an in-memory AWS (about two minutes)
 	$(PY) -m bench
+
+bench-full: $(STAMP) ## every size, with the Evidently and SageMaker SDK comparisons (slow)
+	BENCH=full $(PY) -m bench
 
 # The SageMaker Python SDK v2 in .venv-bench (306 MB, not in the test venv): `make test` then also checks that the
 # cards we write load with its own ModelCard.load (tests/integration/test_sdk_loads_our_cards.py).
-sdk-venv: $(STAMP)
+sdk-venv: $(STAMP) ## install the SageMaker Python SDK in .venv-bench so make test checks our cards load with it
 	$(PY) -c "from bench.cold_start import sdk_python; assert sdk_python(), 'SDK install failed'"
 
-clean:
+clean: ## remove every generated file and environment
 	rm -rf cdk.out .venv .venv-bench .venv-evidently node_modules .mypy_cache .ruff_cache
 
-ledger: $(STAMP)
-	$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
+ledger: $(STAMP) ## print what the deployed system saw and did for a group: GROUP=<group> [CARD=<card>]
+	@$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
 
-baseline: $(STAMP)
-	$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
+baseline: $(STAMP) ## write a data-quality baseline: DATASET=<s3 or path> OUTPUT=<s3 or path> [HEADER=true|false]
+	@$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
 
-backfill: $(STAMP)
-	$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
+backfill: $(STAMP) ## carry cards forward to latest versions that have none (dry run; DRY_RUN=false applies)
+	@$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
+
+smoke: $(STAMP) ## after a deploy: check rules, subscriptions, alarms and invoke permissions, run a report-only sweep [STACK=<name>]
+	@$(PY) -m ops.smoke $(if $(STACK),--stack "$(STACK)",)
+
+redrive: $(STAMP) ## list the failed events in the dead-letter queues and, confirmed, hand them back [YES=1] [STACK=<name>]
+	@$(PY) -m ops.redrive $(if $(STACK),--stack "$(STACK)",) $(if $(YES),--yes,)

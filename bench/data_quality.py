@@ -12,9 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import FULL
+
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENTLY_VENV = ROOT / ".venv-evidently"
-SIZES = tuple(int(s) for s in os.environ.get("DQ_BENCH_SIZES", "100000,1000000,10000000").split(","))
+SIZES = tuple(
+    int(s) for s in os.environ.get("DQ_BENCH_SIZES", "100000,1000000,10000000" if FULL else "100000").split(",")
+)
 BASELINE_ROWS = 100_000
 
 ONE_SIZE = """
@@ -85,7 +89,7 @@ def run() -> list[str]:
             f" {records / figures['seconds']:,.0f} | {figures['peak_rss_mb']:.0f} MB | {figures['violations']} |"
         )
     comparison_size = 1_000_000 if 1_000_000 in ours else min(ours)
-    theirs = evidently(comparison_size) if os.environ.get("DQ_BENCH_EVIDENTLY", "1") == "1" else None
+    theirs = evidently(comparison_size) if os.environ.get("DQ_BENCH_EVIDENTLY", "1" if FULL else "0") == "1" else None
     if theirs:
         mine = ours[comparison_size]
         ratio, cpu_ratio = theirs["seconds"] / mine["seconds"], theirs["cpu_seconds"] / mine["cpu_seconds"]
@@ -97,5 +101,8 @@ def run() -> list[str]:
             f" time) at {mine['peak_rss_mb']:.0f} MB.",
         ]
     else:
-        lines += ["", "Evidently comparison: not run (DQ_BENCH_EVIDENTLY=0 or its venv could not be installed)."]
+        lines += [
+            "",
+            "Evidently comparison: not run (quick run: `make bench-full` runs it; or its venv could not be installed).",
+        ]
     return lines

@@ -23,4 +23,6 @@ def use_offline_environment(*, log_level: str) -> None:
         POWERTOOLS_LOG_LEVEL=log_level,
         POWERTOOLS_METRICS_NAMESPACE="ModelGovernance",
     )
+    # jsii (the CDK on Node) prints a ten-line end-of-life banner on Node 20 when the stack is synthesized.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     warnings.filterwarnings("ignore")

@@ -9,16 +9,16 @@ the same carry-forward workflow as a new registration, with the function's own l
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from model_governance.constants import BACKFILL_FUNCTION_OUTPUT
+from ops.cli import CommandError, OneLineParser, UsageError, run
+from ops.cli import session as default_session
 
 DEFAULT_STACK = "ModelGovernance"
 # The function may run up to 15 minutes; wait for it (a synchronous invoke) and do not retry a timed-out call.
@@ -31,14 +31,14 @@ def function_from_stack(stack: str, cloudformation: Any) -> str:
     for output in outputs:
         if output.get("OutputKey") == BACKFILL_FUNCTION_OUTPUT:
             return str(output["OutputValue"])
-    raise SystemExit(f"stack {stack} has no {BACKFILL_FUNCTION_OUTPUT} output: deploy the current version")
+    raise CommandError(f"stack {stack} has no {BACKFILL_FUNCTION_OUTPUT} output: deploy the current version")
 
 
 def invoke(lambda_client: Any, function: str, request: dict[str, Any]) -> dict[str, Any]:
     response = lambda_client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
     payload = json.loads(response["Payload"].read() or b"{}")
     if response.get("FunctionError"):
-        raise SystemExit(f"the backfill function failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+        raise CommandError(f"the backfill function failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
     return dict(payload)
 
 
@@ -60,7 +60,7 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None, *, session: Any = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.backfill", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="make backfill", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", default=True, help="list what would be done (default)")
     mode.add_argument("--apply", action="store_true", help="carry the cards forward")
@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None, *, session: Any = None) -> int:
         help="finish an earlier run that reported failed versions (the id it printed): the same versions again",
     )
     args = parser.parse_args(argv)
-    session = session or boto3.session.Session()
+    if not 1 <= args.limit <= 1000:
+        raise UsageError(f"--limit must be 1-1000, not {args.limit}")
+    session = session or default_session()
     function = args.function or function_from_stack(args.stack, session.client("cloudformation"))
     lambda_client = session.client("lambda", config=INVOKE_CONFIG)
     if not args.apply:
@@ -100,4 +102,4 @@ def main(argv: Sequence[str] | None = None, *, session: Any = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -8,16 +8,14 @@ Read-only: it queries the table, it never writes.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import boto3
-
 from model_governance.adapters.ledger import Ledger, in_order
 from model_governance.constants import STATE_TABLE_OUTPUT
+from ops.cli import CommandError, OneLineParser, UsageError, run, session
 
 DEFAULT_STACK = "ModelGovernance"
 _DETAIL_KEYS = ("reason", "verdict", "s3_output_path", "export_job_arn", "subject", "changed_sections", "owner")
@@ -69,24 +67,25 @@ def table_from_stack(stack: str, cloudformation: Any) -> str:
     for output in outputs:
         if output.get("OutputKey") == STATE_TABLE_OUTPUT:
             return str(output["OutputValue"])
-    raise SystemExit(f"stack {stack} has no {STATE_TABLE_OUTPUT} output: deploy the current version or pass --table")
+    raise CommandError(f"stack {stack} has no {STATE_TABLE_OUTPUT} output: deploy the current version or pass --table")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.ledger", description=__doc__.splitlines()[0])
-    parser.add_argument("--group", required=True, help="model package group name")
+def main(argv: Sequence[str] | None = None, *, aws: Any = None) -> int:
+    parser = OneLineParser(prog="make ledger", description=__doc__.splitlines()[0])
+    parser.add_argument("--group", default="", help="model package group name")
     parser.add_argument("--card", help="only this model card's records")
     parser.add_argument("--table", help="state table name (default: the stack's StateTableName output)")
     parser.add_argument("--stack", default=DEFAULT_STACK, help=f"stack name (default {DEFAULT_STACK})")
     args = parser.parse_args(argv)
     if not args.group:
-        parser.error("--group must not be empty (make ledger GROUP=<name>)")
-    table = args.table or table_from_stack(args.stack, boto3.client("cloudformation"))
-    ledger = Ledger(boto3.client("dynamodb"), table)
+        raise UsageError("GROUP is required: make ledger GROUP=<model package group> [CARD=<model card>]")
+    aws = aws or session()
+    table = args.table or table_from_stack(args.stack, aws.client("cloudformation"))
+    ledger = Ledger(aws.client("dynamodb"), table)
     print(f"Ledger of model package group {args.group}" + (f", card {args.card}" if args.card else "") + f" ({table})")
     print(format_history(ledger.history(group=args.group, card=args.card)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -71,6 +71,8 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, EffectStor
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     registry, links, reports, effects, ops, audit, settings = _dependencies()
+    # `make smoke`: the sweep reads, reports and records, but replays nothing and tells no one (it can only do less).
+    report_only = isinstance(event, dict) and event.get("mode") == constants.SWEEP_REPORT_ONLY
     run = run_for(
         event,
         request_id=context.aws_request_id,
@@ -90,11 +92,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         cards=registry,
         reports=reports,
         effects=effects,
-        ops=ops,
+        ops=None if report_only else ops,
         audit=audit,
         settings=settings,
-        reconciler=_reconciler(),
-        findings_hub=_security_hub(run.account, run.region, run.started, run.run_id),
+        reconciler=None if report_only else _reconciler(),
+        findings_hub=None if report_only else _security_hub(run.account, run.region, run.started, run.run_id),
     )
     return outcome.summary()
 

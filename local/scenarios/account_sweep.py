@@ -30,7 +30,7 @@ def sweep(world: LocalWorld, say: Any) -> dict[str, Any]:
     digests = [m for m in world.inbox("AlertsOps") if m.attributes.get("event_type") == "account_sweep_digest"]
     for digest in digests:
         say(f"Email to ops: {digest.subject}")
-        say.block(digest.body)
+        say.block(digest.body, kind="digest")
     if not digests:
         say("No digest: nothing to report (sendAllClear is false).")
     sent = {
@@ -39,7 +39,7 @@ def sweep(world: LocalWorld, say: Any) -> dict[str, Any]:
         for metric in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]
         if metric["Name"].startswith("Sweep")
     }
-    say("EMF metrics: " + ", ".join(f"{name}={_number(value)}" for name, value in sent.items()))
+    say.detail("EMF metrics: " + ", ".join(f"{name}={_number(value)}" for name, value in sent.items()))
     return result
 
 
@@ -54,7 +54,7 @@ def run(world: LocalWorld, say: Any) -> None:
     )
     world.inbox("AlertsOps")  # earlier scenarios' alerts are not part of this story
     result = sweep(world, say)
-    say(f"Report: {result['report_uri']} ({result['scanned']['sagemaker_calls']} SageMaker calls)")
+    say.detail(f"Report: {result['report_uri']} ({result['scanned']['sagemaker_calls']} SageMaker calls)")
 
     report = _report(result["report_uri"])
     found = {(f["kind"], f["subject"]) for f in report["findings"]}
@@ -67,23 +67,25 @@ def run(world: LocalWorld, say: Any) -> None:
     if missing:
         raise AssertionError(f"the sweep missed planted problems: {missing}")
 
-    say.heading("Backfill, dry run (make backfill): what it would do")
+    say.detail("\n=== Backfill, dry run (make backfill): what it would do ===")
     backfill = world.function("backfill")
     plan = backfill.invoke({"mode": "backfill", "dry_run": True})
     if plan.error:
         raise plan.error
     for item in plan.result["items"]:
-        say(f"  - would {item['action']}")
+        say.detail(f"  - would {item['action']}")
 
-    say.heading("Backfill, applied (make backfill DRY_RUN=false)")
+    say.detail("\n=== Backfill, applied (make backfill DRY_RUN=false) ===")
     applied = backfill.invoke({"mode": "backfill", "dry_run": False})
     if applied.error:
         raise applied.error
     for item in applied.result["items"]:
-        say(f"  - {item['group']} v{item['version']}: {item['outcome']} {item['card_name']}")
+        say.detail(f"  - {item['group']} v{item['version']}: {item['outcome']} {item['card_name']}")
+    done = ", ".join(f"{item['card_name']} ({item['outcome']})" for item in applied.result["items"])
+    say(f"`make backfill` planned {len(plan.result['items'])} version(s); DRY_RUN=false carried them: {done}.")
     world.inbox("AlertsNotices")  # the carry-forward notices to card owners
 
-    say.heading("The next sweep: models without cards are gone")
+    say("The next sweep: models without cards are gone.")
     sweep(world, say)
 
 

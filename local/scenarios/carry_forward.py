@@ -79,61 +79,72 @@ def run(world: LocalWorld, say: Any) -> None:
     sm = boto3.client("sagemaker", region_name=REGION)
 
     say.heading("Carry-forward: a new model version inherits its model card")
+    world.inbox("")  # earlier scenarios' messages are not part of this story
     sm.create_model_package_group(ModelPackageGroupName=GROUP, ModelPackageGroupDescription="Churn propensity")
     v1 = sm.create_model_package(ModelPackageGroupName=GROUP, InferenceSpecification=inference(1))["ModelPackageArn"]
     card = dict(HAND_MADE_CONTENT, model_package_details={"model_package_arn": v1, "model_package_group_name": GROUP})
     sm.create_model_card(ModelCardName=HAND_MADE_CARD, Content=json.dumps(card), ModelCardStatus="Approved")
-    say(f"SageMaker: group {GROUP}; version 1 registered; card {HAND_MADE_CARD!r} written by hand and linked to it.")
+    say.detail(
+        f"SageMaker: group {GROUP}; version 1 registered; card {HAND_MADE_CARD!r} written by hand and linked to it."
+    )
     sm.update_model_package(ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: HAND_MADE_CARD})
-    say(f"The registry admin confirms it on version 1: {CARD_METADATA_KEY}={HAND_MADE_CARD} (package metadata).")
+    say.detail(f"The registry admin confirms it on version 1: {CARD_METADATA_KEY}={HAND_MADE_CARD} (package metadata).")
     v2 = sm.create_model_package(
         ModelPackageGroupName=GROUP,
         InferenceSpecification=inference(2),
         ModelPackageDescription="Retrained on October data",
     )["ModelPackageArn"]
-    say("SageMaker: version 2 registered by the training pipeline. SageMaker sends 'Model Package State Change'.")
+    say.detail(
+        "SageMaker: version 2 registered by the training pipeline. SageMaker sends 'Model Package State Change'."
+    )
 
     [invocation] = carry_forward_runs(world.put_event(state_change(v2, 2)))
     if invocation.error:
         raise invocation.error
     result = invocation.result
-    say(f"Rule matched -> function {invocation.function}: outcome {result['outcome']!r}.")
-    say(f"  Created card    {result['card_name']} (Draft), linked to version 2")
     say(
+        f"{GROUP} v1 has a hand-made, confirmed card; v2 is registered -> {invocation.function}: {result['outcome']!r}."
+    )
+    say(f"  Created card    {result['card_name']} (Draft), linked to version 2")
+    say.detail(
         f"  From card       {result['source_card']} (card version {result['source_card_version']}, package version {result['source_package_version']})"
     )
     say(f"  Carried         {', '.join(result['carried'])}")
-    say(f"  Refreshed       {', '.join(result['refreshed'])}")
-    say("  Not carried     training_details (belonged to version 1)")
+    say.detail(f"  Refreshed       {', '.join(result['refreshed'])}")
+    say.detail("  Not carried     training_details (belonged to version 1)")
     embedded = json.loads(sm.describe_model_package(ModelPackageName=v2)["ModelCard"]["ModelCardContent"])
-    say(f"  Package's own card filled with: {', '.join(sorted(embedded))}")
+    say.detail(f"  Package's own card filled with: {', '.join(sorted(embedded))}")
     for metric in invocation.metrics:
         names = [m["Name"] for d in metric["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
-        say(f"  Metrics (EMF)   {', '.join(names)}")
+        say.detail(f"  Metrics (EMF)   {', '.join(names)}")
 
-    say("\nThe notice model owners and reviewers receive (lifecycle topic):")
+    say("The notice model owners and reviewers receive (lifecycle topic):")
     for message in world.inbox("AlertsNotices"):
-        say.block(f"Subject: {message.subject}\nAttributes: {json.dumps(message.attributes)}\n\n{message.body}")
+        say.block(
+            f"Subject: {message.subject}\nAttributes: {json.dumps(message.attributes)}\n\n{message.body}",
+            kind="owner notice",
+        )
 
-    say("\nSageMaker sends the same event twice more, and once more when version 2's approval changes:")
+    say.detail("\nSageMaker sends the same event twice more, and once more when version 2's approval changes:")
     repeats = [state_change(v2, 2), state_change(v2, 2), state_change(v2, 2, ModelApprovalStatus="Approved")]
+    outcomes = []
     for event in repeats:
         for repeat in carry_forward_runs(world.put_event(event)):
-            say(
+            outcomes.append(repeat.result["outcome"])
+            say.detail(
                 f"  {repeat.function}: outcome {repeat.result['outcome']!r}, embedded card updated: {repeat.result['embedded_card_updated']}, notice: {repeat.result['notice_published']}"
             )
     cards = [c["ModelCardName"] for c in sm.list_model_cards()["ModelCardSummaries"]]
-    say(f"  Cards in the account: {sorted(cards)}; new notices: {len(world.inbox('AlertsNotices'))}")
+    say(f"The same event 3 more times: outcomes {outcomes}; new notices: {len(world.inbox('AlertsNotices'))}.")
+    say.detail(f"  Cards in the account: {sorted(cards)}")
 
-    say("\nA brand-new group registers its first version (no earlier card to carry):")
+    say.detail("\nA brand-new group registers its first version (no earlier card to carry):")
     sm.create_model_package_group(ModelPackageGroupName="fraud-scoring")
     f1 = sm.create_model_package(ModelPackageGroupName="fraud-scoring", InferenceSpecification=inference(1))[
         "ModelPackageArn"
     ]
     [first] = carry_forward_runs(world.put_event(state_change(f1, 1, group="fraud-scoring")))
-    say(
-        f"  {first.function}: outcome {first.result['outcome']!r}, card {first.result['card_name']} created from the package alone"
-    )
+    say(f"A new group's first version: card {first.result['card_name']} created from the package alone.")
     for message in world.inbox("AlertsNotices"):
         say.block(f"Subject: {message.subject}\n\n{message.body}")
     _encrypted_cards(world, say, sm)
@@ -141,7 +152,7 @@ def run(world: LocalWorld, say: Any) -> None:
 
 def _encrypted_cards(world: LocalWorld, say: Any, sm: Any) -> None:
     say.heading("Carry-forward of a card encrypted with a customer-managed KMS key")
-    say(f"This stack was synthesized with modelCardKmsKeyArns = [{DEMO_CARD_KEY}].")
+    say.detail(f"This stack was synthesized with modelCardKmsKeyArns = [{DEMO_CARD_KEY}].")
     for group, key, note in (
         ("credit-limit", DEMO_CARD_KEY, "the key in modelCardKmsKeyArns"),
         (
@@ -168,17 +179,22 @@ def _encrypted_cards(world: LocalWorld, say: Any, sm: Any) -> None:
         v2 = sm.create_model_package(ModelPackageGroupName=group, InferenceSpecification=inference(2))[
             "ModelPackageArn"
         ]
-        say(f"\n{group}: v1's card {group}-card is encrypted with {note}; version 2 is registered.")
+        say.detail(f"\n{group}: v1's card {group}-card is encrypted with {note}; version 2 is registered.")
+        outcomes = []
         for delivery in (1, 2):
             with card_keys_enforced(world.card_keys()):  # KMS for the functions: only the keys the stack was given
                 [run] = carry_forward_runs(world.put_event(state_change(v2, 2, group=group)))
             if run.error:
                 raise run.error
-            say(f"  delivery {delivery}: outcome {run.result['outcome']!r}")
+            outcomes.append(run.result["outcome"])
+            say.detail(f"  delivery {delivery}: outcome {run.result['outcome']!r}")
+        say(f"{group}: v1's card is encrypted with {note}; v2 registered twice: outcomes {outcomes}.")
         cards = sorted(c["ModelCardName"] for c in sm.list_model_cards(NameContains=group)["ModelCardSummaries"])
         for name in cards:
             security = sm.describe_model_card(ModelCardName=name, IncludedData="MetadataOnly").get("SecurityConfig")
-            say(f"  card {name:<22} SecurityConfig.KmsKeyId = {(security or {}).get('KmsKeyId', '(AWS-owned key)')}")
+            say.detail(
+                f"  card {name:<22} SecurityConfig.KmsKeyId = {(security or {}).get('KmsKeyId', '(AWS-owned key)')}"
+            )
         for message in world.inbox("AlertsOps"):
-            say("  Ops receive (once; the second delivery sent nothing):")
-            say.block(f"Subject: {message.subject}\n\n{message.body}")
+            say.detail("  Ops receive (once; the second delivery sent nothing):")
+            say.block(f"Subject: {message.subject}\n\n{message.body}", kind="")

@@ -42,9 +42,9 @@ def run(world: LocalWorld, say: Any) -> None:
         chat = last_chat_message(ops, event_type)
         if chat is not None:
             say(f"{what} as AWS Chatbot receives it (one custom notification; Slack and Teams render it):")
-            say.block(json.dumps(chat, indent=2, ensure_ascii=False))
+            say.block(json.dumps(chat, indent=2, ensure_ascii=False), kind="chat")
     findings = boto3.client("securityhub", region_name=REGION).get_findings()["Findings"]
     active = [f for f in findings if f["RecordState"] == "ACTIVE"]
     say(f"Security Hub: {len(active)} ACTIVE findings of ours; the most serious one:")
     worst = sorted(active, key=lambda f: ["HIGH", "MEDIUM", "LOW"].index(f["Severity"]["Label"]))[0]
-    say.block(json.dumps(worst, indent=2))
+    say.block(json.dumps(worst, indent=2), kind="security hub finding")

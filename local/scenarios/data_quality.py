@@ -76,7 +76,9 @@ def run(world: LocalWorld, say: Any) -> None:
         capture_hour(s3, hour, payload, garbage=garbage)
         outcome = check(world, hour)
         say(f"{hour:%H}:00-{hour:%H}:59, {label}: {outcome['status']}, {outcome['violations']} violations")
-        say(f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json}}")
+        say.detail(
+            f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json}}"
+        )
         for message in world.inbox("AlertsOps"):
             say(f"  email: {message.subject}")
-            say.block(message.body)
+            say.block(message.body, kind="ops alert")

@@ -50,8 +50,10 @@ def _story(world: LocalWorld, say: Any) -> None:
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=1), tick=True):
         say("An hour later (past the 15-minute settle time) the scheduled sweep runs:")
         result = _sweep(world, say)
-        for line in result.get("reconciled", []):
-            say(f"  replayed: {line}")
+        replayed = result.get("reconciled", [])
+        say(f"  it hands {len(replayed)} lost change(s) to their handlers, as the events would have been")
+        for line in replayed:
+            say.detail(f"  replayed: {line}")
         for replay in world.deliver():  # the replays run in their own functions, as the events would have
             if replay.error:
                 raise replay.error
@@ -80,7 +82,7 @@ def _sweep(world: LocalWorld, say: Any, *, quiet: bool = False) -> dict[str, Any
         if digest.attributes.get("event_type") == "account_sweep_digest" and not quiet:
             body = digest.body
             start = body.find("== Reconciled")
-            say.block(body[start : body.find("\n\n", start)] if start >= 0 else "(no replays)")
+            say.block(kind="", text=body[start : body.find("\n\n", start)] if start >= 0 else "(no replays)")
     result: dict[str, Any] = invocation.result
     return result
 

@@ -33,7 +33,7 @@ def _story(world: LocalWorld, say: Any) -> None:
     sm.create_model_card(ModelCardName=CARD, Content=json.dumps(_content(v1, "Low")), ModelCardStatus="Draft")
     say(f"Registered {GROUP} v1 and its model card {CARD} (Draft, risk Low), written by hand.")
     sm.update_model_package(ModelPackageArn=v1, CustomerMetadataProperties={CARD_METADATA_KEY: CARD})
-    say(f"The registry admin confirms the card on v1: {CARD_METADATA_KEY}={CARD} (only package editors can).")
+    say.detail(f"The registry admin confirms the card on v1: {CARD_METADATA_KEY}={CARD} (only package editors can).")
     _card_event(world, sm, say, "Draft")
     world.inbox("Alerts")  # carry-forward and other stories may have left messages: start clean
 
@@ -45,21 +45,26 @@ def _story(world: LocalWorld, say: Any) -> None:
     say("alice submits version 2 for review (a status-only update: still version 2).")
     _card_event(world, sm, say, "PendingReview")
     for message in _of_type(world.inbox("AlertsNotices"), "model_card_pending_review"):
-        say(f"Reviewers receive on the notices topic: {message.subject}  {message.attributes}")
-        say.block(message.body)
+        say(f"Reviewers receive on the notices topic: {message.subject}")
+        say.detail(f"  attributes: {message.attributes}")
+        say.block(message.body, kind="owner notice")
 
-    say("The Draft event of version 2 arrives again, late (SageMaker may send an event more than once).")
     replay = world.put_event(late_draft)
-    say(f"  -> card_review: {_outcome(replay)}; the embedded card still says {_embedded_status(sm, v1)}.")
+    say(
+        f"The Draft event of version 2 arrives again, late: card_review {_outcome(replay)}; "
+        f"the embedded card still says {_embedded_status(sm, v1)}."
+    )
 
     sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
     say("bob approves version 2.")
     _card_event(world, sm, say, "Approved")
     table = world.function("card_review").environment[constants.ENV_STATE_TABLE]
     export = _export_record(table, CARD, 2)
-    say(f"  -> export job {export.get('job_name')} started; state table: {export.get('status')} (not evidence yet)")
+    say.detail(
+        f"  -> export job {export.get('job_name')} started; state table: {export.get('status')} (not evidence yet)"
+    )
     for job in export_jobs():
-        say(f"SageMaker: export job {job['Status']}; it sends 'SageMaker Model Card Export Job State Change'.")
+        say.detail(f"SageMaker: export job {job['Status']}; it sends 'SageMaker Model Card Export Job State Change'.")
         world.put_event(export_job_event(job["ModelCardExportJobArn"]))
     export = _export_record(table, CARD, 2)
     say(f"  -> confirmed with DescribeModelCardExportJob: {export.get('status')}, PDF {export.get('artifact')}")
@@ -69,7 +74,7 @@ def _story(world: LocalWorld, say: Any) -> None:
     gate = world.function("approval_gate")
     gate.environment[constants.ENV_APPROVAL_GATE] = "enforce"
     gate._module = None  # a fresh container reads the new setting at cold start
-    say(
+    say.detail(
         "The demo stack was synthesized with the cdk.json default approvalGate=warn. For this part the gate "
         "function's environment is switched to enforce (a deployed stack gets this with -c approvalGate=enforce, "
         "which also grants it UpdateModelPackage limited to PendingManualApproval)."
@@ -84,19 +89,22 @@ def _story(world: LocalWorld, say: Any) -> None:
     invocations = world.put_event(_package_event(v2, 2, "Approved"))
     for invocation in invocations:
         if invocation.function == "approval_gate":
-            say(f"  -> approval_gate: {invocation.error or invocation.result}")
+            say.detail(f"  -> approval_gate: {invocation.error or invocation.result}")
     package = sm.describe_model_package(ModelPackageName=v2)
     say(f"  -> {GROUP} v2 is {package['ModelApprovalStatus']}: {package.get('ApprovalDescription')}")
     for message in world.inbox("AlertsOps"):
         say(f"Ops receive: {message.subject}")
     for message in _of_type(world.inbox("AlertsNotices"), "approval_gate_reverted"):
-        say(f"The card's owner receives: {message.subject}  {message.attributes}")
-        say.block(message.body)
+        say(f"The card's owner receives: {message.subject}")
+        say.detail(f"  attributes: {message.attributes}")
+        say.block(message.body, kind="owner notice")
 
     _decoy_scene(world, sm, say, v2)
 
-    say.heading(f"Audit ledger of {GROUP} (python -m ops.ledger --group {GROUP})")
-    say.block(format_history(Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)), "    ")
+    history = Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)
+    say(f"Audit ledger: `make ledger GROUP={GROUP}` prints its {len(history)} records (VERBOSE=1 shows them here).")
+    say.detail(f"\n=== Audit ledger of {GROUP} (make ledger GROUP={GROUP}) ===")
+    say.block(format_history(history), "    ", kind="")
 
 
 def _decoy_scene(world: LocalWorld, sm: Any, say: Any, target: str) -> None:
@@ -106,7 +114,7 @@ def _decoy_scene(world: LocalWorld, sm: Any, say: Any, target: str) -> None:
     content = _content(target, "Low") | {"model_overview": {"model_owner": "mallory"}}
     sm.create_model_card(ModelCardName=decoy, Content=json.dumps(content), ModelCardStatus="Draft")
     sm.update_model_card(ModelCardName=decoy, ModelCardStatus="Approved")
-    say(
+    say.detail(
         f"mallory, who may edit model cards but not model packages, writes card {decoy}: Approved, risk Low, "
         f"model_package_details naming {GROUP} v2."
     )
@@ -122,16 +130,17 @@ def _decoy_scene(world: LocalWorld, sm: Any, say: Any, target: str) -> None:
         LastModifiedTime=card["LastModifiedTime"].astimezone(UTC).isoformat(),
         LastModifiedBy={"DomainId": "d-demo", "UserProfileName": "mallory"},
     )
-    say(f"EventBridge: SageMaker Model Card State Change {decoy} v{card['ModelCardVersion']} Approved")
+    say.detail(f"EventBridge: SageMaker Model Card State Change {decoy} v{card['ModelCardVersion']} Approved")
     for invocation in world.put_event(event):
         if invocation.function == "card_review":
             result = invocation.result or {}
-            say(f"  -> card_review: link refused = {result.get('link_refused')}; {result.get('reason')}")
+            say(f"mallory's Approved card {decoy} claims {GROUP} v2: link refused = {result.get('link_refused')}.")
+            say.detail(f"  -> {result.get('reason')}")
     unchanged = _embedded(sm, target) == before
-    say(f"  -> embedded card of {GROUP} v2 unchanged: {unchanged} (risk still {_embedded_risk(sm, target)}).")
+    say.detail(f"  -> embedded card of {GROUP} v2 unchanged: {unchanged} (risk still {_embedded_risk(sm, target)}).")
     for message in _of_type(world.inbox("AlertsNotices"), "model_card_link_refused"):
-        say(f"The card's owner and reviewers receive: {message.subject}  {message.attributes}")
-        say.block(message.body)
+        say(f"The card's owner and reviewers receive: {message.subject}")
+        say.block(message.body, kind="owner notice")
     sm.update_model_package(ModelPackageArn=target, ModelApprovalStatus="Approved")
     say(f"Someone approves {GROUP} v2 again, counting on the decoy's Approved card.")
     for invocation in world.put_event(_package_event(target, 2, "Approved")):
@@ -186,8 +195,8 @@ def _card_event(world: LocalWorld, sm: Any, say: Any, status: str) -> dict[str, 
         LastModifiedBy=who,
         ModelId=GROUP,
     )
-    say(f"EventBridge: SageMaker Model Card State Change {CARD} v{card['ModelCardVersion']} {status}")
-    say(f"  -> card_review: {_outcome(world.put_event(event))}")
+    say.detail(f"EventBridge: SageMaker Model Card State Change {CARD} v{card['ModelCardVersion']} {status}")
+    say(f"  {CARD} v{card['ModelCardVersion']} {status} -> card_review: {_outcome(world.put_event(event))}")
     return event
 
 

@@ -56,25 +56,29 @@ def _story(world: LocalWorld, say: Any) -> None:
         sm.create_model_card(ModelCardName=CARD, Content=json.dumps(content), ModelCardStatus="Draft")
         sm.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={CARD_METADATA_KEY: CARD})
         say(f"{GROUP} v1 is in stage QA/Approved; its card {CARD} is Draft.")
-        _deliver(world, say, arn, "QA seen")
+        _deliver(world, say, arn, "QA seen", brief=False)
         sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle={"Stage": "Production", "StageStatus": "Approved"})
         say("Someone promotes it: UpdateModelPackage ModelLifeCycle=Production/Approved.")
         _deliver(world, say, arn, "promotion")
         stage = sm.describe_model_package(ModelPackageName=arn)["ModelLifeCycle"]
-        say(f"The version is now {stage['Stage']}/{stage['StageStatus']}: {stage.get('StageDescription', '')}")
+        say(f"The version is now {stage['Stage']}/{stage['StageStatus']}.")
+        say.detail(f"  {stage.get('StageDescription', '')}")
         for message in world.inbox("AlertsOps"):
             say(f"Ops alert: {message.subject}")
-            say.block(message.body)
-        _deliver(world, say, arn, "the revert's own event")
+            say.block(message.body, kind="")
+        _deliver(world, say, arn, "the revert's own event", brief=False)
         table = gate.environment[constants.ENV_STATE_TABLE]
-        say("`make ledger GROUP=pricing-model`:")
-        say.block(format_history(Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)))
+        say.detail("`make ledger GROUP=pricing-model`:")
+        say.block(
+            kind="",
+            text=format_history(Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)),
+        )
     finally:
         gate.environment[constants.ENV_APPROVAL_GATE] = mode
         gate._module = None
 
 
-def _deliver(world: LocalWorld, say: Any, arn: str, what: str) -> None:
+def _deliver(world: LocalWorld, say: Any, arn: str, what: str, *, brief: bool = True) -> None:
     """The package event of a stage update (UpdatedModelPackageFields, without detail.ModelLifeCycle)."""
     event = copy.deepcopy(json.loads((ROOT / "events" / "model_package_stage_changed_minimal.json").read_text()))
     now = datetime.now(UTC).isoformat()
@@ -89,4 +93,6 @@ def _deliver(world: LocalWorld, say: Any, arn: str, what: str) -> None:
             raise invocation.error
         stage = invocation.result["stage"]
         done = f", put back to {stage['reverted_to']}" if stage["reverted_to"] else ""
-        say(f"  stage gate ({what}): {stage['move']}, {stage['verdict']}{done} - {stage['reason']}")
+        (say if brief else say.detail)(
+            f"  stage gate ({what}): {stage['move']}, {stage['verdict']}{done} - {stage['reason']}"
+        )

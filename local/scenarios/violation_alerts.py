@@ -17,7 +17,7 @@ ENDPOINT = "churn-endpoint"
 SCHEDULE = "churn-data-quality"
 BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"  # the default monitoring output bucket the stack may read
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-# The violations of the seed article (AWS blog, Model Monitor launch): an integer feature got floats, two drifted.
+# The violations of the Model Monitor launch example: an integer feature got floats, two drifted.
 SEED_VIOLATIONS = json.loads((ROOT / "events" / "constraint_violations_seed.json").read_text())["violations"]
 
 
@@ -80,7 +80,9 @@ def execute(
     return event, world.put_event(event)
 
 
-def show(world: LocalWorld, say: Any, invocations: list[Any]) -> None:
+def show(world: LocalWorld, say: Any, invocations: list[Any], run: str) -> None:
+    """One line per run: what the handler decided and what reached ops; metrics and emails whole when verbose."""
+    say(f"{run}")
     for invocation in invocations:
         if invocation.function != "violation_alert":
             continue
@@ -88,20 +90,19 @@ def show(world: LocalWorld, say: Any, invocations: list[Any]) -> None:
             say(f"  !! handler error: {invocation.error}")
             continue
         result = invocation.result
-        say(f"Handler: {result['outcome']} ({result['reason']}).")
+        emails = world.inbox("AlertsOps")
+        reached = ", ".join(repr(email.subject) for email in emails) or "no email"
+        say(f"  -> {result['outcome']} ({result['reason']}): {reached}")
         emitted = []
         for record in invocation.metrics:
             dimensions = [d for d in record["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0] if d != "service"]
             where = ",".join(f"{d}={record[d]}" for d in dimensions)
             for metric in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
                 emitted.append(f"{metric['Name']}={record[metric['Name']]}" + (f" [{where}]" if where else ""))
-        say(f"Metrics (EMF): {'; '.join(emitted) or 'none'}")
-    emails = world.inbox("AlertsOps")
-    if not emails:
-        say("Ops inbox: no new email.")
-    for email in emails:
-        say(f"Ops inbox: {email.subject!r}   attributes: {email.attributes}")
-        say.block(email.body)
+        say.detail(f"  Metrics (EMF): {'; '.join(emitted) or 'none'}")
+        for email in emails:
+            say.detail(f"  attributes: {email.attributes}")
+            say.block(email.body, kind="ops alert")
 
 
 def run(world: LocalWorld, say: Any) -> None:
@@ -109,19 +110,21 @@ def run(world: LocalWorld, say: Any) -> None:
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
     say.heading("Violation alerts: Model Monitor on an endpoint, one email per change")
     deploy_monitored_endpoint(sm)
-    say(f"SageMaker: endpoint {ENDPOINT} serves {GROUP} v1 (card risk rating High); schedule {SCHEDULE} runs hourly.")
+    say.detail(
+        f"SageMaker: endpoint {ENDPOINT} serves {GROUP} v1 (card risk rating High); schedule {SCHEDULE} runs hourly."
+    )
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
 
     def hour(offset: int) -> str:
         return f"{(start + timedelta(hours=offset)):%H:%M} UTC"
 
-    say.heading(f"{hour(0)} run: the seed article's three violations")
-    show(world, say, execute(world, sm, start, SEED_VIOLATIONS)[1])
+    label = f"{hour(0)} run: three violations (an integer feature got floats, two features drifted)"
+    show(world, say, execute(world, sm, start, SEED_VIOLATIONS)[1], label)
 
-    say.heading(f"{hour(1)} run: the same three violations again (within the 24 h cooldown)")
-    show(world, say, execute(world, sm, start + timedelta(hours=1), SEED_VIOLATIONS)[1])
+    label = f"{hour(1)} run: the same three violations again (within the 24 h cooldown)"
+    show(world, say, execute(world, sm, start + timedelta(hours=1), SEED_VIOLATIONS)[1], label)
 
-    say.heading(f"{hour(2)} run: State_AL is fixed, a completeness problem appears")
+    label = f"{hour(2)} run: State_AL is fixed, a completeness problem appears"
     changed = [
         *SEED_VIOLATIONS[1:],
         {
@@ -130,13 +133,13 @@ def run(world: LocalWorld, say: Any) -> None:
             "description": "Data completeness: 0.62 is below the baseline completeness: 1.0",
         },
     ]
-    show(world, say, execute(world, sm, start + timedelta(hours=2), changed)[1])
+    show(world, say, execute(world, sm, start + timedelta(hours=2), changed)[1], label)
 
-    say.heading(f"{hour(3)} run: clean")
+    label = f"{hour(3)} run: clean"
     clean_event, invocations = execute(world, sm, start + timedelta(hours=3), [])
-    show(world, say, invocations)
+    show(world, say, invocations, label)
 
-    say.heading(f"{hour(4)} run: the monitor fails")
+    label = f"{hour(4)} run: the monitor fails"
     show(
         world,
         say,
@@ -148,8 +151,10 @@ def run(world: LocalWorld, say: Any) -> None:
             status="Failed",
             failure_reason=f"AlgorithmError: No captured data found for the hour before {hour(4)} under s3://.../datacapture/churn-endpoint",
         )[1],
+        label,
     )
 
-    say.heading(f"The {hour(3)} event delivered again (SageMaker may send one state change twice)")
-    say("Same job ARN: the recorded decision is reused; no email, no double-counted metrics.")
-    show(world, say, world.put_event(clean_event))
+    say.detail("Same job ARN: the recorded decision is reused; no email, no double-counted metrics.")
+    show(
+        world, say, world.put_event(clean_event), f"The {hour(3)} event delivered again (SageMaker may send one twice)"
+    )

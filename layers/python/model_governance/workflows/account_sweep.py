@@ -215,7 +215,7 @@ def run_sweep(
     cards: Cards,
     reports: Reports,
     effects: Effects,
-    ops: Publisher,
+    ops: Publisher | None,
     audit: Audit,
     settings: SweepSettings,
     reconciler: Reconciler | None = None,
@@ -257,12 +257,16 @@ def run_sweep(
         )
         _record(run, findings, totals, audit)  # conditional puts keyed on the run: a retry adds nothing
         _record_reconciled(run, reconciliation, audit)
-        digest = effect.step(
-            "digest",
-            lambda: _plan_of(
-                render_digest(findings, run=run, scanned=scanned, settings=settings, reconciliation=reconciliation)
-            ),
-            lambda plan: ops.publish(Message.from_plan(plan)),
+        digest = (
+            effect.step(
+                "digest",
+                lambda: _plan_of(
+                    render_digest(findings, run=run, scanned=scanned, settings=settings, reconciliation=reconciliation)
+                ),
+                lambda plan: ops.publish(Message.from_plan(plan)),
+            )
+            if ops is not None  # a report-only run (make smoke) tells no one
+            else None
         )
         planned["digest"] = Message.from_plan(digest) if digest else None
         if findings_hub is not None:  # last: Security Hub being down never holds the digest back
