@@ -12,7 +12,9 @@ Simulated threads take turns: one runs at a time, and the clock jumps to the nex
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import io
 import itertools
 import json
 import os
@@ -345,6 +347,7 @@ def simulate(
             with (
                 mock.patch.object(time, "sleep", clock.sleep),
                 mock.patch.object(bucket, "threading", _virtual_threading(clock)),
+                contextlib.redirect_stdout(io.StringIO()),  # the handlers' logs and metrics
             ):
                 for group, event in events:
                     lambda_.invoke_async(event, group)
@@ -369,20 +372,30 @@ def simulate(
 
 
 def run() -> list[str]:
+    from bench import FULL
+
     template = synthesize()
     boto3.setup_default_session(region_name=REGION)
     lines = [
-        "### A burst of registrations: Search throttled account-wide (simulated time, in-memory AWS)",
+        "### A burst of registrations, Search throttled account-wide (simulated time, in-memory AWS)",
         "",
-        "| registrations | Search rate | Lambda concurrency | carded | dead-lettered | duplicate notices | "
-        "carded on attempt 1 / 2 / 3 | throttled Search calls |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| registrations at once | Search quota | Lambda concurrency | carded | dead-lettered | duplicate notices | "
+        "carded on attempt 1 / 2 / 3 | throttled Search calls | simulated time |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
-    for registrations, rate, concurrency in ((300, 3.0, 1000), (300, 3.0, 10)):
+    # The account's default concurrency (1,000), and a new account's low quota (10) in the full run.
+    for registrations, rate, concurrency in ((300, 3.0, 1000), *(((300, 3.0, 10),) if FULL else ())):
         result = simulate(registrations, rate, concurrency=concurrency, template=template)
         by_attempt = " / ".join(str(result.attempts.get(n, 0)) for n in (1, 2, 3))
         lines.append(
-            f"| {registrations} | {rate:g}/s | {concurrency} | {result.carded} | {result.dead_lettered} | "
-            f"{result.duplicate_notices} | {by_attempt} | {result.throttled_calls} |"
+            f"| {registrations} | {rate:g}/s | {concurrency:,} | {result.carded} | {result.dead_lettered} | "
+            f"{result.duplicate_notices} | {by_attempt} | {result.throttled_calls:,} | "
+            f"{result.simulated_seconds / 60:.1f} min |"
         )
+    lines += [
+        "",
+        "A throttled call is retried with jittered backoff while the invocation has time left (15 s kept to finish), "
+        "then Lambda's own retries (1 and 2 minutes later) take over; with the earlier budget of 3 attempts per "
+        "call, the same simulation at 20 registrations and 0.2/s carded 5 and dead-lettered 15.",
+    ]
     return lines

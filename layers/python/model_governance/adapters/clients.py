@@ -1,7 +1,7 @@
 """boto3 clients with explicit retry behaviour, one per service per process.
 
 Two kinds of retry, because two kinds of failure:
-- transient errors (5xx, connection, timeouts): botocore's standard mode, 3 attempts in all;
+- transient errors (5xx, connection, timeouts): botocore's retries, 3 attempts in all;
 - throttling: a burst of registrations shares one account-wide rate (SageMaker Search is a few calls a second).
   Inside a Lambda invocation (``within_invocation``) a throttled call is retried with capped exponential backoff
   and full jitter for as long as the invocation has time left, keeping ``FINISH_RESERVE_SECONDS`` to finish the
@@ -22,10 +22,10 @@ from typing import Any, Protocol, TypeVar
 import boto3
 from botocore.config import Config
 
-# Set the retry mode explicitly: the default differs between botocore releases. Standard, not adaptive: adaptive's
-# limiter is per client, so per container; in a burst each container makes one or two calls and the limiter
-# never learns the account's rate, while its waits ignore the invocation's deadline. Throttling is handled below.
-RETRY_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=10)
+# Set the retry mode explicitly: the default differs between botocore releases. Adaptive = standard retries plus a
+# client-side rate limiter (per client: it paces a long sweep; in a burst each container has its own and it
+# learns little). 3 attempts for transient errors; throttling inside an invocation is retried longer (below).
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": 3}, connect_timeout=2, read_timeout=10)
 
 # What an invocation keeps after its last throttled attempt: one slow attempt (2 s connect + 10 s read) plus the
 # few calls that follow it. The function timeout is 60 s: a throttled call may wait about 45 s.
@@ -88,7 +88,7 @@ def throttle_wait(
 
     Full jitter over a capped exponential (so a burst of callers spreads out instead of retrying in step),
     clipped to the time the invocation can spare. Outside an invocation (scripts, ops commands): None, botocore's
-    standard retries alone apply.
+    own retries alone apply.
     """
     if remaining_seconds is None:
         return None
