@@ -100,6 +100,15 @@ def test_versions_with_a_card_that_counts_are_not_replayed():
     assert [(c.group_name, c.version) for c in model_package_state_changes(action.event)] == [("churn", 2)]
 
 
+def test_one_replay_carries_at_most_the_versions_one_event_may_hold():
+    from model_governance.events import MAX_ORDERED_REPLAYS
+
+    many = tuple(version("busy", n) for n in range(1, MAX_ORDERED_REPLAYS + 3))
+    result = plan(Inventory(packages=many))
+    [action] = result.actions
+    assert len(model_package_state_changes(action.event)) == MAX_ORDERED_REPLAYS and result.waiting == 2
+
+
 def test_versions_behind_one_its_handler_has_not_finished_wait():
     begun = version("churn", 1)
     stuck = Marks(effects_begun=frozenset({carry_forward_key(begun.arn)}))
@@ -301,3 +310,14 @@ def test_a_replay_lambda_refuses_does_not_stop_the_others_and_the_retry_hands_th
     assert {r.source_event_id for r in ledger.records if r.action == "reconciled"} == {
         a.event_id for a in outcome.reconciliation.actions
     }
+
+
+def test_an_ordered_replay_that_is_not_a_list_of_events_is_refused_in_one_line():
+    import pytest
+
+    from model_governance.errors import InvalidEventError
+    from model_governance.events import ORDERED_REPLAYS_KEY
+
+    for body in ({ORDERED_REPLAYS_KEY: "v1"}, {ORDERED_REPLAYS_KEY: []}, {ORDERED_REPLAYS_KEY: [{"id": "x"}]}):
+        with pytest.raises(InvalidEventError):
+            model_package_state_changes(body)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from model_governance import constants, text
-from model_governance.events import ORDERED_REPLAYS_KEY, RECONCILED_KEY
+from model_governance.events import MAX_ORDERED_REPLAYS, ORDERED_REPLAYS_KEY, RECONCILED_KEY
 from model_governance.monitoring.dq_monitors import MONITORING_TYPE as DATA_QUALITY_MONITORING_TYPE
 from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule, PackageVersion
 
@@ -286,8 +286,10 @@ def _carries(
         elif key in marks.effects_begun:
             blocked.add(package.group)
             stuck.append(f"carry-forward of {text.name(package.group)} v{package.version}")
+        elif len(lost.setdefault(package.group, [])) < MAX_ORDERED_REPLAYS:
+            lost[package.group].append(package)
         else:
-            lost.setdefault(package.group, []).append(package)
+            waiting += 1  # one replay carries at most MAX_ORDERED_REPLAYS versions: the rest go with the next sweep
     ordered = sorted(lost.values(), key=lambda group: min(p.created or run.started for p in group))
     return [_carry_forward(group, run) for group in ordered], waiting
 
