@@ -240,7 +240,7 @@ def run_sweep(
         # no-op); the replays go first so that the report and the digest say what was done.
         plan = effect.step(
             "reconcile",
-            lambda: _reconciliation(inventory, findings, reconciler, links, cards, run, moment).as_plan(),
+            lambda: _reconciliation(inventory, findings, reconciler, cards, run, moment).as_plan(),
             lambda plan: _hand_over(Reconciliation.from_plan(plan), reconciler),
         )
         reconciliation = Reconciliation.from_plan(plan or {})
@@ -307,7 +307,6 @@ def _reconciliation(
     inventory: Inventory,
     findings: list[Finding],
     reconciler: Reconciler | None,
-    links: Links,
     cards: Cards,
     run: SweepRun,
     now: datetime,
@@ -332,24 +331,34 @@ def _reconciliation(
                 approvals[arn] = cards.describe_package(arn).last_modified
             except MissingResourceError:
                 continue  # deleted since the listing
-    documented = _documented_lost_versions(inventory, marks, links, cards, now, settings)
+    documented = _documented_lost_versions(inventory, marks, cards, now, settings)
     return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals, documented=documented)
 
 
 def _documented_lost_versions(
-    inventory: Inventory, marks: Marks, links: Links, cards: Cards, now: datetime, settings: ReconcileSettings
+    inventory: Inventory, marks: Marks, cards: Cards, now: datetime, settings: ReconcileSettings
 ) -> frozenset[str]:
     """Of the registrations no carry-forward handled, those that already have a card that counts (a hand-made card
     the package names): carry-forward would leave them as they are, so they are not replayed. The judged versions'
-    links are in the inventory; the others are read (the state table, at most one DescribeModelPackage each)."""
+    links are in the inventory; for the others one DescribeModelPackage reads the package's confirmation (a link
+    the system recorded comes with its carry-forward done: no need to read one)."""
     summaries = {card.name: card for card in inventory.cards}
     documented = set()
     for package in recent_versions(inventory, now, settings):
         if carry_forward_key(package.arn) in marks.effects_done | marks.effects_begun:
             continue
-        if (package.group, package.version) in inventory.links or _documenting_card(package, links, cards, summaries):
+        key = (package.group, package.version)
+        if key in inventory.links or _documenting_card(package, _NOT_RECORDED, cards, summaries):
             documented.add(package.arn)
     return frozenset(documented)
+
+
+class _NotRecorded:
+    def link_for(self, group: str, version: int) -> CardLink | None:
+        return None
+
+
+_NOT_RECORDED = _NotRecorded()
 
 
 def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:
