@@ -110,10 +110,6 @@ class VirtualClock:
     def simulating(self) -> bool:
         return bool(getattr(self._local, "simulated", False))
 
-    def park(self) -> threading.Event:
-        go = threading.Event()
-        return go
-
     def wait(self, go: threading.Event) -> None:
         """Give the turn away until ``wake(go)``."""
         self._turn_over.set()
@@ -212,17 +208,19 @@ class _Container:
 class _Lambda:
     """Async invocation of one function: concurrency, containers, timeout, two retries, then the DLQ."""
 
-    def __init__(self, clock: VirtualClock, handler: Callable[..., Any], module: Any, concurrency: int) -> None:
+    def __init__(self, clock: VirtualClock, function: Any, concurrency: int) -> None:
         from local import dynamodb_grants
         from model_governance.adapters.clients import reset_clients
 
-        self._clock, self._handler, self._module, self._concurrency = clock, handler, module, concurrency
+        module = function.module()
+        self._clock, self._handler, self._module, self._concurrency = clock, module.handler, module, concurrency
+        self._grants_list = function.grants  # its role's DynamoDB grants, enforced as in the local replay
         self._containers: list[_Container] = []
         self._waiting: list[threading.Event] = []
         self._local = threading.local()
         self._reset_clients = reset_clients
         self._grants = dynamodb_grants
-        module._dependencies = lambda: self._local.container.dependencies
+        module._dependencies = lambda: self._local.container.dependencies  # per container, not per process
         self.dead_letters: list[dict[str, Any]] = []
         self.carded_at: dict[str, int] = {}
 
@@ -239,7 +237,7 @@ class _Lambda:
             if free is not None:
                 free.busy = True
                 return free
-            go = self._clock.park()
+            go = threading.Event()  # Lambda holds the invocation until a container is free
             self._waiting.append(go)
             self._clock.wait(go)
 
@@ -280,8 +278,6 @@ class _Lambda:
         else:
             self.dead_letters.append(event)
 
-    _grants_list: list[Any] = []
-
 
 def _registration(template_event: dict[str, Any], group: str, arn: str) -> dict[str, Any]:
     event = json.loads(json.dumps(template_event))
@@ -313,7 +309,6 @@ def simulate(
         world = LocalWorld(template)
         function = world.function("carry_forward")
         os.environ.update(function.environment)
-        module = function.module()
         clock = VirtualClock(traveller)
         search = SearchRate(clock, search_rate)
         sm = boto3.client("sagemaker", region_name=REGION)
@@ -341,8 +336,7 @@ def simulate(
 
         session_events = boto3._get_default_session().events
         session_events.register_first("before-send", aws_call, unique_id="burst-aws-call")
-        lambda_ = _Lambda(clock, module.handler, module, concurrency)
-        lambda_._grants_list = function.grants
+        lambda_ = _Lambda(clock, function, concurrency)
         try:
             with (
                 mock.patch.object(time, "sleep", clock.sleep),
