@@ -281,16 +281,17 @@ def _two_groups_one_without_a_card(sm: Any) -> None:
 
 
 def account_sweep_story(world: LocalWorld) -> Deliveries:
-    """Two groups, one latest version without a card; in a third, version 2's registration event was lost. The
-    scheduled sweep writes its report, replays the lost registrations to carry-forward, and sends a digest that
-    says so; the replays (their own deliveries) carry the cards forward."""
+    """Two groups, one latest version without a card; in a third, version 1 is documented by hand and the
+    registration events of versions 2 and 3 were lost. The scheduled sweep writes its report, replays the lost
+    registrations to carry-forward in order (not version 1: its card counts), and sends a digest that says so; the
+    replay (its own delivery) carries the cards forward."""
     sm = _sagemaker()
     _two_groups_one_without_a_card(sm)
     sm.create_model_package_group(ModelPackageGroupName="lost")
     v1 = _register(sm, "lost", 1)
     _hand_made_card(sm, "lost-card", v1, "lost")
     _register(sm, "lost", 2)
-    world.route(_registered("lost", _register(sm, "lost", 3), 3))  # lost too: only the oldest is replayed first
+    world.route(_registered("lost", _register(sm, "lost", 3), 3))  # lost too: v2 and v3 are one ordered replay
     # Version 1's event reached the gate (nothing to judge: no AWS call), not carry-forward; the sweep runs an hour
     # later, past the settle time.
     yield world.function("approval_gate"), _registered("lost", v1, 1)
@@ -394,7 +395,7 @@ CALLS = {
     "approval_gate": 17,
     "stage_gate": 37,
     "violation_alert": 42,
-    "account_sweep": 69,
+    "account_sweep": 89,  # the lost v2 and v3 carried in one ordered replay (v1 is documented by hand)
     "account_sweep_security_hub": 28,
     "backfill": 34,
     "encrypted_carry_forward": 23,

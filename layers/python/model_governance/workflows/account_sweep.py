@@ -23,7 +23,17 @@ from model_governance.events import parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, checked_run_id, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
-from model_governance.sweep.reconcile import Action, Marks, ReconcileSettings, Reconciliation, Wanted, actions, wanted
+from model_governance.sweep.reconcile import (
+    Action,
+    Marks,
+    ReconcileSettings,
+    Reconciliation,
+    Wanted,
+    actions,
+    carry_forward_key,
+    recent_versions,
+    wanted,
+)
 from model_governance.sweep.rules import (
     APPROVED_WITHOUT_APPROVED_CARD,
     KINDS,
@@ -329,7 +339,34 @@ def _reconciliation(
                 approvals[arn] = cards.describe_package(arn).last_modified
             except MissingResourceError:
                 continue  # deleted since the listing
-    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals)
+    documented = _documented_lost_versions(inventory, marks, cards, now, settings)
+    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals, documented=documented)
+
+
+def _documented_lost_versions(
+    inventory: Inventory, marks: Marks, cards: Cards, now: datetime, settings: ReconcileSettings
+) -> frozenset[str]:
+    """Of the registrations no carry-forward handled, those that already have a card that counts (a hand-made card
+    the package names): carry-forward would leave them as they are, so they are not replayed. The judged versions'
+    links are in the inventory; for the others one DescribeModelPackage reads the package's confirmation (a link
+    the system recorded comes with its carry-forward done: no need to read one)."""
+    summaries = {card.name: card for card in inventory.cards}
+    documented = set()
+    for package in recent_versions(inventory, now, settings):
+        if carry_forward_key(package.arn) in marks.effects_done | marks.effects_begun:
+            continue
+        key = (package.group, package.version)
+        if key in inventory.links or _documenting_card(package, _NOT_RECORDED, cards, summaries):
+            documented.add(package.arn)
+    return frozenset(documented)
+
+
+class _NotRecorded:
+    def link_for(self, group: str, version: int) -> CardLink | None:
+        return None
+
+
+_NOT_RECORDED = _NotRecorded()
 
 
 def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:
