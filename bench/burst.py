@@ -377,8 +377,10 @@ def run() -> list[str]:
         "carded on attempt 1 / 2 / 3 | throttled Search calls | simulated time |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
-    # The account's default concurrency (1,000), and a new account's low quota (10) in the full run.
-    for registrations, rate, concurrency in ((300, 3.0, 1000), *(((300, 3.0, 10),) if FULL else ())):
+    # The full run: 300 at 3/s with the account's default concurrency (1,000) and a new account's quota (10).
+    # The quick run keeps the ratio of registrations to Search rate at a fifth of the size (a few minutes less).
+    sizes = ((300, 3.0, 1000), (300, 3.0, 10)) if FULL else ((60, 0.6, 1000),)
+    for registrations, rate, concurrency in sizes:
         result = simulate(registrations, rate, concurrency=concurrency, template=template)
         by_attempt = " / ".join(str(result.attempts.get(n, 0)) for n in (1, 2, 3))
         lines.append(
