@@ -107,6 +107,17 @@ class AccountInventory:
             )
         return summaries
 
+    def package_metadata(self) -> dict[str, dict[str, str]]:
+        """Every model package's CustomerMetadataProperties (where a hand-made card's confirmation is), by ARN: one
+        Search pass, 100 packages a page, instead of a DescribeModelPackage per version. Search's index lags a
+        change by seconds: a package it has not indexed yet is missing here (the caller describes it)."""
+        metadata = {}
+        for result in self._pages(self._sagemaker, "search", "Results", Resource="ModelPackage", MaxResults=PAGE_SIZE):
+            package = result.get("ModelPackage") or {}
+            if package.get("ModelPackageArn"):
+                metadata[str(package["ModelPackageArn"])] = dict(package.get("CustomerMetadataProperties") or {})
+        return metadata
+
     def endpoints_in_service(self) -> list[Endpoint]:
         return [
             Endpoint(
