@@ -149,6 +149,6 @@ def test_a_card_name_taken_before_registration_does_not_block_the_versions_card(
     assert names == sorted(["fraud-v1", "fraud-v2", own])
     assert _content("fraud-v2") == squatter
     # ... the owner is told why, and the gate judges that card.
-    notice = [m for m in world.inbox("AlertsNotices") if f"fraud v2" in m.subject][-1]
+    notice = [m for m in world.inbox("AlertsNotices") if "fraud v2" in m.subject][-1]
     assert "Name taken: a model card named fraud-v2 already existed" in notice.body and own in notice.body
     assert _approve(world, "fraud", v2, 2)["card_name"] == own
