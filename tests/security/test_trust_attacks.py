@@ -152,3 +152,34 @@ def test_a_card_name_taken_before_registration_does_not_block_the_versions_card(
     notice = [m for m in world.inbox("AlertsNotices") if "fraud v2" in m.subject][-1]
     assert "Name taken: a model card named fraud-v2 already existed" in notice.body and own in notice.body
     assert _approve(world, "fraud", v2, 2)["card_name"] == own
+
+
+def test_a_retry_after_the_fallback_name_was_planned_creates_that_card_not_another(world, monkeypatch):
+    """Exactly once: the random part is drawn once, in the plan written ahead; a retry after a failure uses it."""
+    from model_governance.adapters.sagemaker import ModelRegistry
+    from model_governance.workflows import carry_forward as cf
+
+    tokens = iter(["first", "second", "third"])
+    monkeypatch.setattr(cf, "new_fallback_token", lambda: next(tokens))
+    create = ModelRegistry.create_card
+    failed: list[str] = []
+
+    def create_failing_once_on_the_fallback(self, name, *args, **kwargs):
+        if name.endswith("-rfirst") and not failed:
+            failed.append(name)
+            raise RuntimeError("the function timed out inside CreateModelCard")
+        return create(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(ModelRegistry, "create_card", create_failing_once_on_the_fallback)
+    sm = _sm()
+    sm.create_model_package_group(ModelPackageGroupName="retry")
+    sm.create_model_card(ModelCardName="retry-v1", Content=json.dumps({}), ModelCardStatus="Draft")
+    v1 = _register("retry", 1)
+
+    first = _handled_by(world, _event("retry", v1, 1), "carry_forward")
+    retried = _handled_by(world, _event("retry", v1, 1), "carry_forward")
+
+    assert failed and first.error is not None
+    assert retried.error is None and retried.result["card_name"] == "retry-v1-rfirst"
+    names = sorted(c["ModelCardName"] for c in sm.list_model_cards()["ModelCardSummaries"])
+    assert names == ["retry-v1", "retry-v1-rfirst"]
