@@ -192,9 +192,9 @@ class _Links:
 
 
 class _Nothing:
-    def __init__(self, calls: Counter[str], metadata: dict[str, dict[str, str]]) -> None:
+    def __init__(self, calls: Counter[str], metadata: dict[str, dict[str, str]] | None = None) -> None:
         self._calls = calls
-        self._metadata = metadata
+        self._metadata = metadata or {}
 
     def describe_card(self, name: str, version: int | None = None) -> CardRecord | None:
         return None
