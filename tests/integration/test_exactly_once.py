@@ -375,8 +375,8 @@ CALLS = {
     "approval_gate": 17,
     "stage_gate": 37,
     "violation_alert": 42,
-    "account_sweep": 69,
-    "account_sweep_security_hub": 23,
+    "account_sweep": 67,
+    "account_sweep_security_hub": 22,
     "backfill": 34,
 }
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]
