@@ -113,7 +113,8 @@ class AccountSweep(Construct):
         sweep.allow(
             ["sagemaker:Search"],
             ["*"],
-            wildcard_reason="sagemaker:Search has no resource type in IAM; one paginated pass reads every card's status and link",
+            wildcard_reason="sagemaker:Search has no resource type in IAM; paginated passes read every card's status and link "
+            "and every package's card confirmation (CustomerMetadataProperties)",
         )
         sweep.allow(
             ["sagemaker:DescribeMonitoringSchedule"],
@@ -166,7 +167,8 @@ class AccountSweep(Construct):
         backfill.allow(
             ["sagemaker:Search"],
             ["*"],
-            wildcard_reason="sagemaker:Search has no resource type in IAM; reads every card's link, then a group's cards",
+            wildcard_reason="sagemaker:Search has no resource type in IAM; reads every card's link and every package's card "
+            "confirmation, then a group's cards",
         )
         backfill.allow(
             ["sagemaker:DescribeModelPackage"],

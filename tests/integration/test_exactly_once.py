@@ -201,6 +201,23 @@ def encrypted_card_review_story(world: LocalWorld) -> Deliveries:
     yield from world.route(_card_event(sm, "fraud-card", "review-1"))
 
 
+def squatted_name_story(world: LocalWorld) -> Deliveries:
+    """Someone took version 2's card name before it was registered: its card is carried forward under the
+    fallback name, once. The random part is fixed here so runs compare; that a retry reuses the name its plan drew
+    is shown in tests/security/test_trust_attacks.py."""
+    from unittest import mock
+
+    with mock.patch("model_governance.workflows.carry_forward.new_fallback_token", lambda: "fixed"):
+        sm = _sagemaker()
+        group = "squatted"
+        sm.create_model_package_group(ModelPackageGroupName=group)
+        v1 = _register(sm, group, 1)
+        _hand_made_card(sm, "squatted-by-hand", v1, group)
+        sm.create_model_card(ModelCardName="squatted-v2", Content=json.dumps({}), ModelCardStatus="Draft")
+        v2 = _register(sm, group, 2)
+        yield from world.route(_registered(group, v2, 2))
+
+
 def _card_event(sm: Any, name: str, event_id: str) -> dict[str, Any]:
     card = sm.describe_model_card(ModelCardName=name)
     event = read_event("model_card_state_change")
@@ -375,6 +392,7 @@ def violation_story(world: LocalWorld) -> Deliveries:
 
 STORIES = [
     Story("carry_forward", carry_forward_story),
+    Story("squatted_name", squatted_name_story),
     Story("card_review", card_review_story),
     Story("approval_gate", approval_gate_story),
     Story("stage_gate", stage_gate_story),
@@ -391,6 +409,7 @@ STORIES = [
 # calls fails test_the_stories_make_the_calls_the_matrix_covers: update it here (the matrix follows).
 CALLS = {
     "carry_forward": 21,
+    "squatted_name": 24,
     "card_review": 49,
     "approval_gate": 17,
     "stage_gate": 37,

@@ -118,9 +118,9 @@ class ModelRegistry:
 
     def create_card(
         self, name: str, content: dict[str, Any], status: str = "Draft", kms_key_id: str | None = None
-    ) -> bool:
-        """Create the card (encrypted with ``kms_key_id`` when given; without it SageMaker uses an AWS-owned key);
-        False when a card of that name already exists (another delivery won the race)."""
+    ) -> str | None:
+        """Create the card (encrypted with ``kms_key_id`` when given; without it SageMaker uses an AWS-owned key):
+        its ARN; None when a card of that name already exists (another delivery won the race, or someone else)."""
         request: dict[str, Any] = {
             "ModelCardName": name,
             "Content": card_content.serialize(content),
@@ -129,14 +129,14 @@ class ModelRegistry:
         if kms_key_id:
             request["SecurityConfig"] = {"KmsKeyId": kms_key_id}
         try:
-            self._client.create_model_card(**request)
+            response = self._client.create_model_card(**request)
         except ClientError as error:
             if error_code(error) == "ConflictException":
-                return False
+                return None
             if kms_key_id and is_kms_denial(error):
                 raise CardKeyNotGrantedError(name, kms_key_id) from error
             raise
-        return True
+        return str(response["ModelCardArn"])
 
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None:
         """Replace the embedded card's content (content only: AWS rejects content and status in one update)."""

@@ -578,7 +578,8 @@ def _claimed_package(
         result.reason = (result.reason + "; " if result.reason else "") + f"linked package {arn} no longer exists"
         return None
     recorded = state.link_for(package.group, package.version) if package.group and package.version else None
-    return ClaimedPackage(package, judge_link(card.name, arn, package, recorded, card_arn=card.arn))
+    verdict = judge_link(card.name, arn, package, recorded, card_arn=card.arn, card_created=card.created)
+    return ClaimedPackage(package, verdict)
 
 
 def _refuse_link(

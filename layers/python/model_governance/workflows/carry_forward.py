@@ -23,7 +23,7 @@ from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import carry_notes, choose_source, fill_embedded_card, plan_new_card
 from model_governance.cards.encryption import NOT_SHOWN, digest, same_key, sealed_changes, shown
-from model_governance.cards.naming import card_name_for
+from model_governance.cards.naming import card_name_for, fallback_card_name, new_fallback_token
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
 from model_governance.errors import (
@@ -46,7 +46,7 @@ class Registry(Protocol):
     def search_group_cards(self, group: str) -> list[CardRecord]: ...
     def create_card(
         self, name: str, content: dict[str, Any], status: str = "Draft", kms_key_id: str | None = None
-    ) -> bool: ...
+    ) -> str | None: ...
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
 
 
@@ -167,6 +167,9 @@ def _carry(
         return {
             "card": new.card_name,
             "created": True,
+            # The name to take if the usual one is held by a card this system did not make (squatted): random, so
+            # nobody can take it ahead; drawn once, here, so a retry tries the very same name.
+            "fallback": fallback_card_name(package.group, package.version, new_fallback_token()),
             "content": new.content if key is None else None,  # encrypted: derived again (_new_card_content)
             "content_sha256": digest(new.content),
             "carried_at": carried_at.isoformat(),
@@ -192,7 +195,8 @@ def _carry(
     plan = run.step(
         "card",
         plan_card,
-        lambda planned: _create_and_link(planned, new_content(planned), package, registry, links),
+        lambda planned: _create_and_link(planned, new_content(planned), package, registry, links, now),
+        settles=True,
     )
     assert plan is not None
     _describe(result, plan)
@@ -231,7 +235,9 @@ def _carry(
         message = (
             _card_created_notice(package, plan, content, change.envelope.region)
             if plan["source"] or carry_notes(content)
-            else _no_predecessor_notice(package, change.envelope.region, created=plan["card"])
+            else _no_predecessor_notice(
+                package, change.envelope.region, created=plan["card"], name_taken=plan.get("name_taken")
+            )
         )
         result.notice_published = _notify(run, notices, message, record, {}, card=plan["card"])
     return True
@@ -252,32 +258,71 @@ def _new_card_content(plan: Plan, package: PackageFacts, registry: Registry) -> 
 
 
 def _create_and_link(
-    plan: Plan, content: dict[str, Any], package: PackageFacts, registry: Registry, links: Links
-) -> None:
-    """Create the planned card (a conflict is a card already there: it must be ours) and record its link."""
+    plan: Plan,
+    content: dict[str, Any],
+    package: PackageFacts,
+    registry: Registry,
+    links: Links,
+    now: Callable[[], datetime],
+) -> Plan | None:
+    """Create the planned card and record its link; the plan as settled when the usual name was squatted.
+
+    A card already under the usual name that this system did not make (someone created it before the version was
+    registered, or it is another version's) would block the version for good: the card is then created under the
+    plan's fallback name, which nobody could know in advance, and the owner's notice says so."""
     if not plan["created"]:
-        return
+        return None
     name = str(plan["card"])
-    if not registry.create_card(name, content, kms_key_id=plan["kms_key_id"]):
-        card = registry.describe_card(name)
-        if card is None:  # deleted between the conflict and the read: let the retry start over
-            raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
-        # Ours when an earlier attempt created it and lost the answer: it holds exactly the planned content (written
-        # ahead). Someone who pre-created that very content made the card we would have made, nothing else.
-        ours = card.content == content
-        if not ours and card.linked_package_arn not in (None, package.arn):
+    link = _create(name, plan, content, package, registry, links, now)
+    settled = None
+    if link is None:
+        fallback = plan.get("fallback")  # plans written before fallback names existed have none
+        if not fallback or (link := _create(str(fallback), plan, content, package, registry, links, now)) is None:
             raise CardNameTakenError(
-                f"model card {name} already exists and documents {card.linked_package_arn}, not "
-                f"{package.arn}: rename that card or link a card to this version by hand"
+                f"model card {fallback or name} already exists, but this system did not create it for "
+                f"{package.arn} and the package does not name it: delete or rename that card, or, if it is the "
+                f"right card, confirm it with {CARD_METADATA_KEY}={name} in the package's CustomerMetadataProperties"
             )
-        if not ours and not _is_ours(card, package, links):
-            raise CardNameTakenError(
-                f"model card {name} already exists, but this system did not create it for {package.arn} "
-                f"and the package does not name it: delete or rename that card, or, if it is the right card, "
-                f"confirm it with {CARD_METADATA_KEY}={name} in the package's CustomerMetadataProperties"
-            )
-    links.record_link(CardLink(package.group, package.version, name, package_arn=package.arn))
+        logger.warning("card name taken: fallback used", extra={"taken": name, "card": fallback})
+        metrics.add_metric(name="ModelCardNamesTaken", unit=MetricUnit.Count, value=1)
+        settled = {**plan, "card": fallback, "name_taken": name}
+    links.record_link(link)
     metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
+    return settled
+
+
+def _create(
+    name: str,
+    plan: Plan,
+    content: dict[str, Any],
+    package: PackageFacts,
+    registry: Registry,
+    links: Links,
+    now: Callable[[], datetime],
+) -> CardLink | None:
+    """Create card ``name`` with the planned content: the link to record, or None when the name is held by a card
+    that is not ours (a conflict is a card already there)."""
+    arn = registry.create_card(name, content, kms_key_id=plan["kms_key_id"])
+    if arn:
+        # CreateModelCard answers the ARN only: the card's CreationTime is no later than now (cards/trust.py).
+        return CardLink(
+            package.group, package.version, name, package_arn=package.arn, card_arn=arn, card_created_before=now()
+        )
+    card = registry.describe_card(name)
+    if card is None:  # deleted between the conflict and the read: let the retry start over
+        raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
+    # Ours when an earlier attempt created it and lost the answer: it holds exactly the planned content (written
+    # ahead). Someone who pre-created that very content made the card we would have made, nothing else.
+    if card.content != content and not _is_ours(card, package, links):
+        return None
+    return CardLink(
+        package.group,
+        package.version,
+        name,
+        package_arn=package.arn,
+        card_arn=card.arn,
+        card_created_before=card.created or now(),
+    )
 
 
 def _record_created(plan: Plan, package: PackageFacts, record: Callable[..., None]) -> None:
@@ -378,17 +423,20 @@ def _card_of_this_version(package: PackageFacts, registry: Registry, links: Link
 
 
 def _is_ours(card: CardRecord, package: PackageFacts, links: Links) -> bool:
-    """A card that took our deterministic name is ours only if we recorded it (another delivery just did)."""
+    """A card that took our name is ours only if we recorded it (another delivery just did)."""
     recorded = links.link_for(package.group, package.version)
-    return judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
+    return judge_link(
+        card.name, card.linked_package_arn, package, recorded, card_arn=card.arn, card_created=card.created
+    ).trusted
 
 
 def source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
     """The card to carry forward, from one Search over the group's cards.
 
-    The source is the card of the highest earlier version whose link counts: the system's own links (consistent),
-    or a hand-made card (Search finds those, also ones older than the deployment) whose package names it. A card
-    that claims this version without confirmation is not adopted: the version gets its own card.
+    The source is the card of the highest earlier version whose link counts: the system's own links (consistent;
+    the card must still be the one the system created), or a hand-made card (Search finds those, also ones older
+    than the deployment) that names its package and whose package names it. A card that claims this version
+    without confirmation is not adopted: the version gets its own card.
     """
     recorded = links.latest_link_before(package.group, package.version)
     claims: list[CardRecord] = []
@@ -408,17 +456,40 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
         chosen = choose_source(candidates, package.version)
         if chosen is None:
             return None
-        if chosen is recorded or _confirmed_source(chosen, claims, package, registry, links):
-            break
+        if chosen is recorded:
+            source = _read_source(chosen.card_name, found_by_name, registry)
+            if source is not None and _system_linked(source, chosen, package):
+                return source
+            recorded = None  # re-created under that name, or a link without the card's identity: a claim at most
+            continue
+        if _confirmed_source(chosen, claims, package, registry, links):
+            return _read_source(chosen.card_name, found_by_name, registry)
         claims = [c for c in claims if c.name != chosen.card_name]
+
+
+def _read_source(name: str, found_by_name: dict[str, CardRecord], registry: Registry) -> CardRecord | None:
     # Search returns each card's content: read the card again only when Search has not indexed it yet (a card
     # this system created seconds ago), or when it is encrypted (reading it is what proves we may use its key).
     # One call fewer per registration; Search lags an edit by seconds at most.
-    indexed = found_by_name.get(chosen.card_name)
-    source = indexed if indexed is not None and not indexed.kms_key_id else registry.describe_card(chosen.card_name)
+    indexed = found_by_name.get(name)
+    source = indexed if indexed is not None and not indexed.kms_key_id else registry.describe_card(name)
     if source is None:
-        logger.warning("source card vanished", extra={"card": chosen.card_name})
+        logger.warning("source card vanished", extra={"card": name})
     return source
+
+
+def _system_linked(card: CardRecord, recorded: CardLink, package: PackageFacts) -> bool:
+    """The card this system linked to an earlier version is still the card it created (no call: the link holds
+    the package's ARN, the card its own identity)."""
+    if recorded.package_arn is None:
+        return False
+    earlier = PackageFacts(recorded.package_arn, package.group, recorded.package_version, "Completed", None)
+    verdict = judge_link(
+        card.name, card.linked_package_arn, earlier, recorded, card_arn=card.arn, card_created=card.created
+    )
+    if not verdict.trusted:
+        logger.info("recorded source card not counted", extra={"card": card.name, "why": verdict.explain()})
+    return verdict.trusted
 
 
 def _confirmed_source(
@@ -436,7 +507,7 @@ def _confirmed_source(
     if earlier.group != package.group:
         return False
     recorded = links.link_for(earlier.group, earlier.version)
-    verdict = judge_link(card.name, arn, earlier, recorded, card_arn=card.arn)
+    verdict = judge_link(card.name, arn, earlier, recorded, card_arn=card.arn, card_created=card.created)
     if not verdict.trusted:
         logger.info("unconfirmed source card skipped", extra={"card": card.name, "why": verdict.explain()})
     return verdict.trusted
@@ -466,6 +537,7 @@ def _card_created_notice(package: PackageFacts, plan: Plan, content: dict[str, A
     ]
     if notes:
         lines += ["", "Note:", *(f"  - {text.one_line(note)}" for note in notes)]
+    lines += _name_taken_lines(plan.get("name_taken"), plan["card"])
     # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
     carried = plan["carried"] or ["(nothing)"]
     lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
@@ -481,7 +553,21 @@ def _card_created_notice(package: PackageFacts, plan: Plan, content: dict[str, A
     )
 
 
-def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str | None) -> Message:
+def _name_taken_lines(taken: str | None, card: str) -> list[str]:
+    """What the owner must know when the usual card name was held by a card this system did not make."""
+    if not taken:
+        return []
+    return [
+        "",
+        f"Name taken: a model card named {text.name(taken)} already existed, and this system did not make it for "
+        "this version. The version's card was created under a name nobody could know in advance instead: "
+        f"{text.name(card)}. Find out who created {text.name(taken)}, and delete it if it is not yours.",
+    ]
+
+
+def _no_predecessor_notice(
+    package: PackageFacts, region: str, *, created: str | None, name_taken: str | None = None
+) -> Message:
     lines = [
         f"Version {package.version} of model package group {text.name(package.group)} has no documented predecessor:",
         "no earlier version of the group has a linked model card.",
@@ -493,6 +579,7 @@ def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str |
             f"A Draft card was created from the package alone: {text.name(created)}",
             "Write its business details, intended uses and risk rating.",
             f"Open the card: {console_card_url(region, created)}",
+            *_name_taken_lines(name_taken, created),
         ]
     else:
         lines += ["No card was created (createCardWithoutPredecessor is off). Create one for this version."]
