@@ -45,7 +45,7 @@ synth: $(STAMP) node_modules/.bin/cdk ## write the CloudFormation template to cd
 	@echo "synthesized: cdk.out/ModelGovernance.template.json"
 
 # `make test` lints a default synth and one with every option on (tests/infra/test_cfn_lint.py); this lints yours.
-cfn-lint: synth
+cfn-lint: synth ## validate your synth (make synth) against CloudFormation's resource schemas
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 
 node_modules/.bin/cdk: package.json
