@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 MAX_REASONS_KEPT = 5
+LINE_TOO_LONG = b"\x00 a line longer than 64 MB"  # what a line reader gives for a line it cut short
 
 
 class UnreadableRecord(ValueError):
@@ -104,6 +105,9 @@ def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally,
             if fast is None and not line.strip():
                 continue
             tally.records += 1
+            if line is LINE_TOO_LONG:
+                tally.skip(f"{where} line {number}", "line longer than 64 MB")
+                continue
             try:
                 rows = record_rows(line, names) if fast is None else fast
             except UnreadableRecord as problem:

@@ -86,7 +86,8 @@ def profile_objects(
 
     def rows() -> Iterable[str]:
         for item in objects:
-            yield from rows_of_lines(files.lines(item.bucket, item.key), names, tally, f"s3://{item.bucket}/{item.key}")
+            where = f"s3://{item.bucket}/{item.key}"
+            yield from rows_of_lines(files.capture_lines(item.bucket, item.key), names, tally, where)
 
     return profile_rows(rows(), names), tally
 
