@@ -51,7 +51,7 @@ class S3Files:
     def capture_lines(self, bucket: str, key: str) -> Iterator[bytes]:
         """A capture object's lines, streamed, split a chunk at a time; a line longer than MAX_LINE_BYTES is
         LINE_TOO_LONG, which the capture reader counts unreadable."""
-        yield from split_lines(self._body(bucket, key).iter_chunks(chunk_size=READ_CHUNK))
+        return split_lines(self._body(bucket, key).iter_chunks(chunk_size=READ_CHUNK))
 
     def _body(self, bucket: str, key: str) -> Any:
         try:
