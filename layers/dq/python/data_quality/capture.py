@@ -75,6 +75,10 @@ def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datet
     return prefixes
 
 
+_LONG_DIGITS = re.compile(r"[0-9]{19}")  # an integer orjson would turn into a float (json keeps it an int)
+loads = orjson.loads
+
+
 def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally, where: str) -> Iterator[str]:
     """CSV rows of every readable record in ``lines``; unreadable ones are counted in ``tally``."""
     plain = 0  # records of one CSV row taken inline: what record_rows gives for them, without its cost
@@ -118,10 +122,6 @@ def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally,
     finally:
         tally.records += plain
         tally.rows += plain
-
-
-_LONG_DIGITS = re.compile(r"[0-9]{19}")  # an integer orjson would turn into a float (json keeps it an int)
-loads = orjson.loads
 
 
 def _is_json_payload(captured: dict[str, Any]) -> bool:
