@@ -2,7 +2,8 @@
 
 `make bench` is the quick run (about two minutes: the smaller sizes, no comparison venvs built);
 `make bench-full` (``BENCH=full``) runs every size, up to 10,000,000 captured records and 10,000 model versions,
-and the comparisons with Evidently and the SageMaker Python SDK (each installed once in its own venv).
+and the comparisons with Evidently (1M records at 28 and 50 features, fresh processes, cold and warm) and the
+SageMaker Python SDK (each installed once in its own venv).
 """
 
 import os
