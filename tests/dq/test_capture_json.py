@@ -98,3 +98,18 @@ def expected_rows(lines):
         except UnreadableRecord as problem:
             skipped.append(f"line {number}: {problem}")
     return rows, records, skipped
+
+
+def test_rows_of_json_values_are_written_as_before():
+    """The CSV text of a payload's values: a comma or newline inside a value becomes a space, null is empty."""
+    cases = [
+        [1, 2.5, None, "x"],
+        ["a,b", "c\nd", 3],
+        [",", "\n", ""],
+        [],
+        [None],
+        [[1, 2], {"k": "v,w"}, True, -0.0, 1e300],
+    ]
+    for values in cases:
+        before = ",".join("" if v is None else str(v).replace(",", " ").replace("\n", " ") for v in values)
+        assert capture._csv_row(values) == before, values

@@ -197,4 +197,8 @@ def _values(instance: Any, names: list[str]) -> list[Any]:
 
 
 def _csv_row(values: list[Any]) -> str:
-    return ",".join("" if v is None else str(v).replace(",", " ").replace("\n", " ") for v in values)
+    texts = ["" if v is None else str(v) for v in values]
+    row = ",".join(texts)
+    if row.count(",") == len(texts) - 1 and "\n" not in row:  # no value holds a comma or a newline (the usual)
+        return row
+    return ",".join(text.replace(",", " ").replace("\n", " ") for text in texts)
