@@ -10,3 +10,18 @@ import os
 
 ORDER = ("carry_forward", "cold_start", "violation_alerts", "account_sweep", "data_quality")
 FULL = os.environ.get("BENCH", "quick") == "full"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which exec resets (ru_maxrss keeps the launching
+    process's peak when Python starts a child with vfork, so a child of a big bench would report the bench's size)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -24,11 +24,12 @@ SIZES = tuple(
     int(s) for s in os.environ.get("DQ_BENCH_SIZES", "100000,1000000,10000000" if FULL else "100000").split(",")
 )
 BASELINE_ROWS = 100_000
-COMPARED_RECORDS = int(os.environ.get("DQ_BENCH_COMPARED", "1000000" if FULL else "100000"))
+COMPARED_RECORDS = int(os.environ.get("DQ_BENCH_COMPARED", "1000000" if FULL else "50000"))
 WITH_EVIDENTLY = os.environ.get("DQ_BENCH_EVIDENTLY", "1" if FULL else "0") == "1"
 
 ONE_SIZE = """
-import json, resource, sys, time
+import json, sys, time
+from bench import peak_rss_mb
 from bench.dq_capture import FEATURES, capture_lines, payload_rows
 from data_quality.capture import CaptureTally, rows_of_lines
 from data_quality.runs import baseline_files, profile_rows, check
@@ -43,7 +44,7 @@ result = check(baseline, profile, tally)
 seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
 print(json.dumps({"records": tally.records, "seconds": seconds, "cpu_seconds": cpu_seconds,
                   "violations": len(result.violations),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

@@ -11,13 +11,13 @@ import time
 STARTED, STARTED_CPU = time.perf_counter(), time.process_time()
 
 import json  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from botocore.response import StreamingBody  # noqa: E402
 
+from bench import peak_rss_mb  # noqa: E402
 from data_quality.constraints import read_baseline  # noqa: E402
 from data_quality.runs import check  # noqa: E402
 from data_quality.service import profile_objects  # noqa: E402
@@ -49,7 +49,7 @@ def main() -> None:
         "import_seconds": imported - STARTED, "import_cpu_seconds": imported_cpu - STARTED_CPU,
         "seconds": ended - imported, "cpu_seconds": ended_cpu - imported_cpu,
         "cold_seconds": ended - STARTED, "cold_cpu_seconds": ended_cpu - STARTED_CPU,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }))  # fmt: skip
 
 

@@ -11,13 +11,14 @@ STARTED, STARTED_CPU = time.perf_counter(), time.process_time()
 
 import io  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 from evidently import Report  # noqa: E402
 from evidently.presets import DataDriftPreset  # noqa: E402
+
+from bench import peak_rss_mb  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +37,7 @@ def main() -> None:
         "import_seconds": imported - STARTED, "import_cpu_seconds": imported_cpu - STARTED_CPU,
         "seconds": ended - imported, "cpu_seconds": ended_cpu - imported_cpu,
         "cold_seconds": ended - STARTED, "cold_cpu_seconds": ended_cpu - STARTED_CPU,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }))  # fmt: skip
 
 
