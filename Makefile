@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export PYTHONPATH := layers/python:layers/dq/python:.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help setup test lint demo synth deploy bench bench-full sdk-venv ledger backfill baseline clean
+.PHONY: help setup test lint demo synth cfn-lint deploy bench bench-full sdk-venv ledger backfill baseline smoke redrive browser clean
 
 help: ## list every command
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | \
@@ -44,6 +44,10 @@ synth: $(STAMP) node_modules/.bin/cdk ## write the CloudFormation template to cd
 	AWS_EC2_METADATA_DISABLED=true npx cdk synth --quiet --no-notices --output cdk.out $(CDK_ARGS)
 	@echo "synthesized: cdk.out/ModelGovernance.template.json"
 
+# `make test` lints a default synth and one with every option on (tests/infra/test_cfn_lint.py); this lints yours.
+cfn-lint: synth
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+
 node_modules/.bin/cdk: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -73,3 +77,13 @@ baseline: $(STAMP) ## write a data-quality baseline: DATASET=<s3 or path> OUTPUT
 
 backfill: $(STAMP) ## carry cards forward to latest versions that have none (dry run; DRY_RUN=false applies)
 	@$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)
+
+smoke: $(STAMP) ## after a deploy: check rules, subscriptions, alarms and invoke permissions, run a report-only sweep [STACK=<name>]
+	@$(PY) -m ops.smoke $(if $(STACK),--stack "$(STACK)",)
+
+redrive: $(STAMP) ## list the failed events in the dead-letter queues and, confirmed, hand them back [YES=1] [STACK=<name>]
+	@$(PY) -m ops.redrive $(if $(STACK),--stack "$(STACK)",) $(if $(YES),--yes,)
+
+browser: ## install Debian's Chromium (as root) for the data-quality report's browser test; make test skips it without
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null)

@@ -10,11 +10,11 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.governed_function import GovernedFunction
 from infra.nag import acknowledge
+from infra.package_conditions import embedded_card_only
 from infra.shared import SharedResources
 from model_governance import constants
 from model_governance.monitoring.dq_monitors import monitors_json
@@ -74,7 +74,9 @@ class AccountSweep(Construct):
             shared=shared,
             timeout_seconds=SWEEP_TIMEOUT_SECONDS,
             memory_size=1024,  # Search pages carry whole card contents
-            reserved_concurrency=1,  # a long sweep and the next schedule (or a retry) never run at once
+            # sweepReservedConcurrency 1: a long sweep and the next schedule (or a retry) never run at once. 0 (the
+            # default): the effect leases keep overlapping runs from acting twice.
+            reserved_concurrency=config.sweep_reserved_concurrency,
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
@@ -92,15 +94,12 @@ class AccountSweep(Construct):
             },
         )
         sweep = self.handler
-        if config.reconcile and handlers:
+        if config.reconcile:
             # Replays go to the handlers' own functions, asynchronously: their roles, retries and dead-letter
-            # queues apply as for the lost event. Only these functions, unqualified (no version or alias).
-            sweep.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"],
-                    resources=[handler.function.function_arn for _, handler in sorted(handlers.items())],
-                )
-            )
+            # queues apply as for the lost event. Only these functions, unqualified (no version or alias); each
+            # one's resource policy names the sweep's role.
+            for _, replayed in sorted(handlers.items()):
+                replayed.grant_invoke(sweep.role)
         sweep.run_on_schedule(
             "Schedule",
             description="Scheduled account sweep (context sweepSchedule)",
@@ -114,7 +113,8 @@ class AccountSweep(Construct):
         sweep.allow(
             ["sagemaker:Search"],
             ["*"],
-            wildcard_reason="sagemaker:Search has no resource type in IAM; one paginated pass reads every card's status and link",
+            wildcard_reason="sagemaker:Search has no resource type in IAM; paginated passes read every card's status and link "
+            "and every package's card confirmation (CustomerMetadataProperties)",
         )
         sweep.allow(
             ["sagemaker:DescribeMonitoringSchedule"],
@@ -132,11 +132,7 @@ class AccountSweep(Construct):
             [sweep.sagemaker_arn("model-package/*/*")],
             wildcard_reason="a judged version the system did not link is read for the card its metadata confirms, read only",
         )
-        sweep.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{constants.SWEEP_REPORT_PREFIX}*")]
-            )
-        )
+        shared.evidence.grant_put(sweep.role, constants.SWEEP_REPORT_PREFIX)
         stack = Stack.of(self)
         bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
         acknowledge(
@@ -154,7 +150,7 @@ class AccountSweep(Construct):
             shared=shared,
             timeout_seconds=SWEEP_TIMEOUT_SECONDS,
             memory_size=1024,
-            reserved_concurrency=1,  # two backfills never plan and create the same cards at once
+            reserved_concurrency=config.sweep_reserved_concurrency,  # 1: two backfills never plan at once
             environment={
                 constants.ENV_STATE_TABLE: shared.state.table.table_name,
                 constants.ENV_NOTICES_TOPIC: shared.topics.notices.topic_arn,
@@ -171,19 +167,20 @@ class AccountSweep(Construct):
         backfill.allow(
             ["sagemaker:Search"],
             ["*"],
-            wildcard_reason="sagemaker:Search has no resource type in IAM; reads every card's link, then a group's cards",
+            wildcard_reason="sagemaker:Search has no resource type in IAM; reads every card's link and every package's card "
+            "confirmation, then a group's cards",
         )
         backfill.allow(
             ["sagemaker:DescribeModelPackage"],
             [backfill.sagemaker_arn("model-package/*/*")],
             wildcard_reason="any group of the account may lack a card; versioned packages only (<group>/<n>)",
         )
-        # Carry-forward writes only the embedded card: a request carrying an approval status is refused.
+        # Carry-forward writes only the embedded card: an approval, a stage or a confirmation is refused.
         backfill.allow(
             ["sagemaker:UpdateModelPackage"],
             [backfill.sagemaker_arn("model-package/*/*")],
             wildcard_reason="fills the embedded card of any group's latest version; versioned packages only",
-            Null={"sagemaker:ModelApprovalStatus": "true"},
+            **embedded_card_only(),
         )
         backfill.allow(
             ["sagemaker:DescribeModelCard", "sagemaker:CreateModelCard"],

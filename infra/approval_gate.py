@@ -7,15 +7,10 @@ from constructs import Construct
 
 from infra import event_patterns
 from infra.governed_function import GovernedFunction
+from infra.package_conditions import APPROVAL_KEY, STAGE_KEY, STAGE_STATUS_KEY, no_card_confirmation
 from infra.shared import SharedResources
 from model_governance import constants
 from model_governance.cards.records import INACTIVE_STAGE_STATUSES
-
-# IAM condition keys of UpdateModelPackage, spelled as the Service Authorization Reference lists them (context key
-# names are not case-sensitive, so aws-facts.md 7's `sagemaker:ModelLifeCycle:stage` is the same key).
-APPROVAL_KEY = "sagemaker:ModelApprovalStatus"
-STAGE_KEY = "sagemaker:ModelLifeCycle:Stage"
-STAGE_STATUS_KEY = "sagemaker:ModelLifeCycle:StageStatus"
 
 
 class ApprovalGate(Construct):
@@ -65,7 +60,8 @@ class ApprovalGate(Construct):
     def _allow_reverts(self, gated_stages: tuple[str, ...]) -> None:
         """UpdateModelPackage only to withdraw: an approval back to pending, a version out of the gated stages.
 
-        Each statement read as IAM evaluates it (a key missing from the request: StringEquals is false,
+        None may carry the card confirmation or remove metadata (``no_card_confirmation``). Each statement read as
+        IAM evaluates it (a key missing from the request: StringEquals is false,
         StringNotEquals is true, Null "true" is true):
         - approval revert: the request sets PendingManualApproval and no stage (an approval-only request);
         - stage revert: no approval status, a stage, and not a gated one (StringNotEquals alone would also allow
@@ -80,7 +76,7 @@ class ApprovalGate(Construct):
             versions,
             wildcard_reason=reason,
             StringEquals={APPROVAL_KEY: "PendingManualApproval"},
-            Null={STAGE_KEY: "true"},
+            Null={STAGE_KEY: "true", **no_card_confirmation()},
         )
         if not gated_stages:
             return
@@ -88,13 +84,13 @@ class ApprovalGate(Construct):
             ["sagemaker:UpdateModelPackage"],
             versions,
             wildcard_reason=reason,
-            Null={APPROVAL_KEY: "true", STAGE_KEY: "false"},
+            Null={APPROVAL_KEY: "true", STAGE_KEY: "false", **no_card_confirmation()},
             StringNotEquals={STAGE_KEY: list(gated_stages)},
         )
         self.handler.allow(
             ["sagemaker:UpdateModelPackage"],
             versions,
             wildcard_reason=reason,
-            Null={APPROVAL_KEY: "true"},
+            Null={APPROVAL_KEY: "true", **no_card_confirmation()},
             StringEquals={STAGE_STATUS_KEY: list(INACTIVE_STAGE_STATUSES)},
         )

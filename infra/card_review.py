@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import event_patterns
 from infra.governed_function import GovernedFunction
 from infra.nag import acknowledge
+from infra.package_conditions import embedded_card_only
 from infra.shared import SharedResources
 from model_governance import constants
 from model_governance.review.decisions import EVIDENCE_PREFIX
@@ -58,18 +58,16 @@ class CardReview(Construct):
             [self.handler.sagemaker_arn("model-package/*/*")],
             wildcard_reason="a card may link any versioned package of the account (<group>/<n>)",
         )
-        # The embedded card only: a request that carries an approval status is refused by this condition.
+        # The embedded card only: a request that sets an approval, a stage or a confirmation is refused.
         self.handler.allow(
             ["sagemaker:UpdateModelPackage"],
             [self.handler.sagemaker_arn("model-package/*/*")],
             wildcard_reason="a card may link any versioned package of the account (<group>/<n>)",
-            Null={"sagemaker:ModelApprovalStatus": "true"},
+            **embedded_card_only(),
         )
         # CreateModelCardExportJob takes no role: SageMaker writes the PDF with the caller's credentials, so the
         # function itself may put objects, and only under the evidence prefix.
-        self.handler.role.add_to_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{EVIDENCE_PREFIX}/*")])
-        )
+        shared.evidence.grant_put(self.handler.role, f"{EVIDENCE_PREFIX}/")
         # cdk-nag prints the bucket ARN as <LogicalId.Arn>; allow() can only name literal resources.
         bucket_id = Stack.of(self).resolve(Stack.of(self).get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
         acknowledge(

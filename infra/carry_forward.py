@@ -6,6 +6,7 @@ from constructs import Construct
 
 from infra import event_patterns
 from infra.governed_function import GovernedFunction
+from infra.package_conditions import embedded_card_only
 from infra.shared import SharedResources
 from model_governance import constants
 
@@ -36,12 +37,12 @@ class CarryForward(Construct):
         versions = [self.handler.sagemaker_arn("model-package/*/*")]
         any_version = "any group of the account may register a version; versioned packages only (<group>/<n>)"
         self.handler.allow(["sagemaker:DescribeModelPackage"], versions, wildcard_reason=any_version)
-        # It fills the embedded card; the condition keeps it from ever changing an approval status.
+        # It fills the embedded card; the condition keeps it from setting an approval, a stage or a confirmation.
         self.handler.allow(
             ["sagemaker:UpdateModelPackage"],
             versions,
             wildcard_reason=any_version,
-            Null={"sagemaker:ModelApprovalStatus": "true"},
+            **embedded_card_only(),
         )
         self.handler.allow(
             ["sagemaker:DescribeModelCard", "sagemaker:CreateModelCard"],

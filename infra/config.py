@@ -17,6 +17,7 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -72,6 +73,9 @@ DEFAULT_GATED_STAGES = ("Production",)
 # S3 Object Lock modes of the evidence bucket: governance can be lifted with s3:BypassGovernanceRetention,
 # compliance by nobody (not even the account root) until the retention ends.
 EVIDENCE_LOCK_MODES = ("governance", "compliance")
+# Who may invoke the functions by hand (the backfill, a replay): IAM users and roles, the account root, or a
+# pattern of them (ArnLike: `*` and `?` match within the ARN), e.g. an IAM Identity Center permission set's roles.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::(\d{12}):(root|(user|role)/[\w+=,.@\-/*?]+)$")
 
 
 class ConfigError(ValueError):
@@ -101,6 +105,9 @@ class GovernanceConfig:
     chat_severities: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     security_hub_findings: bool = False
     gated_stages: tuple[str, ...] = DEFAULT_GATED_STAGES
+    operator_principal_arns: tuple[str, ...] = ()
+    sweep_reserved_concurrency: int = 0
+    function_resource_policies: bool = True
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> GovernanceConfig:
@@ -136,6 +143,9 @@ class GovernanceConfig:
             chat_severities=read("chatSeverities", _chat_severities),
             security_hub_findings=read("securityHubFindings", _bool),
             gated_stages=read("gatedStages", _stages),
+            operator_principal_arns=read("operatorPrincipalArns", _principal_arns),
+            sweep_reserved_concurrency=read("sweepReservedConcurrency", _reserved_concurrency),
+            function_resource_policies=read("functionResourcePolicies", _bool_default_true),
         )
         if config.reconcile_lookback_hours and config.sweep_schedule:
             # A change must stay in the window for at least one sweep after it settled, or a lost event is missed.
@@ -164,32 +174,39 @@ def _as_list(value: Any) -> list[Any]:
     raise ConfigError(f"expected a list or a comma-separated string, got {value!r}")
 
 
-def _emails(value: Any) -> tuple[str, ...]:
-    emails = _as_list(value)
-    bad = [e for e in emails if not isinstance(e, str) or not _EMAIL.match(e)]
-    if bad:
-        raise ConfigError(f"not a valid email address: {', '.join(map(repr, bad))}")
-    return tuple(emails)
+def _strings_matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], tuple[str, ...]]:
+    """A list setting whose every entry must match ``pattern``; the error names each one that does not."""
+
+    def parse(value: Any) -> tuple[str, ...]:
+        entries = _as_list(value)
+        bad = [e for e in entries if not isinstance(e, str) or not pattern.match(e)]
+        if bad:
+            raise ConfigError(f"not {what}: {', '.join(map(repr, bad))}")
+        return tuple(dict.fromkeys(entries))
+
+    return parse
 
 
-def _buckets(value: Any) -> tuple[str, ...]:
-    buckets = _as_list(value)
-    bad = [b for b in buckets if not isinstance(b, str) or not _BUCKET.match(b)]
-    if bad:
-        raise ConfigError(f"not a valid S3 bucket name: {', '.join(map(repr, bad))}")
-    return tuple(buckets)
+_emails = _strings_matching(_EMAIL, "a valid email address")
+_buckets = _strings_matching(_BUCKET, "a valid S3 bucket name")
+_kms_key_arns = _strings_matching(_KMS_KEY_ARN, "a KMS key ARN")
+_principal_arns = _strings_matching(
+    _PRINCIPAL_ARN, "an IAM user, role or root ARN (such as arn:aws:iam::123456789012:role/Operators)"
+)
 
 
-def _kms_key_arns(value: Any) -> tuple[str, ...]:
-    arns = _as_list(value)
-    bad = [
-        a
-        for a in arns
-        if not isinstance(a, str) or not re.match(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+$", a)
-    ]
-    if bad:
-        raise ConfigError(f"not a KMS key ARN: {', '.join(map(repr, bad))}")
-    return tuple(arns)
+def _reserved_concurrency(value: Any) -> int:
+    """0: reserve nothing (the default; effect leases keep runs from acting twice). 1: one run at a time, which
+    Lambda accepts only where the account's concurrency quota leaves 100 unreserved (a quota of 102 or more)."""
+    if value is None or value == "":
+        return 0
+    number = _parse_int(value)
+    if number not in (0, 1):
+        raise ConfigError(
+            f"expected 0 (reserve nothing) or 1 (one sweep and one backfill at a time; needs an account "
+            f"concurrency quota of at least 102), got {number}"
+        )
+    return number
 
 
 def _bool(value: Any) -> bool:
@@ -198,6 +215,10 @@ def _bool(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in {"true", "false"}:
         return value.lower() == "true"
     raise ConfigError(f"expected true or false, got {value!r}")
+
+
+def _bool_default_true(value: Any) -> bool:
+    return True if value is None else _bool(value)
 
 
 def _parse_int(value: Any) -> int:

@@ -25,14 +25,13 @@ from infra.nag import acknowledge
 from infra.shared import SharedResources
 from infra.violation_alerts import grant_model_tracing
 from model_governance import constants
-from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key, monitors_json
+from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key, monitors_json
 
 DQ_LAYER_DIR = Path(__file__).resolve().parent.parent / "layers" / "dq"
 # DataSketches publishes no CPython 3.14 wheels: the monitor runs on the newest runtime it has wheels for.
 DQ_RUNTIME = lambda_.Runtime.PYTHON_3_13
 BUILD_CACHE = Path.home() / ".cache" / "model-governance" / "dq-layer"
 CHECK_TIMEOUT = Duration.minutes(15)
-MAP_BATCH_MAX_BYTES = 256 * 1024 * 1024  # capture bytes one profile invocation reads (README: where one function ends)
 MAP_CONCURRENCY = 40
 
 
@@ -182,29 +181,29 @@ class DataQualityMonitors(Construct):
     def _state_machine(self, fn: GovernedFunction) -> sfn.StateMachine:
         """check (one invocation when the period fits) -> else Distributed Map over the manifest -> finish."""
 
-        def invoke(name: str, payload: sfn.TaskInput, result: str | None = None) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
+        def invoke(name: str, payload: sfn.TaskInput | None = None) -> tasks.LambdaInvoke:
+            """Without a payload the function gets the state's whole input (a payload of ``$`` would render
+            ``"Parameters": "$"``, which Step Functions sends as the string "$")."""
+            task = tasks.LambdaInvoke(
                 self,
                 name,
                 lambda_function=fn.function,
                 payload=payload,
                 payload_response_only=True,
-                result_path=result,
                 retry_on_service_exceptions=True,
             )
+            task.add_retry(  # throttled when many batches start at once, or the account's concurrency is low
+                errors=["Lambda.TooManyRequestsException"],
+                interval=Duration.seconds(5),
+                max_attempts=8,
+                backoff_rate=2,
+                jitter_strategy=sfn.JitterType.FULL,
+            )
+            return task
 
-        check = invoke("Check", sfn.TaskInput.from_json_path_at("$"))
-        profile = invoke(
-            "ProfileBatch",
-            sfn.TaskInput.from_object(
-                {
-                    "action": "profile",
-                    "monitor": sfn.JsonPath.string_at("$.BatchInput.monitor"),
-                    "time": sfn.JsonPath.string_at("$.BatchInput.time"),
-                    "Items": sfn.JsonPath.list_at("$.Items"),
-                }
-            ),
-        )
+        monitor_and_time = {"monitor": sfn.JsonPath.string_at("$.monitor"), "time": sfn.JsonPath.string_at("$.time")}
+        # Each manifest item is already a group of capture objects bounded by their bytes (workflow.py
+        # BATCH_MAX_BYTES): one item is one ProfileBatch invocation that fits the function's time.
         fan_out = sfn.DistributedMap(
             self,
             "ProfileCaptureObjects",
@@ -212,26 +211,17 @@ class DataQualityMonitors(Construct):
                 bucket_name_path=sfn.JsonPath.string_at("$.manifest_bucket"),
                 key=sfn.JsonPath.string_at("$.manifest_key"),
             ),
-            item_batcher=sfn.ItemBatcher(
-                max_input_bytes_per_batch=200_000,
-                max_items_per_batch=200,
-                batch_input={"monitor": sfn.JsonPath.string_at("$.monitor"), "time": sfn.JsonPath.string_at("$.time")},
-            ),
+            item_selector={
+                "action": "profile",
+                **monitor_and_time,
+                "Items": sfn.JsonPath.list_at("$$.Map.Item.Value.objects"),
+            },
             max_concurrency=MAP_CONCURRENCY,
             result_path=sfn.JsonPath.DISCARD,
         )
-        fan_out.item_processor(profile)
-        finish = invoke(
-            "Finish",
-            sfn.TaskInput.from_object(
-                {
-                    "action": "finish",
-                    "monitor": sfn.JsonPath.string_at("$.monitor"),
-                    "time": sfn.JsonPath.string_at("$.time"),
-                }
-            ),
-        )
-        definition = check.next(
+        fan_out.item_processor(invoke("ProfileBatch"))
+        finish = invoke("Finish", sfn.TaskInput.from_object({"action": "finish", **monitor_and_time}))
+        definition = invoke("Check").next(
             sfn.Choice(self, "FitsOneInvocation")
             .when(sfn.Condition.string_equals("$.mode", "fan_out"), fan_out.next(finish))
             .otherwise(sfn.Succeed(self, "Checked"))
@@ -250,9 +240,19 @@ class DataQualityMonitors(Construct):
             output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
             machine.add_to_role_policy(
                 iam.PolicyStatement(
-                    actions=["s3:GetObject"], resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}/{output}/*"]
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:{Stack.of(self).partition}:s3:::{bucket}/{output}/*/{RUN_MANIFEST}"],
                 )
             )
+            if monitor.kms_key_arns:  # the item reader reads with this role: a CMK-encrypted manifest needs the key
+                machine.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["kms:Decrypt"],
+                        resources=list(monitor.kms_key_arns),
+                        conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+                    )
+                )
+        fn.accept_invocations_from(machine.role)  # the Lambda tasks above granted the role the invoke
         function_arn = Stack.of(self).resolve(fn.function.function_arn)["Fn::GetAtt"][0]
         reasons = {
             "IAM5[Resource::*]": "X-Ray tracing and CloudWatch Logs delivery support no resource-level permissions",
@@ -264,8 +264,8 @@ class DataQualityMonitors(Construct):
             bucket, key = bucket_and_key(monitor.output_prefix)
             output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
             acknowledge(
-                machine, f"IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{output}/*]",
-                "the manifest of a run is written under the monitor's dated output folder",
+                machine, f"IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{output}/*/{RUN_MANIFEST}]",
+                "a run's manifest only, under the monitor's dated output folder (one folder per period)",
             )  # fmt: skip
         for suffix in (":*", "/*:*"):
             acknowledge(

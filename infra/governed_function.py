@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from infra.nag import acknowledge, nag_form
+from infra.resource_policies import deny_all_but, role_arns
 from infra.shared import SharedResources
 from model_governance import constants
 
@@ -26,6 +28,40 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 HANDLER_METADATA_KEY = "ModelGovernance:Handler"
 # An effect's lease outlives the function's timeout by this much (clock skew between Lambda and DynamoDB).
 LEASE_MARGIN_SECONDS = 30
+INVOKE = "lambda:InvokeFunction"
+
+
+@jsii.implements(events.IRuleTarget)
+class _DeliverToFunction:
+    """A rule target for a GovernedFunction, with retries, max age and the DLQ, that adds no
+    ``AWS::Lambda::Permission``: the function's resource policy (``GovernedFunction.restrict_invocations``) is the
+    one place that lets EventBridge invoke it, because PutResourcePolicy replaces what AddPermission wrote."""
+
+    def __init__(self, fn: GovernedFunction, rule: events.Rule) -> None:
+        self._fn = fn
+        self._rule = rule
+
+    def bind(self, _rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        rule = self._rule
+        queue = self._fn.dead_letter_queue
+        # What EventBridge could not deliver goes to the DLQ: this rule only may send it there.
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"AllowEventRule{rule.node.id}",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+            )
+        )
+        return events.RuleTargetConfig(
+            arn=self._fn.function.function_arn,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=queue.queue_arn),
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_retry_attempts=8, maximum_event_age_in_seconds=int(Duration.hours(2).to_seconds())
+            ),
+            target_resource=self._fn.function,
+        )
 
 
 class GovernedFunction(Construct):
@@ -52,6 +88,12 @@ class GovernedFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._alarm_action = cw_actions.SnsAction(shared.topics.ops)
+        # Who may invoke the function besides the operators: filled as rules and callers are wired, written into
+        # the function's resource policy once, when the stack is complete (restrict_invocations).
+        self._invoking_rules: list[events.IRule] = []
+        self._invoking_roles: list[iam.IRole] = []
+        self.resource_policy: lambda_.CfnResourcePolicy | None = None
+        self._invokers_final = False  # set once the permissions are written: a later rule or caller is an error
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
@@ -87,7 +129,8 @@ class GovernedFunction(Construct):
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
             # 1: runs never overlap; a second invocation is throttled (async ones are retried, then dead-lettered).
-            reserved_concurrent_executions=reserved_concurrency,
+            # None or 0: nothing reserved (a reservation fails to deploy where the account's quota is under 100+n).
+            reserved_concurrent_executions=reserved_concurrency or None,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -135,6 +178,71 @@ class GovernedFunction(Construct):
         self._target(rule)
         return rule
 
+    def grant_invoke(self, caller: iam.IRole) -> None:
+        """``caller`` may invoke this function (unqualified: no version or alias): its role's statement and an
+        exception in this function's resource policy."""
+        caller.add_to_principal_policy(iam.PolicyStatement(actions=[INVOKE], resources=[self.function.function_arn]))
+        self.accept_invocations_from(caller)
+
+    def accept_invocations_from(self, caller: iam.IRole) -> None:
+        """An exception in the resource policy for a role whose own policy already allows the invoke (CDK's Step
+        Functions Lambda task grants it to the state machine's role)."""
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: a caller added after the invoke permissions were written")
+        self._invoking_roles.append(caller)
+
+    def permit_rules_only(self) -> None:
+        """Where CloudFormation has no AWS::Lambda::ResourcePolicy (setting ``functionResourcePolicies`` false):
+        one AWS::Lambda::Permission per rule lets EventBridge invoke. Nothing can then deny the account's other
+        principals: their identity policies decide."""
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: the invoke permissions are already written")
+        self._invokers_final = True
+        for rule in self._invoking_rules:
+            self.function.add_permission(
+                f"Allow{rule.node.id}",
+                principal=iam.ServicePrincipal("events.amazonaws.com"),
+                action=INVOKE,
+                source_arn=rule.rule_arn,
+            )
+
+    def restrict_invocations(self, operator_principal_arns: tuple[str, ...]) -> lambda_.CfnResourcePolicy:
+        """The function's one resource policy, written when every rule and caller is known (the stack's last step).
+
+        Same-account callers need only an identity policy to invoke a function, so the policy denies
+        lambda:InvokeFunction to every request that neither comes from one of this function's own rules
+        (``aws:SourceArn``) nor is made by a role of this stack that calls it or by an operator
+        (``aws:PrincipalArn``; see ``deny_all_but``). EventBridge, a service, also needs the Allow, for exactly
+        those rules. Only the invoke is denied: CloudFormation keeps managing the function.
+        """
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: the invoke permissions are already written")
+        self._invokers_final = True
+        function_arn = self.function.function_arn
+        statements: list[iam.PolicyStatement] = []
+        rules = [rule.rule_arn for rule in self._invoking_rules]
+        callers = role_arns(self._invoking_roles) + list(operator_principal_arns)
+        if rules:  # a service needs an Allow in the resource policy; only this function's rules get one
+            statements.append(
+                iam.PolicyStatement(
+                    sid="EventBridgeRulesOfThisStack",
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=[INVOKE],
+                    resources=[function_arn],
+                    conditions={"ArnEquals": {"aws:SourceArn": rules}},
+                )
+            )
+        statements.append(
+            deny_all_but("OnlyThisStackAndOperatorsInvoke", [INVOKE], [function_arn], principals=callers, sources=rules)
+        )
+        self.resource_policy = lambda_.CfnResourcePolicy(
+            self,
+            "InvokePolicy",
+            resource_arn=function_arn,
+            policy_document=iam.PolicyDocument(statements=statements),
+        )
+        return self.resource_policy
+
     def allow(
         self, actions: list[str], resources: list[str], *, wildcard_reason: str | None = None, **conditions: Any
     ) -> None:
@@ -181,14 +289,10 @@ class GovernedFunction(Construct):
         return self._alarm(construct_id, metric, description, threshold)
 
     def _target(self, rule: events.Rule) -> None:
-        rule.add_target(
-            targets.LambdaFunction(
-                self.function,
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=8,
-                max_event_age=Duration.hours(2),
-            )
-        )
+        if self._invokers_final:
+            raise RuntimeError(f"{self.node.path}: rule {rule.node.id} added after the invoke permissions were written")
+        rule.add_target(_DeliverToFunction(self, rule))
+        self._invoking_rules.append(rule)
         self._alarm(
             f"{rule.node.id}FailedInvocations",
             cloudwatch.Metric(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from infra.account_sweep import AccountSweep
@@ -17,13 +18,15 @@ from infra.config import GovernanceConfig
 from infra.dashboard import GovernanceDashboard
 from infra.data_quality import DataQualityMonitors
 from infra.evidence_bucket import EvidenceBucket
-from infra.governed_function import RUNTIME
+from infra.governed_function import RUNTIME, GovernedFunction
 from infra.security_hub import SecurityHubFindings
 from infra.shared import SharedResources
 from infra.shared_layer import SharedLayer
 from infra.state_table import StateTable
 from infra.violation_alerts import ViolationAlerts
 from model_governance.adapters import keys
+
+_T = TypeVar("_T")
 
 
 class ModelGovernanceStack(Stack):
@@ -79,3 +82,17 @@ class ModelGovernanceStack(Stack):
         state.grant(sweep.backfill.role, keys.BACKFILL)
         topics.grant_publish(topics.notices, sweep.backfill.role)
         topics.grant_publish(topics.ops, sweep.backfill.role)
+
+        # Last: every grant, rule, caller and alarm exists now, so each resource policy names exactly who may act
+        # (an identity policy alone would let any principal of the account invoke, write or publish).
+        for function in self._all(GovernedFunction):
+            if config.function_resource_policies:
+                function.restrict_invocations(config.operator_principal_arns)
+            else:
+                function.permit_rules_only()
+        state.restrict_writers()
+        evidence.restrict_writers()
+        topics.restrict_publishers(self._all(cloudwatch.Alarm))
+
+    def _all(self, kind: type[_T]) -> list[_T]:
+        return [construct for construct in self.node.find_all() if isinstance(construct, kind)]

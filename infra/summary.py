@@ -56,6 +56,8 @@ def deployment_summary(config: GovernanceConfig) -> list[str]:
         "  chat: "
         + (", ".join(f"{c.name} ({c.platform}: {', '.join(c.topics)})" for c in config.chat_channels) or "none"),
         f"  Security Hub findings: {'imported by each sweep' if config.security_hub_findings else 'off'}",
+        "  functions invoked by hand (backfill, replays) by: "
+        + (", ".join(config.operator_principal_arns) or "nobody (set operatorPrincipalArns to allow it)"),
     ]
     if not alarm_receivers(config):
         reason = (
@@ -66,6 +68,16 @@ def deployment_summary(config: GovernanceConfig) -> list[str]:
         lines.append(
             f"warning: nobody receives the stack's alarms ({reason}). "
             "Set -c alertEmails=you@example.com before deploying."
+        )
+    if not config.function_resource_policies:
+        lines.append(
+            "warning: functionResourcePolicies is false: any principal of the account whose identity policy allows "
+            "lambda:InvokeFunction can invoke the functions with any event."
+        )
+    if config.sweep_reserved_concurrency:
+        lines.append(
+            "note: the sweep and the backfill reserve 1 concurrency each: the account's Lambda concurrency quota "
+            "must be at least 102 (aws lambda get-account-settings)."
         )
     if config.evidence_lock_mode == "compliance":
         lines.append(

@@ -5,7 +5,9 @@
 - UpdateModelCard: AWS rejects content and status in one call, and a status-only update creates no new version
   (aws-facts.md 3.1, 3.2); moto accepts both together and makes every update a new version (wiping the status
   or the content it was not given). Content updates of an Archived card are refused here too.
-- DescribeModelCard returns the creation time as LastModifiedTime; here it is the version's own time.
+- DescribeModelCard returns the creation time as LastModifiedTime; here it is the version's own time. moto's
+  CreatedBy and LastModifiedBy are empty; here they name the caller that made the change (an IAM identity; the
+  default one unless the test acts ``acting_as`` someone).
 - KMS (``card_keys_enforced``): moto stores a card's SecurityConfig but never needs its key. AWS needs
   kms:Decrypt on it to describe the content (AllData) and kms:GenerateDataKey to create a card under it, while
   IncludedData=MetadataOnly needs no key and returns only five content paths (aws-facts.md 3.1, 7). The
@@ -41,6 +43,9 @@ from model_governance.cards.records import kms_key_arn
 # export job ARN -> DescribeModelCardExportJob response
 _EXPORT_JOBS: dict[str, dict[str, Any]] = {}
 _FAILURES: list[str] = []  # failure reasons for the next export jobs
+DEFAULT_ACTOR = "arn:aws:iam::123456789012:user/moto"
+_ACTOR = [DEFAULT_ACTOR]  # who calls SageMaker now (``acting_as``)
+_CHANGED_BY: dict[tuple[str, int], str] = {}  # (card, version) -> who last changed it
 EXPORT_EVENT_FILE = Path(__file__).resolve().parent.parent / "events" / "model_card_export_job_state_change.json"
 # DescribeModelCard IncludedData=MetadataOnly keeps only these content paths (aws-facts.md 3.1).
 METADATA_ONLY_PATHS = (
@@ -77,15 +82,31 @@ def _update_model_card(original: Any) -> Any:
         if status is not None:  # a status change keeps the version
             latest.model_card_status = status
             latest.last_modified_time = utcnow()
+            _CHANGED_BY[(latest.model_card_name, latest.model_card_version)] = _ACTOR[-1]
             return ActionResult({"ModelCardArn": latest.arn})
         if latest.model_card_status == "Archived":
             raise ValidationError(f"Model Card {latest.model_card_name} is in Archived state.")
         result = original(self)
         new = _versions(self, latest.model_card_name)[-1]
         new.model_card_status = latest.model_card_status  # a new version keeps the card's status
+        _CHANGED_BY[(new.model_card_name, new.model_card_version)] = _ACTOR[-1]
         return result
 
     return update
+
+
+def _create_model_card(original: Any) -> Any:
+    def create(self: SageMakerResponse) -> ActionResult:
+        result = original(self)
+        _CHANGED_BY[(self._get_param("ModelCardName"), 1)] = _ACTOR[-1]
+        return result
+
+    return create
+
+
+def _user_context(name: str, version: int) -> dict[str, Any]:
+    who = _CHANGED_BY.get((name, version), DEFAULT_ACTOR)
+    return {"IamIdentity": {"Arn": who, "PrincipalId": "AIDAEXAMPLE"}}
 
 
 def _describe_model_card(original: Any) -> Any:
@@ -95,9 +116,21 @@ def _describe_model_card(original: Any) -> Any:
         for version in _versions(self, described["ModelCardName"]):
             if version.model_card_version == described["ModelCardVersion"]:
                 described["LastModifiedTime"] = version.last_modified_time
+        described["CreatedBy"] = _user_context(described["ModelCardName"], 1)
+        described["LastModifiedBy"] = _user_context(described["ModelCardName"], described["ModelCardVersion"])
         return result
 
     return describe
+
+
+@contextmanager
+def acting_as(identity_arn: str) -> Iterator[None]:
+    """SageMaker calls in the block are made by ``identity_arn`` (the card's CreatedBy / LastModifiedBy)."""
+    _ACTOR.append(identity_arn)
+    try:
+        yield
+    finally:
+        _ACTOR.pop()
 
 
 def _create_export_job(self: SageMakerResponse) -> ActionResult:
@@ -171,8 +204,10 @@ def model_cards_emulated() -> Iterator[None]:
     """Patch moto's SageMaker responses for the block (use inside ``mock_aws``; combines with moto_gaps)."""
     _EXPORT_JOBS.clear()
     _FAILURES.clear()
+    _CHANGED_BY.clear()
     with ExitStack() as stack:
         for name, wrap in {
+            "create_model_card": _create_model_card,
             "update_model_card": _update_model_card,
             "describe_model_card": _describe_model_card,
         }.items():

@@ -1,7 +1,7 @@
 """Fills the SageMaker gaps of moto 5.2.5 that the system relies on, for the local demo and flow tests.
 
-moto lacks ``Search(Resource="ModelCard")``, silently drops the ``ModelCard`` and the ``ModelLifeCycle`` (the
-model registry stage) of a model package, and its
+moto lacks ``Search(Resource="ModelCard")``, silently drops the ``ModelCard``, the ``ModelLifeCycle`` (the
+model registry stage) and the ``SecurityConfig`` (its KMS key, set only at creation) of a model package, and its
 ``UpdateModelPackage`` replaces ``CustomerMetadataProperties`` (a status-only update wipes them) where AWS merges
 the given keys and removes only ``CustomerMetadataPropertiesToRemove`` (toolchain-notes.md), and clears the approval
 status of an update that does not set one, where AWS leaves it as it is. The trust rule
@@ -21,11 +21,15 @@ from unittest import mock
 from moto.core.responses import ActionResult
 from moto.sagemaker.responses import SageMakerResponse
 
+from local.moto_security_hub import security_hub_emulated
+
 # package ARN -> ModelCard ({"ModelCardContent": ..., "ModelCardStatus": ...}), per moto backend instance
 _EMBEDDED_CARDS: dict[str, dict[str, str]] = {}
 # package ARN -> ModelLifeCycle ({"Stage": ..., "StageStatus": ..., "StageDescription": ...}). AWS returns it from
 # DescribeModelPackage and in each ListModelPackages summary (botocore's ModelPackageSummary has the member).
 _LIFE_CYCLES: dict[str, dict[str, str]] = {}
+# package ARN -> SecurityConfig ({"KmsKeyId": ...}): only CreateModelPackage takes it
+_SECURITY_CONFIGS: dict[str, dict[str, str]] = {}
 
 
 def _card_search_record(card: Any) -> dict[str, Any]:
@@ -86,6 +90,8 @@ def _describe_model_package(original: Any) -> Any:
             result.result["ModelCard"] = dict(_EMBEDDED_CARDS[arn])  # type: ignore[index]
         if arn in _LIFE_CYCLES:
             result.result["ModelLifeCycle"] = dict(_LIFE_CYCLES[arn])  # type: ignore[index]
+        if arn in _SECURITY_CONFIGS:
+            result.result["SecurityConfig"] = dict(_SECURITY_CONFIGS[arn])  # type: ignore[index]
         return result
 
     return describe
@@ -148,6 +154,8 @@ def _create_model_package(original: Any) -> Any:
         result = original(self)
         _store_model_card(self, result.result.get("ModelPackageArn"))  # type: ignore[attr-defined]
         _store_life_cycle(self, result.result.get("ModelPackageArn"))  # type: ignore[attr-defined]
+        if security := self._get_param("SecurityConfig"):
+            _SECURITY_CONFIGS[result.result.get("ModelPackageArn")] = {"KmsKeyId": security["KmsKeyId"]}  # type: ignore[attr-defined]
         return result
 
     return create
@@ -158,6 +166,7 @@ def sagemaker_gaps_filled() -> Iterator[None]:
     """Patch moto's SageMaker responses for the duration of the block (use inside ``mock_aws``)."""
     _EMBEDDED_CARDS.clear()
     _LIFE_CYCLES.clear()
+    _SECURITY_CONFIGS.clear()
     patches = {
         "search": _search,
         "describe_model_package": _describe_model_package,
@@ -168,6 +177,8 @@ def sagemaker_gaps_filled() -> Iterator[None]:
     with ExitStack() as stack:
         for name, wrap in patches.items():
             stack.enter_context(mock.patch.object(SageMakerResponse, name, wrap(getattr(SageMakerResponse, name))))
+        stack.enter_context(security_hub_emulated())  # the sweep's other service moto lacks parts of
         yield
     _EMBEDDED_CARDS.clear()
     _LIFE_CYCLES.clear()
+    _SECURITY_CONFIGS.clear()

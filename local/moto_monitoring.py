@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -163,6 +163,22 @@ def execution_event(
         "resources": [description["ProcessingJobArn"]],
         "detail": detail,
     }
+
+
+def write_report(description: dict[str, Any], body: bytes, *, file: str = "constraint_violations.json") -> str:
+    """Write a report under the execution's output as its analyzer does: before the job ends (S3's LastModified
+    is the job's ProcessingEndTime less a minute; moto stamps the real clock). Returns the object's URI."""
+    import boto3
+    from moto.s3.models import s3_backends
+
+    uri = f"{description['ProcessingOutputConfig']['Outputs'][0]['S3Output']['S3Uri']}/{file}"
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=body)
+    ended = description.get("ProcessingEndTime") or datetime.now(UTC)
+    stored = s3_backends[ACCOUNT]["aws"].get_object(bucket, key)
+    if stored is not None:
+        stored.last_modified = ended.astimezone(UTC).replace(tzinfo=None) - timedelta(minutes=1)
+    return uri
 
 
 def _jsonable(value: Any) -> Any:

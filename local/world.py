@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from infra.governed_function import HANDLER_METADATA_KEY
-from local import dynamodb_grants
+from local import asl, dynamodb_grants
 from local.offline import ACCOUNT, REGION
 from model_governance.adapters.clients import reset_clients
 
@@ -258,6 +258,52 @@ class LocalWorld:
     # Use -----------------------------------------------------------------------------------------------
     def function(self, handler_dir: str) -> LocalFunction:
         return next(f for f in self.functions.values() if f.handler_dir == handler_dir)
+
+    def state_machine(self, logical_prefix: str) -> asl.StateMachine:
+        """The synthesized state machine whose logical id starts with ``logical_prefix``, its definition read
+        from the template (function ARNs resolved to this world's handlers), run by ``local/asl.py``."""
+        [(logical_id, machine)] = [
+            (k, v) for k, v in self._of_type("AWS::StepFunctions::StateMachine").items() if k.startswith(logical_prefix)
+        ]
+        pseudo = {
+            "AWS::Partition": "aws",
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+
+        def substitute(value: Any) -> str:
+            if isinstance(value, str):
+                return value
+            if "Fn::Join" in value:
+                separator, parts = value["Fn::Join"]
+                return str(separator).join(substitute(part) for part in parts)
+            if "Ref" in value and value["Ref"] in pseudo:
+                return pseudo[value["Ref"]]
+            if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in self.functions:
+                return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{value['Fn::GetAtt'][0]}"
+            raise ValueError(f"state machine {logical_id}: cannot resolve {value}")
+
+        return asl.StateMachine(
+            substitute(machine["Properties"]["DefinitionString"]),
+            invoke=self._invoke_synchronously,
+            s3=boto3.client("s3", region_name=REGION),
+            name=logical_id,
+        )
+
+    def _invoke_synchronously(self, function_arn: str, payload: Any) -> Any:
+        """Lambda's RequestResponse invoke from Step Functions: the payload and the result cross as JSON."""
+        function = self.functions.get(function_arn.rsplit(":", 1)[-1])
+        if function is None:
+            raise asl.StatesError("Lambda.ResourceNotFoundException", f"Function not found: {function_arn}")
+        invocation = function.invoke(json.loads(json.dumps(payload)))  # its log lines stay out of the demo's output
+        if invocation.error is not None:
+            raise invocation.error
+        result = invocation.result
+        try:
+            return json.loads(json.dumps(result))
+        except (TypeError, ValueError) as error:
+            raise asl.StatesError("Runtime.MarshalError", f"Unable to marshal response: {error}") from error
 
     def card_keys(self) -> set[str]:
         """The KMS keys the template lets functions use through SageMaker (the modelCardKmsKeyArns setting)."""

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from model_governance import text
 from model_governance.adapters.ledger import Ledger, in_order
 from model_governance.constants import STATE_TABLE_OUTPUT
 from ops.cli import CommandError, OneLineParser, UsageError, run, session
@@ -22,20 +23,23 @@ _DETAIL_KEYS = ("reason", "verdict", "s3_output_path", "export_job_arn", "subjec
 
 
 def format_history(records: Iterable[Mapping[str, Any]]) -> str:
-    """One block per record: when, what, on which card or resource, by whom; then what changed and why."""
+    """One block per record: when, what, on which card or resource, by whom; then what changed and why.
+
+    Every value is outside input (an owner, a reason, a card name): it is printed escaped on its own line's
+    tail (model_governance.text), so a value holding a line break cannot print a record of its own."""
     lines: list[str] = []
     for record in in_order(records):
-        what = record.get("card") or record.get("subject") or "-"
-        lines.append(
-            f"{str(record.get('at', ''))[:19]}Z  {record.get('action', ''):<29} {what}  by {record.get('actor')}"
-        )
+        what = text.name(record.get("card") or record.get("subject") or "-")
+        when = text.one_line(str(record.get("at", ""))[:19])
+        action, actor = text.name(record.get("action", "")), text.name(record.get("actor"))
+        lines.append(f"{when}Z  {action:<29} {what}  by {actor}")
         change = _change(record.get("before") or {}, record.get("after") or {})
         if change:
             lines.append(f"      {change}")
         details = record.get("details") or {}
         for key in _DETAIL_KEYS:
             if details.get(key) not in (None, "", []):
-                lines.append(f"      {key}: {_text(details[key])}")
+                lines.append(f"      {key}: {text.one_line(_text(details[key]))}")
     return "\n".join(lines) if lines else "(no ledger records)"
 
 
@@ -45,11 +49,14 @@ def _change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
+        shown = text.name(key)
         if isinstance(old, dict | list) or isinstance(new, dict | list):
-            parts.append(f"{key} rewritten")
+            parts.append(f"{shown} rewritten")
         else:
-            parts.append(f"{key}: {old} -> {new}" if key in before else f"{key}: {new}")
-    return "; ".join(parts)
+            parts.append(
+                f"{shown}: {text.name(old)} -> {text.name(new)}" if key in before else f"{shown}: {text.name(new)}"
+            )
+    return text.one_line("; ".join(parts))
 
 
 def _text(value: Any) -> str:

@@ -98,8 +98,17 @@ def frozen_clock(start: datetime) -> Iterator[Any]:
 
 
 # What the account looks like: compared between the fault-free run and every faulted one -------------------
-# Attributes that say when our own bookkeeping ran, not what the account holds.
-VOLATILE = {"recorded_at", "requested_at", "completed_at", "expires_at", "carried_at", "last_alert_at"}
+# Attributes that say when our own bookkeeping ran, not what the account holds. ``card_created_before`` (a link's
+# bound on its card's CreationTime) moves with the retry that created the card, as the card's own time does.
+VOLATILE = {
+    "recorded_at",
+    "requested_at",
+    "completed_at",
+    "expires_at",
+    "carried_at",
+    "last_alert_at",
+    "card_created_before",
+}
 INTERNAL_PREFIXES = ("CLAIM#", "LEASE#", "EFFECT#")
 
 

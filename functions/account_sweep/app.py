@@ -71,6 +71,8 @@ def _dependencies() -> tuple[ModelRegistry, StateStore, SweepReports, EffectStor
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     registry, links, reports, effects, ops, audit, settings = _dependencies()
+    # `make smoke`: the sweep reads, reports and records, but replays nothing and tells no one (it can only do less).
+    report_only = isinstance(event, dict) and event.get("mode") == constants.SWEEP_REPORT_ONLY
     run = run_for(
         event,
         request_id=context.aws_request_id,
@@ -90,11 +92,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         cards=registry,
         reports=reports,
         effects=effects,
-        ops=ops,
+        ops=None if report_only else ops,
         audit=audit,
         settings=settings,
-        reconciler=_reconciler(),
-        findings_hub=_security_hub(run.account, run.region, run.started, run.run_id),
+        reconciler=None if report_only else _reconciler(),
+        findings_hub=None if report_only else _security_hub(run.account, run.region, run.started, run.run_id),
     )
     return outcome.summary()
 
@@ -103,4 +105,6 @@ def _security_hub(account: str, region: str, started: datetime, run_id: str) -> 
     """The findings hub of this run when securityHubFindings is on (the stack sets the variable only then)."""
     if constants.ENV_SECURITY_HUB_FINDINGS not in os.environ or not env_bool(constants.ENV_SECURITY_HUB_FINDINGS):
         return None
-    return SecurityHub(client("securityhub"), HubContext(account, region, started, run_id))
+    # UpdatedAt is the run's time (a retry imports the same findings), never later than now: a finding imported
+    # with a future UpdatedAt would pin itself against every later sweep (BatchImportFindings ignores older ones).
+    return SecurityHub(client("securityhub"), HubContext(account, region, min(started, datetime.now(UTC)), run_id))

@@ -4,6 +4,7 @@ step of the Distributed Map fan-out. Writes Model Monitor's files and alerts thr
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -11,11 +12,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from data_quality.baseline import baseline_of
 from data_quality.storage import S3Files
-from data_quality.workflow import MonitorRun, finish_fan_out, fired_at, profile_batch, replay_alert, start
+from data_quality.workflow import (
+    MonitorRun,
+    finish_fan_out,
+    fired_at,
+    profile_batch,
+    refusal,
+    replay_alert,
+    start,
+)
 from model_governance import constants
 from model_governance.adapters.clients import client
 from model_governance.adapters.dq_runs import MonitorRuns
-from model_governance.errors import InvalidEventError
+from model_governance.adapters.monitoring import RecordedRun
 from model_governance.events import RECONCILED_KEY, parse_processing_job_state_change
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key, parse_monitors
 from model_governance.observability import logger, metrics
@@ -32,10 +41,17 @@ def _monitors() -> dict[str, DataQualityMonitor]:
 @cache
 def _run(account: str) -> MonitorRun:
     dependencies = violation_alert_dependencies()
+    reports = dependencies.pop("jobs")
+
+    def alert(event: dict[str, Any]) -> Any:
+        # The run's own event (built by this function, or recorded by it in the state table) is its truth.
+        jobs = RecordedRun(event["detail"], reports)
+        return handle_execution(parse_processing_job_state_change(event), jobs=jobs, **dependencies)
+
     return MonitorRun(
         files=S3Files(client("s3")),
         runs=MonitorRuns(client("dynamodb"), env_str(constants.ENV_STATE_TABLE)),
-        alert=lambda event: handle_execution(parse_processing_job_state_change(event), **dependencies),
+        alert=alert,
         region=os.environ.get("AWS_REGION", ""),
         account=account,
     )
@@ -45,16 +61,17 @@ def _run(account: str) -> MonitorRun:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
+    monitor = _monitors().get(str(event.get("monitor")))
+    problem = refusal(event, monitor, datetime.now(UTC))
+    if problem is not None or monitor is None:
+        logger.warning(f"event refused: {problem}; nothing read or written")
+        return {"mode": "refused", "reason": problem}
+    logger.append_keys(monitor=monitor.name)
     if action == "baseline":
         files = S3Files(client("s3"))
         bucket, key = bucket_and_key(str(event["dataset"]))
         documents = baseline_of(files.lines(bucket, key), header=str(event.get("header", "auto")))
-        output = str(event["output"]).rstrip("/")
-        return {name: files.write_json(f"{output}/{name}", doc) for name, doc in documents.items()}
-    monitor = _monitors().get(str(event.get("monitor")))
-    if monitor is None:
-        raise InvalidEventError(f"unknown monitor {event.get('monitor')!r}: not in cdk.json dataQualityMonitors")
-    logger.append_keys(monitor=monitor.name)
+        return {name: files.write_json(f"{monitor.baseline_prefix}/{name}", d) for name, d in documents.items()}
     run = _run(context.invoked_function_arn.split(":")[4])
     if action == "check":
         return start(monitor, fired_at(event), run)
@@ -62,6 +79,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return profile_batch(monitor, fired_at(event), list(event.get("Items") or []), run)
     if action == "finish":
         return finish_fan_out(monitor, fired_at(event), run)
-    if action == "alert":  # the account sweep replays a run whose alert never happened
-        return replay_alert(monitor, dict(event.get(RECONCILED_KEY) or {}), run)
-    raise InvalidEventError(f"unknown action {action!r}: expected baseline, check, profile, finish or alert")
+    # "alert": the account sweep replays a run whose alert never happened
+    return replay_alert(monitor, dict(event.get(RECONCILED_KEY) or {}), run)

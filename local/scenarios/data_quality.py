@@ -32,8 +32,9 @@ CONTEXT = {
 def put_training_data(s3: Any) -> str:
     s3.create_bucket(Bucket=BUCKET)
     body = "\n".join([",".join(NAMES), *rows(3000, seed=1)]).encode()
-    s3.put_object(Bucket=BUCKET, Key="training/churn.csv", Body=body)
-    return f"s3://{BUCKET}/training/churn.csv"
+    # Under the monitor's baseline prefix: the function baselines only data of its own monitor's prefixes.
+    s3.put_object(Bucket=BUCKET, Key="baselines/churn/training/churn.csv", Body=body)
+    return f"s3://{BUCKET}/baselines/churn/training/churn.csv"
 
 
 def capture_hour(s3: Any, hour: datetime, payload_rows: list[str], *, garbage: int = 0) -> None:
@@ -43,13 +44,12 @@ def capture_hour(s3: Any, hour: datetime, payload_rows: list[str], *, garbage: i
 
 
 def check(world: LocalWorld, hour: datetime) -> dict[str, Any]:
-    """The scheduled run that fires at the end of ``hour`` (EventBridge -> state machine -> this function)."""
-    invocation = world.function("dq_monitor").invoke(
-        {"action": "check", "monitor": MONITOR, "time": (hour + timedelta(hours=1, minutes=5)).isoformat()}
-    )
-    if invocation.error:
-        raise invocation.error
-    return dict(invocation.result)
+    """The scheduled run that fires at the end of ``hour``: the synthesized state machine, run by local/asl.py."""
+    fired = (hour + timedelta(hours=1, minutes=5)).isoformat()
+    execution = world.state_machine("DataQualityRuns").execute({"action": "check", "monitor": MONITOR, "time": fired})
+    if execution.status != "SUCCEEDED":
+        raise RuntimeError(f"the data-quality run failed: {execution.error}: {execution.cause}")
+    return dict(execution.output)
 
 
 def run(world: LocalWorld, say: Any) -> None:
@@ -57,7 +57,7 @@ def run(world: LocalWorld, say: Any) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     dataset = put_training_data(s3)
     result = world.function("dq_monitor").invoke(
-        {"action": "baseline", "dataset": dataset, "output": f"s3://{BUCKET}/baselines/churn"}
+        {"action": "baseline", "monitor": MONITOR, "dataset": dataset, "output": f"s3://{BUCKET}/baselines/churn"}
     )
     if result.error:
         raise result.error
@@ -76,8 +76,11 @@ def run(world: LocalWorld, say: Any) -> None:
         capture_hour(s3, hour, payload, garbage=garbage)
         outcome = check(world, hour)
         say(f"{hour:%H}:00-{hour:%H}:59, {label}: {outcome['status']}, {outcome['violations']} violations")
+        if offset == 0:
+            say.detail("  (the schedule's input, run through the DataQualityRuns state machine as synthesized)")
         say.detail(
-            f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json}}"
+            f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json,"
+            " report.html}"
         )
         for message in world.inbox("AlertsOps"):
             say(f"  email: {message.subject}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from local.moto_monitoring import add_schedule, execution_event, run_execution
+from local.moto_monitoring import add_schedule, execution_event, run_execution, write_report
 from local.world import ACCOUNT, REGION, ROOT, LocalWorld
 from model_governance.cards.trust import CARD_METADATA_KEY
 
@@ -70,11 +70,7 @@ def execute(
     """One schedule run: the job in SageMaker, its report in S3, then the event SageMaker sends."""
     description = run_execution(sm, SCHEDULE, at=at, status=status, violations=len(violations or []), **kw)
     if violations is not None:
-        uri = description["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-        key = uri.removeprefix(f"s3://{BUCKET}/") + "/constraint_violations.json"
-        boto3.client("s3", region_name=REGION).put_object(
-            Bucket=BUCKET, Key=key, Body=json.dumps({"violations": violations}).encode()
-        )
+        write_report(description, json.dumps({"violations": violations}).encode())
     # The event's detail shape is not confirmed: send only name and status, the handler describes the rest.
     event = execution_event(description, detail_fields=("ProcessingJobName", "ProcessingJobStatus"))
     return event, world.put_event(event)

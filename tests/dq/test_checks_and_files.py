@@ -62,6 +62,18 @@ def test_missing_extra_completeness_and_categorical_checks_are_worded_like_model
     assert len(parse_violations(json.dumps(violations_document(violations)))) == len(violations)  # our own reader
 
 
+def test_a_data_type_check_is_worded_as_the_current_model_monitor_container_words_it():
+    _, baseline = baseline_of([f"{n}" for n in range(400)], ["count"])
+    current = profile_rows(["1", "2", "2.5", "3.5"], ["count"])
+
+    [violation] = [v for v in run_checks(baseline, current) if v.constraint_check_type == "data_type_check"]
+
+    assert violation.description == (
+        "Data type match requirement is not met. Expected data type: Integral, Expected match: 90.0%. "
+        "Observed: Only 50.0% of data is Integral."
+    )
+
+
 def test_fewer_columns_than_the_baseline_is_a_missing_column_check():
     _, baseline = baseline_of(rows(200, seed=1), NAMES)
     current = profile_rows([",".join(r.split(",")[:5]) for r in rows(100, seed=2)], NAMES)

@@ -43,9 +43,13 @@ def test_the_seed_articles_drifting_period_reports_exactly_its_three_features(ba
         ("CustServ Calls", "baseline_drift_check"),
     }
     by_feature = {v.feature_name: v.description for v in result.violations}
-    share = float(by_feature["State_AL"].split()[1])
-    assert 0.77 < share < 0.83  # the share still matching the baseline type, as the seed's "Value: 0.8"
-    assert by_feature["State_AL"].endswith("does not meet the constraint requirement! ")
+    wording = by_feature["State_AL"]
+    assert wording.startswith(
+        "Data type match requirement is not met. Expected data type: Integral, Expected match: 90.0%. Observed: Only "
+    )
+    assert wording.endswith("% of data is Integral.")
+    share = float(wording.removesuffix("% of data is Integral.").rsplit(" ", 1)[1])
+    assert 77 < share < 83  # the share still matching the baseline type (a fifth written as 0.0/1.0)
     assert by_feature["Eve Mins"].startswith("Numerical distance: ")
     assert by_feature["Eve Mins"].endswith(" exceeds numerical threshold: 0.1")
 

@@ -127,6 +127,12 @@ def test_the_sweep_may_import_findings_only_as_this_account_under_its_default_pr
             "Effect": "Allow",
             "Resource": {"Fn::Join": ["", [*prefix, ":hub/default"]]},
         },
+        {
+            "Action": "securityhub:BatchUpdateFindings",
+            "Condition": {"StringEquals": {"securityhub:ASFFSyntaxPath/Workflow.Status": "RESOLVED"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [*prefix, ":hub/default"]]},
+        },
     ]
     assert sweep["Properties"]["Environment"]["Variables"]["SECURITY_HUB_FINDINGS"] == "true"
 

@@ -91,8 +91,53 @@ def test_the_function_may_touch_exactly_its_monitors_prefixes(dq_template):
 def test_big_periods_fan_out_over_a_distributed_map(dq_template):
     [machine] = resources(dq_template, "AWS::StepFunctions::StateMachine").values()
     definition = json.dumps(machine["Properties"]["DefinitionString"])
-    for needle in ("DISTRIBUTED", "ItemReader", "s3:getObject", "ItemBatcher", "fan_out", "FitsOneInvocation"):
+    for needle in ("DISTRIBUTED", "ItemReader", "s3:getObject", "ItemSelector", "fan_out", "FitsOneInvocation"):
         assert needle in definition
+
+
+def _definition(template: dict[str, Any]) -> dict[str, Any]:
+    [machine] = resources(template, "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return dict(json.loads("".join(p if isinstance(p, str) else "arn" for p in parts)))
+
+
+def test_every_task_gets_its_input_and_the_map_passes_monitor_and_time_as_paths(dq_template):
+    states = _definition(dq_template)["States"]
+    fan_out = states["ProfileCaptureObjects"]
+    batch = fan_out["ItemProcessor"]["States"]["ProfileBatch"]
+    for task in (states["Check"], batch, states["Finish"]):
+        assert isinstance(task.get("Parameters", {}), dict)  # never "Parameters": "$"
+        retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
+        assert {"Lambda.TooManyRequestsException", "Lambda.ServiceException"} <= retried
+    assert "Parameters" not in states["Check"]  # the function gets the schedule's whole input
+    assert fan_out["ItemSelector"] == {
+        "action": "profile",
+        "monitor.$": "$.monitor",
+        "time.$": "$.time",
+        "Items.$": "$$.Map.Item.Value.objects",
+    }
+    assert "ItemBatcher" not in fan_out  # each manifest item is already a byte-bounded group of objects
+
+
+def test_the_item_reader_may_read_only_manifests_and_decrypt_them_with_the_monitors_keys_through_s3(dq_template):
+    [policy] = [p for k, p in resources(dq_template, "AWS::IAM::Policy").items() if k.startswith("DataQualityRunsRole")]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    [read] = [s for s in statements if "s3:GetObject" in _list(s["Action"])]
+    assert read["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":s3:::{scenario.BUCKET}/dq-reports/churn-endpoint/churn-data-quality-serverless/*/manifest.json",
+            ],
+        ]
+    }
+    [kms] = [s for s in statements if "kms:Decrypt" in _list(s["Action"])]
+    assert (kms["Effect"], kms["Action"], kms["Resource"]) == ("Allow", "kms:Decrypt", KMS)
+    assert kms["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    }
 
 
 def test_the_monitor_function_alone_gets_the_data_quality_layer(dq_template):

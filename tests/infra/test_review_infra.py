@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from local.world import synthesize
 from model_governance import constants
+from tests.infra.conftest import EMBEDDED_CARD_ONLY, NO_CARD_CONFIRMATION
 
 pytestmark = pytest.mark.infra
 
@@ -122,7 +123,7 @@ def test_only_enforce_may_change_an_approval_and_only_to_pending(
     # PendingManualApproval only, and never a stage beside it (an approval-only request has no stage key).
     assert statement["Condition"] == {
         "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
-        "Null": {"sagemaker:ModelLifeCycle:Stage": "true"},
+        "Null": {"sagemaker:ModelLifeCycle:Stage": "true", **NO_CARD_CONFIRMATION},
     }
     assert all(s["Resource"]["Fn::Join"][1][-1] == ":model-package/*/*" for s in updates)
 
@@ -131,7 +132,7 @@ def test_card_review_permissions_are_least_privilege(template: dict[str, Any]) -
     (export,) = allowing(template, "CardReview", "sagemaker:CreateModelCardExportJob")
     assert export["Resource"]["Fn::Join"][1][-1] == ":model-card/*"
     (update,) = allowing(template, "CardReview", "sagemaker:UpdateModelPackage")
-    assert update["Condition"] == {"Null": {"sagemaker:ModelApprovalStatus": "true"}}  # the embedded card only
+    assert update["Condition"] == EMBEDDED_CARD_ONLY
     (put,) = allowing(template, "CardReview", "s3:PutObject")
     assert put["Action"] == "s3:PutObject"
     assert put["Resource"]["Fn::Join"][1][1] == "/model-cards/*"
@@ -216,15 +217,22 @@ def test_under_enforce_a_stage_may_only_be_set_outside_the_gated_stages_or_rejec
         (s["Condition"] for s in updates if "sagemaker:ModelApprovalStatus" in s["Condition"].get("Null", {})),
         key=json.dumps,
     )
-    assert conditions == [
-        {  # no approval status, a stage, and not a gated one
-            "Null": {"sagemaker:ModelApprovalStatus": "true", "sagemaker:ModelLifeCycle:Stage": "false"},
-            "StringNotEquals": {"sagemaker:ModelLifeCycle:Stage": ["Production"]},
-        },
-        {  # no approval status, and a status that takes the version out of its stage
-            "Null": {"sagemaker:ModelApprovalStatus": "true"},
-            "StringEquals": {"sagemaker:ModelLifeCycle:StageStatus": ["Rejected", "Retired"]},
-        },
-    ]
+    assert conditions == sorted(
+        [
+            {  # no approval status, a stage, and not a gated one
+                "Null": {
+                    "sagemaker:ModelApprovalStatus": "true",
+                    "sagemaker:ModelLifeCycle:Stage": "false",
+                    **NO_CARD_CONFIRMATION,
+                },
+                "StringNotEquals": {"sagemaker:ModelLifeCycle:Stage": ["Production"]},
+            },
+            {  # no approval status, and a status that takes the version out of its stage
+                "Null": {"sagemaker:ModelApprovalStatus": "true", **NO_CARD_CONFIRMATION},
+                "StringEquals": {"sagemaker:ModelLifeCycle:StageStatus": ["Rejected", "Retired"]},
+            },
+        ],
+        key=json.dumps,
+    )
     assert len(updates) == 3  # and the approval revert (test_only_enforce_may_change_an_approval_and_only_to_pending)
     assert not any("IfExists" in operator for s in updates for operator in s["Condition"])

@@ -123,33 +123,43 @@ def leading_keys(statement: dict[str, Any]) -> list[str]:
 
 
 # 1. Every alarm can notify the ops topic ----------------------------------------------------------------
-def test_cloudwatch_alarms_of_this_account_may_publish_to_the_ops_topic(template):
+def alarms_of_the_stack(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"Fn::GetAtt": [logical_id, "Arn"]} for logical_id in resources(template, "AWS::CloudWatch::Alarm")]
+
+
+def test_cloudwatch_may_publish_to_the_ops_topic_for_exactly_the_alarms_of_this_stack(template):
     ops = topic_with(template, "Model governance alerts")
     allows = [s for s in topic_policies(template)[ops] if s["Effect"] == "Allow"]
-    assert allows == [
-        {
-            "Sid": "CloudwatchPublishes",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": {"Ref": ops},
-            "Condition": CLOUDWATCH_CONDITIONS,
-        }
-    ]
+    [allow] = allows
+    assert {k: v for k, v in allow.items() if k != "Condition"} == {
+        "Sid": "CloudwatchPublishes",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": {"Ref": ops},
+    }
+    condition = allow["Condition"]
+    assert condition["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    # The alarms' own ARNs, not alarm:* (another alarm of the account must not page ops through our topic).
+    assert sorted(map(json.dumps, condition["ArnEquals"]["aws:SourceArn"])) == sorted(
+        map(json.dumps, alarms_of_the_stack(template))
+    )
 
 
-def test_no_other_principal_may_publish_to_any_topic(template):
+def test_no_other_principal_is_allowed_to_publish_to_any_topic(template):
     ops = topic_with(template, "Model governance alerts")
     policies = topic_policies(template)
     assert set(policies) == set(resources(template, "AWS::SNS::Topic"))  # every topic has a policy
     for topic, statements in policies.items():
         for statement in statements:
-            if statement["Effect"] == "Deny":  # the TLS-only rule
-                assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            if statement["Effect"] == "Deny":  # the TLS-only rule, and who may publish (tests/security)
+                assert statement.get("Sid") == "OnlyTheFunctionsAndOurAlarmsPublish" or statement["Condition"] == {
+                    "Bool": {"aws:SecureTransport": "false"}
+                }
                 continue
             assert topic == ops, f"{topic} lets {statement['Principal']} publish"
             assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-            assert statement["Condition"] == CLOUDWATCH_CONDITIONS
+            assert statement["Sid"] == "CloudwatchPublishes"
 
 
 def test_the_topic_key_lets_cloudwatch_encrypt_only_for_alarms_of_this_account(template):
@@ -263,12 +273,22 @@ def test_no_role_may_bypass_the_lock_or_delete_evidence(template):
             }, statement
 
 
-# 4. The sweep and the backfill never overlap -------------------------------------------------------------
-def test_only_the_sweep_and_the_backfill_run_one_at_a_time(template):
-    reserved = {
+# 4. The sweep and the backfill: nothing reserved unless asked ------------------------------------------
+def reserved_concurrency(template: dict[str, Any]) -> dict[str, Any]:
+    return {
         handler: function["Properties"].get("ReservedConcurrentExecutions")
         for handler, function in functions_by_handler(template).items()
     }
+
+
+def test_no_function_reserves_concurrency_by_default_so_a_new_account_can_deploy(template):
+    # A reservation fails to deploy where the account's concurrency quota is under 100 + the reservation
+    # (new accounts often start at 10); the effect leases keep overlapping runs from acting twice.
+    assert set(reserved_concurrency(template).values()) == {None}
+
+
+def test_the_sweep_and_the_backfill_run_one_at_a_time_on_request():
+    reserved = reserved_concurrency(synthesize({"sweepReservedConcurrency": 1}))
     assert reserved.pop("account_sweep") == 1
     assert reserved.pop("backfill") == 1
     assert set(reserved.values()) == {None}  # event-driven functions keep scaling with their events

@@ -11,7 +11,7 @@ from aws_cdk import Duration
 from infra.account_sweep import alarm_windows
 from infra.governed_function import HANDLER_METADATA_KEY
 from model_governance.sweep.rules import KINDS
-from tests.infra.conftest import resources
+from tests.infra.conftest import EMBEDDED_CARD_ONLY, resources
 
 
 def function_id(template: dict[str, Any], handler_dir: str) -> str:
@@ -102,7 +102,7 @@ def test_the_sweep_only_reads_sagemaker_and_writes_only_its_reports(template):
 
 def test_the_backfill_may_write_cards_and_embedded_cards_but_never_approvals(template):
     [update] = [s for s in statements(template, "backfill") if s["Action"] == "sagemaker:UpdateModelPackage"]
-    assert update["Condition"] == {"Null": {"sagemaker:ModelApprovalStatus": "true"}}
+    assert update["Condition"] == EMBEDDED_CARD_ONLY
     assert "sagemaker:CreateModelCard" in actions_on(template, "backfill")
     assert "sagemaker:UpdateModelCard" not in actions_on(template, "backfill")
 

@@ -212,7 +212,8 @@ class Fakes:
         self.claims: set[str] = set()
 
     def link_for(self, group: str, version: int) -> CardLink | None:
-        return CardLink(group, version, CARD)
+        # recorded by carry-forward right after it created the card (the Stubber's CreationTime below)
+        return CardLink(group, version, CARD, card_created_before=datetime(2021, 2, 24, 0, 0, 1, tzinfo=UTC))
 
     def claim(self, key: str, **_: Any) -> bool:
         fresh = key not in self.claims

@@ -21,7 +21,7 @@ from tests.dq.churn import capture_lines, rows
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)
 OBJECTS = 5  # capture objects in the hour, 1,600 rows each: 8,000 rows, past the sketch's exact range (k = 2048)
-BATCH = 2  # items per ProfileBatch invocation (the ItemBatcher's max_items_per_batch, small here)
+BATCH = 2  # capture objects' bytes per ProfileBatch invocation (the manifest groups them, small here)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,12 @@ def dq_world(dq_template: dict[str, Any]) -> Iterator[Any]:
         s3 = boto3.client("s3", region_name="us-east-1")
         dataset = scenario.put_training_data(s3)
         baseline = world.function("dq_monitor").invoke(
-            {"action": "baseline", "dataset": dataset, "output": f"s3://{scenario.BUCKET}/baselines/churn"}
+            {
+                "action": "baseline",
+                "monitor": scenario.MONITOR,
+                "dataset": dataset,
+                "output": f"s3://{scenario.BUCKET}/baselines/churn",
+            }
         )
         assert baseline.error is None
         yield world, s3
@@ -66,24 +71,22 @@ def invoke(world: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def fan_out_run(world: Any, s3: Any, hour: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Check (too big for one invocation) -> Distributed Map over the manifest -> Finish, as the definition says."""
+    """Check (too big for one invocation) -> Distributed Map over the manifest -> Finish, run by the ASL
+    interpreter from the synthesized definition (tests/integration/test_dq_state_machine.py runs its paths)."""
     module = world.function("dq_monitor").module()
     one_run = module._run
-    monkeypatch.setattr(module, "_run", lambda account: dataclasses.replace(one_run(account), single_run_max_bytes=1))
+    largest = max(o["Size"] for o in s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix="datacapture/")["Contents"])
+    limits = {"single_run_max_bytes": 1, "batch_max_bytes": BATCH * largest}
+    monkeypatch.setattr(module, "_run", lambda account: dataclasses.replace(one_run(account), **limits))
     fired = (hour + timedelta(hours=1, minutes=5)).isoformat()
-    started = invoke(world, {"action": "check", "monitor": scenario.MONITOR, "time": fired})
-    assert started["mode"] == "fan_out"
-    manifest = s3.get_object(Bucket=started["manifest_bucket"], Key=started["manifest_key"])["Body"].read()
-    items = json.loads(manifest)  # S3JsonItemReader: one item per capture object
-    assert len(items) == OBJECTS
-    batch_input = {"monitor": started["monitor"], "time": started["time"]}  # ItemBatcher's BatchInput
-    partials = [
-        invoke(world, {"action": "profile", **batch_input, "Items": items[i : i + BATCH]})
-        for i in range(0, len(items), BATCH)
-    ]
-    assert sum(p["rows"] for p in partials) == OBJECTS * 1600
-    assert len({p["partial"] for p in partials}) == len(partials)  # one partial per batch
-    return invoke(world, {"action": "finish", **batch_input})
+    execution = world.state_machine("DataQualityRuns").execute(
+        {"action": "check", "monitor": scenario.MONITOR, "time": fired}
+    )
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    batches = execution.invocations("ProfileBatch")
+    assert sum(len(b["Items"]) for b in batches) == OBJECTS  # every capture object of the hour, once
+    assert len(batches) > 1
+    return dict(execution.output)
 
 
 def report(s3: Any, output_uri: str) -> dict[str, Any]:

@@ -37,7 +37,12 @@ def dq_world(dq_template: dict[str, Any]) -> Iterator[Any]:
         s3 = boto3.client("s3", region_name="us-east-1")
         dataset = scenario.put_training_data(s3)
         baseline = world.function("dq_monitor").invoke(
-            {"action": "baseline", "dataset": dataset, "output": f"s3://{scenario.BUCKET}/baselines/churn"}
+            {
+                "action": "baseline",
+                "monitor": scenario.MONITOR,
+                "dataset": dataset,
+                "output": f"s3://{scenario.BUCKET}/baselines/churn",
+            }
         )
         assert baseline.error is None
         yield world, s3

@@ -151,10 +151,17 @@ def _registered(group: str, arn: str, version: int) -> dict[str, Any]:
     return event
 
 
-def _hand_made_card(sm: Any, name: str, package_arn: str, group: str, status: str = "Draft") -> None:
-    """A card written by a person, confirmed by its package (the trust rule)."""
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _hand_made_card(
+    sm: Any, name: str, package_arn: str, group: str, status: str = "Draft", kms_key: str | None = None
+) -> None:
+    """A card written by a person (encrypted with ``kms_key`` when given), confirmed by its package (the trust
+    rule)."""
+    security = {"SecurityConfig": {"KmsKeyId": kms_key}} if kms_key else {}
     sm.create_model_card(
-        ModelCardName=name, Content=json.dumps(_card_content(package_arn, group)), ModelCardStatus=status
+        ModelCardName=name, Content=json.dumps(_card_content(package_arn, group)), ModelCardStatus=status, **security
     )
     sm.update_model_package(ModelPackageArn=package_arn, CustomerMetadataProperties={CARD_METADATA_KEY: name})
 
@@ -167,6 +174,48 @@ def carry_forward_story(world: LocalWorld) -> Deliveries:
     _hand_made_card(sm, "churn-by-hand", v1, group)
     v2 = _register(sm, group, 2)
     yield from world.route(_registered(group, v2, 2))
+
+
+def encrypted_carry_forward_story(world: LocalWorld) -> Deliveries:
+    """The predecessor's card is encrypted with KEY and the new version's package too: the plans hold digests, and
+    the card and the embedded card are derived again from the same card version when written."""
+    sm = _sagemaker()
+    group = "churn"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1)
+    _hand_made_card(sm, "churn-by-hand", v1, group, kms_key=KEY)
+    v2 = _register(sm, group, 2, SecurityConfig={"KmsKeyId": KEY})
+    yield from world.route(_registered(group, v2, 2))
+
+
+def encrypted_card_review_story(world: LocalWorld) -> Deliveries:
+    """A card encrypted with KEY, its package too, edited and submitted: the embedded card follows (derived again
+    when written), the notice shows no content."""
+    sm = _sagemaker()
+    group = "fraud"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    v1 = _register(sm, group, 1, SecurityConfig={"KmsKeyId": KEY})
+    _hand_made_card(sm, "fraud-card", v1, group, kms_key=KEY)
+    sm.update_model_card(ModelCardName="fraud-card", Content=json.dumps(_card_content(v1, group, risk="High")))
+    sm.update_model_card(ModelCardName="fraud-card", ModelCardStatus="PendingReview")
+    yield from world.route(_card_event(sm, "fraud-card", "review-1"))
+
+
+def squatted_name_story(world: LocalWorld) -> Deliveries:
+    """Someone took version 2's card name before it was registered: its card is carried forward under the
+    fallback name, once. The random part is fixed here so runs compare; that a retry reuses the name its plan drew
+    is shown in tests/security/test_trust_attacks.py."""
+    from unittest import mock
+
+    with mock.patch("model_governance.workflows.carry_forward.new_fallback_token", lambda: "fixed"):
+        sm = _sagemaker()
+        group = "squatted"
+        sm.create_model_package_group(ModelPackageGroupName=group)
+        v1 = _register(sm, group, 1)
+        _hand_made_card(sm, "squatted-by-hand", v1, group)
+        sm.create_model_card(ModelCardName="squatted-v2", Content=json.dumps({}), ModelCardStatus="Draft")
+        v2 = _register(sm, group, 2)
+        yield from world.route(_registered(group, v2, 2))
 
 
 def _card_event(sm: Any, name: str, event_id: str) -> dict[str, Any]:
@@ -249,16 +298,17 @@ def _two_groups_one_without_a_card(sm: Any) -> None:
 
 
 def account_sweep_story(world: LocalWorld) -> Deliveries:
-    """Two groups, one latest version without a card; in a third, version 2's registration event was lost. The
-    scheduled sweep writes its report, replays the lost registrations to carry-forward, and sends a digest that
-    says so; the replays (their own deliveries) carry the cards forward."""
+    """Two groups, one latest version without a card; in a third, version 1 is documented by hand and the
+    registration events of versions 2 and 3 were lost. The scheduled sweep writes its report, replays the lost
+    registrations to carry-forward in order (not version 1: its card counts), and sends a digest that says so; the
+    replay (its own delivery) carries the cards forward."""
     sm = _sagemaker()
     _two_groups_one_without_a_card(sm)
     sm.create_model_package_group(ModelPackageGroupName="lost")
     v1 = _register(sm, "lost", 1)
     _hand_made_card(sm, "lost-card", v1, "lost")
     _register(sm, "lost", 2)
-    world.route(_registered("lost", _register(sm, "lost", 3), 3))  # lost too: only the oldest is replayed first
+    world.route(_registered("lost", _register(sm, "lost", 3), 3))  # lost too: v2 and v3 are one ordered replay
     # Version 1's event reached the gate (nothing to judge: no AWS call), not carry-forward; the sweep runs an hour
     # later, past the settle time.
     yield world.function("approval_gate"), _registered("lost", v1, 1)
@@ -292,7 +342,11 @@ def account_sweep_security_hub_story(world: LocalWorld) -> Deliveries:
     # calls are the sweep's own and Security Hub's.
     with time_machine.travel(START - timedelta(days=10), tick=False):
         _two_groups_one_without_a_card(_sagemaker())
-    yield world.function("account_sweep"), {**read_event("scheduled_event"), "region": REGION}
+    # The schedule fires now: an import older than the finding's UpdatedAt would be ignored (Security Hub's rule).
+    yield (
+        world.function("account_sweep"),
+        {**read_event("scheduled_event"), "region": REGION, "time": f"{START:%Y-%m-%dT%H:%M:%SZ}"},
+    )
 
 
 def backfill_story(world: LocalWorld) -> Deliveries:
@@ -338,6 +392,7 @@ def violation_story(world: LocalWorld) -> Deliveries:
 
 STORIES = [
     Story("carry_forward", carry_forward_story),
+    Story("squatted_name", squatted_name_story),
     Story("card_review", card_review_story),
     Story("approval_gate", approval_gate_story),
     Story("stage_gate", stage_gate_story),
@@ -345,6 +400,8 @@ STORIES = [
     Story("account_sweep", account_sweep_story),
     Story("account_sweep_security_hub", account_sweep_security_hub_story, (("securityHubFindings", True),)),
     Story("backfill", backfill_story),
+    Story("encrypted_carry_forward", encrypted_carry_forward_story),
+    Story("encrypted_card_review", encrypted_card_review_story),
 ]
 
 
@@ -352,13 +409,16 @@ STORIES = [
 # calls fails test_the_stories_make_the_calls_the_matrix_covers: update it here (the matrix follows).
 CALLS = {
     "carry_forward": 21,
+    "squatted_name": 24,
     "card_review": 49,
     "approval_gate": 17,
     "stage_gate": 37,
     "violation_alert": 42,
-    "account_sweep": 69,
-    "account_sweep_security_hub": 23,
+    "account_sweep": 89,  # the lost v2 and v3 carried in one ordered replay (v1 is documented by hand)
+    "account_sweep_security_hub": 28,
     "backfill": 34,
+    "encrypted_carry_forward": 23,
+    "encrypted_card_review": 25,
 }
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]
 

@@ -25,7 +25,7 @@ from moto import mock_aws
 
 from local.moto_cards import export_job_event, export_jobs, model_cards_emulated
 from local.moto_gaps import sagemaker_gaps_filled
-from local.moto_monitoring import add_schedule, execution_event, monitoring_emulated, run_execution
+from local.moto_monitoring import add_schedule, execution_event, monitoring_emulated, run_execution, write_report
 from local.world import LocalWorld
 from model_governance.adapters.clients import reset_clients
 from tests.conftest import read_event
@@ -113,12 +113,7 @@ def _monitored_endpoint(sm: Any) -> datetime:
 
 
 def _report(described: dict[str, Any], violations: list[dict[str, Any]]) -> None:
-    uri = described["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-    boto3.client("s3", region_name=REGION).put_object(
-        Bucket=BUCKET,
-        Key=uri.removeprefix(f"s3://{BUCKET}/") + "/constraint_violations.json",
-        Body=json.dumps({"violations": violations}).encode(),
-    )
+    write_report(described, json.dumps({"violations": violations}).encode())
 
 
 # The driver --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.moto_cards import model_cards_emulated
+from local.moto_cards import DEFAULT_ACTOR, acting_as, model_cards_emulated
 from local.moto_gaps import sagemaker_gaps_filled
 from local.world import REGION, LocalWorld
 from model_governance import constants
@@ -22,6 +22,8 @@ from model_governance.cards.trust import CARD_METADATA_KEY
 
 CARD = "example-card"  # the card of the AWS-documented sample event
 GROUP = "example-group"
+SUBMITTER = "arn:aws:iam::123456789012:user/submitter"
+APPROVER = "arn:aws:iam::123456789012:user/approver"
 
 
 @pytest.fixture
@@ -121,7 +123,8 @@ def test_the_documented_draft_event_keeps_the_embedded_card_in_step(
 def test_pending_review_tells_reviewers_what_changed_who_and_the_risk(
     review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
 ) -> None:
-    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+    with acting_as(SUBMITTER):
+        sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
 
     review(review_world, card_event(sample_event, "PendingReview", 1))
 
@@ -134,7 +137,8 @@ def test_pending_review_tells_reviewers_what_changed_who_and_the_risk(
     }
     assert "Changes compared with version 1:" in notice.body
     assert '~ risk_rating: "Low" -> "High"' in notice.body
-    assert "Submitted by:        user" in notice.body
+    # Who submitted it as DescribeModelCard says (LastModifiedBy), not as the event body says ("user").
+    assert f"Submitted by:        {SUBMITTER}" in notice.body
     assert "#/model-cards/example-card" in notice.body
     assert embedded(sm, package)[1] == "PendingReview"
 
@@ -188,7 +192,8 @@ def test_a_stale_event_changes_nothing(
 
     late = review(review_world, card_event(sample_event, "PendingReview", 4))  # older than the approval
 
-    assert late["outcome"] == "stale"
+    # The event is a hint: version 2 is Approved now (DescribeModelCard), a state already handled.
+    assert late["outcome"] == "duplicate" and late["status"] == "Approved"
     assert (embedded(sm, package), ledger(review_world).history(group=GROUP)) == before
     assert review_world.inbox("AlertsNotices") == []
 
@@ -212,9 +217,11 @@ def test_the_ledger_shows_every_step_in_order_and_nothing_overwritten(
     review_world: LocalWorld, sm: Any, package: str, sample_event: Callable[..., dict[str, Any]]
 ) -> None:
     review(review_world, card_event(sample_event, "Draft", 10))
-    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
+    with acting_as(SUBMITTER):
+        sm.update_model_card(ModelCardName=CARD, ModelCardStatus="PendingReview")
     review(review_world, card_event(sample_event, "PendingReview", 11))
-    sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
+    with acting_as(APPROVER):
+        sm.update_model_card(ModelCardName=CARD, ModelCardStatus="Approved")
     review(review_world, card_event(sample_event, "Approved", 12))
 
     history = ledger(review_world).history(group=GROUP)
@@ -234,7 +241,9 @@ def test_the_ledger_shows_every_step_in_order_and_nothing_overwritten(
         (r["before"].get("status"), r["after"]["status"]) for r in history if r["action"] == "card_status_changed"
     ]
     assert statuses == [(None, "Draft"), ("Draft", "PendingReview"), ("PendingReview", "Approved")]
-    assert {r["actor"] for r in history if r["action"] == "card_status_changed"} == {"user"}
+    # Who made each change as DescribeModelCard says (LastModifiedBy), never the event body's "user".
+    actors = [r["actor"] for r in history if r["action"] == "card_status_changed"]
+    assert actors == [DEFAULT_ACTOR, SUBMITTER, APPROVER]
     assert [r["sk"] for r in ledger(review_world).history(card=CARD)] == [r["sk"] for r in history]
 
 
@@ -255,12 +264,12 @@ def test_a_decoy_approved_card_claiming_another_groups_version_changes_nothing_t
     before = sm.describe_model_package(ModelPackageName=victim)
 
     result = review(review_world, card_event(sample_event, "Approved", 20))
-    again = review(review_world, card_event(sample_event, "Approved", 21))  # a later event of the same version
+    again = review(review_world, card_event(sample_event, "Approved", 21))  # another event of the same state
 
     after = sm.describe_model_package(ModelPackageName=victim)
     assert after["ModelCard"] == before["ModelCard"]  # content (risk High) and status (Draft) as they were
     assert result["link_refused"] and not result["embedded_content_updated"] and not result["embedded_status_updated"]
-    assert again["link_refused"]
+    assert again["outcome"] == "duplicate"  # the card is as it was (DescribeModelCard): nothing new to refuse
     (notice,) = [
         m for m in review_world.inbox("AlertsNotices") if m.attributes["event_type"] == "model_card_link_refused"
     ]
@@ -273,7 +282,7 @@ def test_a_decoy_approved_card_claiming_another_groups_version_changes_nothing_t
     }
     assert f"--customer-metadata-properties {CARD_METADATA_KEY}={CARD}" in notice.body
     refused = [r for r in ledger(review_world).history(group=VICTIM) if r["action"] == "link_refused"]
-    assert [r["card"] for r in refused] == [CARD, CARD]
+    assert [r["card"] for r in refused] == [CARD]
     assert refused[0]["details"]["claimed_package"] == victim
     assert "this system did not link model card example-card" in refused[0]["details"]["reasons"][0]
     assert {r["action"] for r in ledger(review_world).history(group=VICTIM)} == {"link_refused"}

@@ -99,7 +99,14 @@ def test_embedded_card_is_read_from_describe_model_package(stubbed):
 def test_a_card_that_already_exists_is_reported_not_raised(stubbed):
     registry, stubber = stubbed
     stubber.add_client_error("create_model_card", service_error_code="ConflictException", http_status_code=400)
-    assert registry.create_card("churn-v2", {"model_overview": {}}) is False
+    assert registry.create_card("churn-v2", {"model_overview": {}}) is None
+
+
+def test_a_created_card_answers_its_arn(stubbed):
+    registry, stubber = stubbed
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-card/churn-v2"
+    stubber.add_response("create_model_card", {"ModelCardArn": arn})
+    assert registry.create_card("churn-v2", {"model_overview": {}}) == arn
 
 
 def test_a_missing_card_reads_as_none(stubbed):

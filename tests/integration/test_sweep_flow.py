@@ -101,3 +101,20 @@ def test_a_clean_account_sends_nothing_unless_an_all_clear_is_wanted(world):
     sweep.invoke(scheduled(datetime.now(UTC), event_id="11111111-0000-0000-0000-000000000000"))
     [digest] = digests(world)
     assert digest.subject.endswith(": all clear")
+
+
+def test_a_report_only_sweep_reports_every_problem_and_tells_no_one(world):
+    # Given a seeded account (make smoke runs this against a deployed stack)
+    now = datetime.now(UTC)
+    planted = plant_problems(boto3.client("sagemaker", region_name=REGION), now)
+
+    # When an operator invokes the sweep in report-only mode
+    invocation = world.function("account_sweep").invoke({"mode": constants.SWEEP_REPORT_ONLY})
+
+    # Then the report names the planted problems, but no digest is sent and nothing is replayed
+    assert invocation.error is None, invocation.error
+    report = read_report(invocation.result["report_uri"])
+    assert {f["kind"] for f in report["findings"]} == set(planted)
+    assert sum(invocation.result["counts"].values()) == 9
+    assert digests(world) == []
+    assert invocation.result["reconciled"] == [] and invocation.result["digest_sent"] is False

@@ -169,3 +169,56 @@ def test_versions_and_endpoints_are_read_in_full_pages_from_moto():
     }
     [endpoint] = inventory.endpoints_in_service()
     assert (endpoint.name, endpoint.status) == ("churn-prod", "InService")
+
+
+def test_package_metadata_is_read_by_search_a_hundred_packages_a_page():
+    """The request and response shapes of Search over ModelPackage, pinned by the real service model."""
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud/{}"
+    package = {
+        "ModelPackageGroupName": "fraud",
+        "ModelPackageVersion": 1,
+        "ModelPackageArn": arn.format(1),
+        "ModelPackageStatus": "Completed",
+        "ModelApprovalStatus": "Approved",
+        "CreationTime": NOW,
+        "CustomerMetadataProperties": {"model-governance:model-card": "fraud-by-hand", "team": "fraud"},
+    }
+    with Stubber(client) as stub:
+        stub.add_response(
+            "search",
+            {"Results": [{"ModelPackage": package}], "NextToken": "page-2"},
+            {"Resource": "ModelPackage", "MaxResults": PAGE_SIZE},
+        )
+        second = {**package, "ModelPackageVersion": 2, "ModelPackageArn": arn.format(2)}
+        del second["CustomerMetadataProperties"]
+        stub.add_response(
+            "search",
+            {"Results": [{"ModelPackage": second}]},
+            {"Resource": "ModelPackage", "MaxResults": PAGE_SIZE, "NextToken": "page-2"},
+        )
+        inventory = AccountInventory(client)
+        metadata = inventory.package_metadata()
+        stub.assert_no_pending_responses()
+
+    assert metadata == {
+        arn.format(1): {"model-governance:model-card": "fraud-by-hand", "team": "fraud"},
+        arn.format(2): {},
+    }
+    assert inventory.total_calls == 2
+
+
+def test_a_sweep_of_1000_versions_makes_at_most_120_sagemaker_calls_whoever_made_the_cards():
+    """The 10,000-version budget (1,200 calls) at a tenth of the size, with the deployed sweep code; the fake client
+    validates every request against the service model. Reading hand-made cards' confirmations with a
+    DescribeModelPackage per judged version (as before) made 307 calls here."""
+    from bench.account_sweep import sweep_once
+
+    linked_calls, _, linked_findings, _, _ = sweep_once(1_000, 100, 100)
+    hand_calls, _, hand_findings, _, _ = sweep_once(1_000, 100, 100, hand_made=True)
+
+    assert sum(linked_calls.values()) <= 120, linked_calls
+    assert sum(hand_calls.values()) <= 120, hand_calls
+    assert hand_calls["DescribeModelPackage"] == 0
+    # Confirmed hand-made cards document their versions as the system's own cards do: the same findings.
+    assert hand_findings == linked_findings > 0

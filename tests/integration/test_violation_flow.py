@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from local.moto_monitoring import add_schedule, execution_event, run_execution
+from local.moto_monitoring import add_schedule, execution_event, run_execution, write_report
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.state import from_item
 from model_governance.cards.trust import CARD_METADATA_KEY
@@ -76,11 +76,7 @@ class Monitor:
             self.sm, SCHEDULE, at=T0 + timedelta(hours=hour), status=status, violations=len(violations or []), **kw
         )
         if violations is not None or report is not None:
-            uri = description["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-            body = report if report is not None else json.dumps({"violations": violations}).encode()
-            self.s3.put_object(
-                Bucket=BUCKET, Key=uri.removeprefix(f"s3://{BUCKET}/") + "/constraint_violations.json", Body=body
-            )
+            write_report(description, report if report is not None else json.dumps({"violations": violations}).encode())
         return description
 
     def deliver(self, description: dict, fields=BARE):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from model_governance.cards.naming import MAX_NAME_LENGTH, NAME_PATTERN, card_name_for
@@ -95,3 +97,17 @@ def test_a_generated_set_of_groups_and_versions_maps_one_to_one():
     # then no two pairs share a name
     assert len(pairs) > 2000
     assert {name: owners for name, owners in names.items() if len(owners) > 1} == {}
+
+
+def test_a_fallback_name_is_valid_random_and_never_a_deterministic_name() -> None:
+    from model_governance.cards.naming import NAME_PATTERN, fallback_card_name, new_fallback_token
+
+    tokens = {new_fallback_token() for _ in range(50)}
+    assert len(tokens) == 50  # drawn at random: nobody can take the name ahead
+    for group in ("fraud", "g" * 63, "a-b"):
+        name = fallback_card_name(group, 12, next(iter(tokens)))
+        assert NAME_PATTERN.match(name) and len(name) <= 63
+        assert name != card_name_for(group, 12) and not re.search(r"-v\d+$", name)
+    assert fallback_card_name("fraud", 2, "abc") == "fraud-v2-rabc"
+    with pytest.raises(ValueError):
+        fallback_card_name("fraud", 2, "Not-A-Token")

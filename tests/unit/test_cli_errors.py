@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ops import backfill, baseline, ledger
+from ops import backfill, baseline, ledger, redrive, smoke
 from ops.cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,9 +107,12 @@ def test_baseline_summarises_each_column(datasets: Path, capsys: pytest.CaptureF
         (backfill.main, ["--dry-run"], "no AWS"),
         (backfill.main, ["--limit", "0"], "--limit must be 1-1000"),
         (backfill.main, ["--limit", "many"], "invalid int value"),
+        (smoke.main, [], "no AWS"),
+        (smoke.main, ["--bogus"], "unrecognized arguments"),
+        (redrive.main, [], "no AWS"),
     ],
 )
-def test_ledger_and_backfill_fail_in_one_line_without_aws(
+def test_the_aws_commands_fail_in_one_line_without_aws(
     main: Main, argv: list[str], says: str, no_aws: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, line = one_line_failure(main, argv, capsys)
@@ -123,7 +126,7 @@ def test_aws_region_chooses_the_region(monkeypatch: pytest.MonkeyPatch, no_aws: 
     assert session().region_name == "eu-west-3"
 
 
-@pytest.mark.parametrize("module", ["ops.baseline", "ops.ledger", "ops.backfill"])
+@pytest.mark.parametrize("module", ["ops.baseline", "ops.ledger", "ops.backfill", "ops.smoke", "ops.redrive"])
 def test_the_commands_as_make_runs_them_print_one_line(module: str, tmp_path: Path) -> None:
     env = {
         **os.environ,
@@ -134,7 +137,7 @@ def test_the_commands_as_make_runs_them_print_one_line(module: str, tmp_path: Pa
     }
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"):
         env.pop(name, None)
-    argv = {"ops.baseline": [], "ops.ledger": ["--group", "churn"], "ops.backfill": ["--dry-run"]}[module]
+    argv = {"ops.baseline": [], "ops.ledger": ["--group", "churn"], "ops.backfill": ["--dry-run"]}.get(module, [])
     result = subprocess.run(
         [sys.executable, "-m", module, *argv], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
     )

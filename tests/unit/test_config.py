@@ -50,3 +50,47 @@ def test_evidence_lock_mode_is_governance_by_default_and_compliance_on_request()
     )
     with pytest.raises(ConfigError, match="evidenceLockMode: expected one of governance, compliance"):
         GovernanceConfig.from_mapping({**DEFAULTS, "evidenceLockMode": "legal-hold"})
+
+
+def test_operators_are_none_by_default_and_named_by_iam_arn_or_pattern():
+    assert GovernanceConfig.from_mapping(DEFAULTS).operator_principal_arns == ()
+    arns = [
+        "arn:aws:iam::123456789012:role/ModelGovernanceOperators",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*",
+        "arn:aws-cn:iam::123456789012:root",
+    ]
+    config = GovernanceConfig.from_mapping({**DEFAULTS, "operatorPrincipalArns": ",".join(arns)})
+    assert config.operator_principal_arns == tuple(arns)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "alice",
+        "arn:aws:iam::123456789012:group/Ops",  # a group is never a request's principal
+        "arn:aws:sts::123456789012:assumed-role/Ops/alice",  # a session: name its role
+        "arn:aws:iam::12345:role/Ops",
+        "*",
+    ],
+)
+def test_an_operator_that_is_not_an_iam_user_role_or_root_is_refused_with_the_key_name(bad):
+    with pytest.raises(ConfigError) as error:
+        GovernanceConfig.from_mapping({**DEFAULTS, "operatorPrincipalArns": [bad]})
+    assert "operatorPrincipalArns" in str(error.value) and repr(bad) in str(error.value)
+
+
+def test_nothing_is_reserved_by_default_and_one_run_at_a_time_on_request():
+    assert GovernanceConfig.from_mapping(DEFAULTS).sweep_reserved_concurrency == 0
+    assert GovernanceConfig.from_mapping({**DEFAULTS, "sweepReservedConcurrency": "1"}).sweep_reserved_concurrency == 1
+    with pytest.raises(ConfigError, match=r"sweepReservedConcurrency: expected 0 .* or 1 .*quota of at least 102"):
+        GovernanceConfig.from_mapping({**DEFAULTS, "sweepReservedConcurrency": 5})
+
+
+def test_function_resource_policies_are_on_unless_turned_off():
+    assert GovernanceConfig.from_mapping({**DEFAULTS, "functionResourcePolicies": None}).function_resource_policies
+    assert not GovernanceConfig.from_mapping(
+        {**DEFAULTS, "functionResourcePolicies": "false"}
+    ).function_resource_policies
+    with pytest.raises(ConfigError, match="functionResourcePolicies: expected true or false"):
+        GovernanceConfig.from_mapping({**DEFAULTS, "functionResourcePolicies": "sometimes"})

@@ -100,3 +100,22 @@ def test_synth_prints_the_summary_on_stderr_without_the_node_banner(tmp_path: Pa
     assert "ops alerts (alarms, monitor alerts, sweep digests) go to: ops@example.com" in result.stderr
     assert "end-of-life" not in result.stderr and "b'!!" not in result.stderr
     assert (tmp_path / "ModelGovernance.template.json").exists()
+
+
+def test_the_summary_names_who_may_invoke_the_functions_by_hand():
+    assert "  functions invoked by hand (backfill, replays) by: nobody (set operatorPrincipalArns to allow it)" in (
+        summary()
+    )
+    operator = "arn:aws:iam::123456789012:role/ModelOps"
+    assert f"  functions invoked by hand (backfill, replays) by: {operator}" in summary(
+        operatorPrincipalArns=[operator]
+    )
+
+
+def test_turning_off_function_resource_policies_or_reserving_concurrency_is_said_before_deploying():
+    assert warnings(summary(functionResourcePolicies=False, alertEmails="ops@example.com")) == [
+        "warning: functionResourcePolicies is false: any principal of the account whose identity policy allows "
+        "lambda:InvokeFunction can invoke the functions with any event."
+    ]
+    assert any("quota must be at least 102" in line for line in summary(sweepReservedConcurrency=1))
+    assert not any("quota" in line for line in summary())

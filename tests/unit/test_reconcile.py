@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from model_governance.events import RECONCILED_KEY, parse_model_card_state_change, parse_model_package_state_change
+from model_governance.events import (
+    RECONCILED_KEY,
+    model_package_state_changes,
+    parse_model_card_state_change,
+    parse_model_package_state_change,
+)
 from model_governance.monitoring.dq_monitors import MONITORING_TYPE
 from model_governance.sweep.digest import SweepRun, render_digest
 from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule, PackageVersion
@@ -39,8 +44,16 @@ def card(name: str, status: str, hours_ago: float = 2, v: int = 1, by: str | Non
     )
 
 
-def plan(inventory: Inventory, marks: Marks = NOTHING_HANDLED, settings: ReconcileSettings = SETTINGS, approvals=None):
-    return actions(inventory, marks, run=RUN, now=NOW, settings=settings, approvals=approvals or {})
+def plan(
+    inventory: Inventory,
+    marks: Marks = NOTHING_HANDLED,
+    settings: ReconcileSettings = SETTINGS,
+    approvals=None,
+    documented: frozenset[str] = frozenset(),
+):
+    return actions(
+        inventory, marks, run=RUN, now=NOW, settings=settings, approvals=approvals or {}, documented=documented
+    )
 
 
 def test_an_unhandled_registration_is_replayed_as_the_event_carry_forward_reads():
@@ -67,10 +80,40 @@ def test_handled_too_young_too_old_or_unfinished_registrations_are_left_alone():
     assert plan(inventory, marks).actions == ()
 
 
-def test_later_versions_of_a_group_wait_until_the_older_one_is_carried():
+def test_a_groups_lost_versions_are_one_replay_in_version_order():
     result = plan(Inventory(packages=(version("churn", 3), version("churn", 2), version("fraud", 5))))
     assert [a.subject.rsplit("/", 2)[-2:] for a in result.actions] == [["churn", "2"], ["fraud", "5"]]
-    assert result.waiting == 1
+    assert result.waiting == 0
+    churn = result.actions[0]
+    changes = model_package_state_changes(churn.event)
+    assert [(c.group_name, c.version) for c in changes] == [("churn", 2), ("churn", 3)]
+    assert all(c.envelope.reconciled is not None for c in changes)
+    assert len({c.envelope.id for c in changes}) == 2  # each version keeps its own replayed event
+    assert churn.reason == "churn v2, v3 were registered; carry-forward never saw them (replayed in this order)"
+    assert parse_model_package_state_change(result.actions[1].event).version == 5  # one version: the plain event
+
+
+def test_versions_with_a_card_that_counts_are_not_replayed():
+    by_hand, lost = version("churn", 1), version("churn", 2)
+    result = plan(Inventory(packages=(by_hand, lost)), documented=frozenset({by_hand.arn}))
+    [action] = result.actions
+    assert [(c.group_name, c.version) for c in model_package_state_changes(action.event)] == [("churn", 2)]
+
+
+def test_one_replay_carries_at_most_the_versions_one_event_may_hold():
+    from model_governance.events import MAX_ORDERED_REPLAYS
+
+    many = tuple(version("busy", n) for n in range(1, MAX_ORDERED_REPLAYS + 3))
+    result = plan(Inventory(packages=many))
+    [action] = result.actions
+    assert len(model_package_state_changes(action.event)) == MAX_ORDERED_REPLAYS and result.waiting == 2
+
+
+def test_versions_behind_one_its_handler_has_not_finished_wait():
+    begun = version("churn", 1)
+    stuck = Marks(effects_begun=frozenset({carry_forward_key(begun.arn)}))
+    result = plan(Inventory(packages=(begun, version("churn", 2), version("churn", 3))), stuck)
+    assert result.actions == () and result.waiting == 2
 
 
 def test_card_changes_the_review_never_marked_are_replayed_and_marked_ones_not():
@@ -215,7 +258,7 @@ def test_a_replay_lambda_refuses_does_not_stop_the_others_and_the_retry_hands_th
     from tests.fakes import MemoryEffects
 
     class Refusing:
-        """Lambda refuses the first carry-forward replay once (throttled), accepts everything else."""
+        """Lambda refuses the first replay once (throttled), accepts everything else."""
 
         def __init__(self) -> None:
             self.handed: list[Action] = []
@@ -225,7 +268,7 @@ def test_a_replay_lambda_refuses_does_not_stop_the_others_and_the_retry_hands_th
             return Marks()
 
         def hand_over(self, action: Action) -> None:
-            if not self.refused and action.handler == "carry_forward":
+            if not self.refused:
                 self.refused.append(action)
                 raise RuntimeError("TooManyRequestsException")
             self.handed.append(action)
@@ -260,10 +303,21 @@ def test_a_replay_lambda_refuses_does_not_stop_the_others_and_the_retry_hands_th
         sweep()
     [refused] = handlers.refused
     first = list(handlers.handed)
-    assert len(first) > 1 and refused not in first  # the others went
+    assert first and refused not in first  # the others went (every version has its card: two reviews to replay)
     outcome = sweep()  # Lambda's retry of the sweep: the same plan, handed over again
     assert refused in handlers.handed[len(first) :]
     assert set(a.event_id for a in outcome.reconciliation.actions) == {a.event_id for a in [*first, refused]}
     assert {r.source_event_id for r in ledger.records if r.action == "reconciled"} == {
         a.event_id for a in outcome.reconciliation.actions
     }
+
+
+def test_an_ordered_replay_that_is_not_a_list_of_events_is_refused_in_one_line():
+    import pytest
+
+    from model_governance.errors import InvalidEventError
+    from model_governance.events import ORDERED_REPLAYS_KEY
+
+    for body in ({ORDERED_REPLAYS_KEY: "v1"}, {ORDERED_REPLAYS_KEY: []}, {ORDERED_REPLAYS_KEY: [{"id": "x"}]}):
+        with pytest.raises(InvalidEventError):
+            model_package_state_changes(body)

@@ -287,7 +287,7 @@ def card_created_email(v: str) -> Message:
         "refreshed": list(new.refreshed),
         "needs_review": list(new.needs_review),
     }
-    return _card_created_notice(_package(v), plan, REGION)
+    return _card_created_notice(_package(v), plan, content, REGION)
 
 
 def test_the_notes_of_a_trimmed_card_are_one_line_each():
@@ -303,7 +303,7 @@ def test_the_notes_of_a_trimmed_card_are_one_line_each():
         "refreshed": list(new.refreshed),
         "needs_review": list(new.needs_review),
     }
-    body = _card_created_notice(_package("group"), plan, REGION).body
+    body = _card_created_notice(_package("group"), plan, new.content, REGION).body
     notes = body.split("Note:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert notes and all(line.startswith("  - ") for line in notes)
     assert not any(line.startswith("Severity:") for line in body.splitlines())

@@ -84,10 +84,18 @@ def test_violations_after_a_resolution_alert_even_within_the_cooldown():
 def test_an_execution_older_than_the_last_decided_is_stale_and_changes_nothing():
     newer = run(None, [], 5).state
 
-    outcome = run(newer, SEED, 3)
+    outcome = run(newer, SEED, 3, now=T0 + timedelta(hours=6))  # delivered late, after both ended
 
     assert outcome.decision is Decision.STALE
     assert outcome.state == newer
+
+
+def test_a_recorded_end_time_in_the_future_makes_nothing_stale():
+    poisoned = run(None, [], 24 * 365 * 70).state  # written from a forged "2099" event before they were refused
+
+    outcome = run(poisoned, SEED, 3, now=T0 + timedelta(hours=4))
+
+    assert outcome.decision is Decision.ALERT and outcome.state.last_ended_at == T0 + timedelta(hours=3)
 
 
 def test_every_write_bumps_the_revision_used_for_the_conditional_put():

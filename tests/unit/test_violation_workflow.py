@@ -26,7 +26,7 @@ class Jobs:
     def endpoint_of_schedule(self, schedule_name):
         return "churn-endpoint"
 
-    def read_report(self, uri):
+    def read_report(self, uri, *, written_by=None):
         if isinstance(self.report, Exception):
             raise self.report
         return self.report
@@ -88,6 +88,8 @@ def handle(event, **overrides):
         "audit": Audit(),
     }
     parts.update(overrides)
+    if parts["jobs"].described is None:  # SageMaker describes the job as the sample event shows it
+        parts["jobs"].described = JobFacts.from_description(event["detail"])
     result = handle_execution(
         parse_processing_job_state_change(event),
         settings=AlertSettings(timedelta(hours=24)),
@@ -97,11 +99,11 @@ def handle(event, **overrides):
     return result, parts
 
 
-def test_a_rich_event_needs_no_describe_call():
+def test_even_a_rich_event_is_decided_from_describe_processing_job():
     result, parts = handle(read_event("processing_job_state_change"))
 
     assert result.outcome == "alert" and result.email_sent
-    assert parts["jobs"].described_calls == 0
+    assert parts["jobs"].described_calls == 1
     assert [r.action for r in parts["audit"].records] == ["alert_sent"]
 
 
@@ -192,11 +194,11 @@ def test_an_access_denied_report_becomes_an_alert_naming_the_configuration_keys(
     assert "monitoringOutputBuckets" in message.body
 
 
-def test_the_sample_failed_event_alerts_with_its_reason_without_describing():
+def test_the_sample_failed_event_alerts_with_the_reason_describe_gives():
     result, parts = handle(read_event("processing_job_failed"))
 
     [message] = parts["alerts"].sent
-    assert result.outcome == "failed" and parts["jobs"].described_calls == 0
+    assert result.outcome == "failed" and parts["jobs"].described_calls == 1
     assert "No data found for the monitoring period" in message.body
 
 

@@ -64,3 +64,8 @@ STATE_TABLE_OUTPUT = "StateTableName"
 SWEEP_REPORT_PREFIX = "sweeps/"  # evidence bucket prefix of the sweep's JSON reports (the only one it may write)
 # CloudFormation output naming the backfill function: `python -m ops.backfill` reads it from the deployed stack.
 BACKFILL_FUNCTION_OUTPUT = "BackfillFunctionName"
+# An invocation of the sweep with {"mode": SWEEP_REPORT_ONLY} (make smoke) replays nothing and sends nothing.
+SWEEP_REPORT_ONLY = "report-only"
+# The job name of our own data-quality runs starts with this; each run also writes report.html (no processing job).
+SERVERLESS_RUN_PREFIX = "dq-"
+HTML_REPORT_FILE = "report.html"

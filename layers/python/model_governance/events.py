@@ -51,6 +51,9 @@ def parse_timestamp(value: Any, *, field_name: str = "time") -> datetime:
 # The key the account sweep adds to an event it replays because the original never reached its handler
 # (sweep/reconcile.py). EventBridge never delivers it: only a caller allowed to invoke the function can set it.
 RECONCILED_KEY = "model-governance:reconciled"
+# The sweep's replay of a group's lost registrations: the registration events, oldest version first, run in order.
+ORDERED_REPLAYS_KEY = "model-governance:ordered-replays"
+MAX_ORDERED_REPLAYS = 100
 
 
 @dataclass(frozen=True)
@@ -122,10 +125,17 @@ def _reconciled(value: Any) -> Reconciled | None:
     )
 
 
+# Ids, names and ARNs AWS sends are far shorter; a longer value is not AWS's, and would ride into every item
+# keyed or stamped by it (an effect records its first event's id).
+MAX_TEXT_FIELD = 2048
+
+
 def _text(mapping: dict[str, Any], key: str, *, where: str = "event") -> str:
     value = mapping.get(key)
     if not isinstance(value, str) or not value:
-        raise InvalidEventError(f"{where}.{key} must be a non-empty string, got {value!r}")
+        raise InvalidEventError(f"{where}.{key} must be a non-empty string, got {str(value)[:100]!r}")
+    if len(value) > MAX_TEXT_FIELD:
+        raise InvalidEventError(f"{where}.{key} is {len(value)} characters, more than AWS sends ({MAX_TEXT_FIELD})")
     return value
 
 
@@ -173,6 +183,16 @@ class ModelPackageStateChange:
         """An update that changed ModelLifeCycle, or an event that names no fields (a registration, which may set
         a stage, or the older minimal shape): the stage gate looks at the version's stage."""
         return self.updated_fields is None or "ModelLifeCycle" in self.updated_fields
+
+
+def model_package_state_changes(event: Any) -> list[ModelPackageStateChange]:
+    """One registration event, or the sweep's ordered replay of several (each parsed like an event of its own)."""
+    if isinstance(event, dict) and ORDERED_REPLAYS_KEY in event:
+        replays = event[ORDERED_REPLAYS_KEY]
+        if not isinstance(replays, list) or not 0 < len(replays) <= MAX_ORDERED_REPLAYS:
+            raise InvalidEventError(f"{ORDERED_REPLAYS_KEY} must be a list of 1 to {MAX_ORDERED_REPLAYS} events")
+        return [parse_model_package_state_change(replay) for replay in replays]
+    return [parse_model_package_state_change(event)]
 
 
 def parse_model_package_state_change(event: Any) -> ModelPackageStateChange:

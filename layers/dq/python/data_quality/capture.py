@@ -25,7 +25,9 @@ from typing import Any
 import orjson
 
 MAX_REASONS_KEPT = 5
-LINE_TOO_LONG = b"\x00 a line longer than 64 MB"  # what a line reader gives for a line it cut short
+# A capture record holds one request and its response (InvokeEndpoint takes at most 25 MB, base64 adds a third):
+# a longer line is not a record, and holding it would run the function out of memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
 class UnreadableRecord(ValueError):
@@ -63,6 +65,46 @@ class CaptureTally:
             "skip_reasons": dict(self.reasons.most_common(MAX_REASONS_KEPT)),
             "first_problem": self.first_problem,
         }
+
+
+class OverlongLine(bytes):
+    """Stands for a line longer than MAX_LINE_BYTES: its bytes were dropped as they streamed past."""
+
+
+def capped_lines(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The lines of a stream of chunks (as botocore's ``iter_lines``), never holding more than ``limit`` bytes of
+    one line: a longer one is dropped as it streams and stands as one ``OverlongLine``."""
+    held: list[bytes] = []  # the current line's start, while no chunk has ended it
+    size, overlong = 0, False
+    for chunk in chunks:
+        ended = bool(held) and held[-1].endswith((b"\n", b"\r"))
+        if not ended and b"\n" not in chunk and b"\r" not in chunk:  # the line goes on, kept while it may fit
+            if not overlong:
+                held.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    held, size, overlong = [], 0, True
+            continue
+        pieces = (b"".join([*held, chunk]) if held else chunk).splitlines(True)
+        last = pieces.pop()  # may be a line's start (or a "\r" of a "\r\n" cut in two)
+        for piece in pieces:
+            line = piece.rstrip(b"\r\n")
+            if overlong or len(line) > limit:
+                overlong = False
+                yield OverlongLine()
+            else:
+                yield line
+        held, size = ([last], len(last.rstrip(b"\r\n"))) if last else ([], 0)
+        if size > limit:
+            held, size = [], 0
+            if last.endswith((b"\n", b"\r")):  # complete already (a "\n" after a cut "\r" is a blank line)
+                yield OverlongLine()
+            else:
+                overlong = True
+    if overlong:
+        yield OverlongLine()
+    elif held:
+        yield b"".join(held).rstrip(b"\r\n")
 
 
 def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
@@ -106,12 +148,13 @@ def rows_of_lines(lines: Iterable[bytes], names: list[str], tally: CaptureTally,
                 tally.records += 1
                 tally.skip(f"{where} line {number}", str(problem))
                 continue
+            if type(line) is OverlongLine:
+                tally.records += 1
+                tally.skip(f"{where} line {number}", f"longer than {MAX_LINE_BYTES} bytes")
+                continue
             if fast is None and not line.strip():
                 continue
             tally.records += 1
-            if line is LINE_TOO_LONG:
-                tally.skip(f"{where} line {number}", "line longer than 64 MB")
-                continue
             try:
                 rows = record_rows(line, names) if fast is None else fast
             except UnreadableRecord as problem:

@@ -1,4 +1,7 @@
-"""The checks Model Monitor runs on a capture period, worded as Model Monitor words them (aws-facts 2.2, 2.7)."""
+"""The checks Model Monitor runs on a capture period. data_type_check is worded as the current Model Monitor
+container words it; Model Monitor publishes no current wording for the other checks, so they keep the wording of
+its published examples (completeness and categorical values: Deequ's "Value: ... does not meet the constraint
+requirement!"). docs/data-quality.md says which is which."""
 
 from __future__ import annotations
 
@@ -57,7 +60,8 @@ def _feature_checks(
     if present and constraint.inferred_type in matching:
         ratio = matching[constraint.inferred_type] / present
         if ratio < 1.0 - config.datatype_check_threshold:
-            found.append(Violation(name, "data_type_check", _requirement(ratio)))
+            expected = 1.0 - config.datatype_check_threshold
+            found.append(Violation(name, "data_type_check", _data_type(constraint.inferred_type, expected, ratio)))
     completeness = present / rows if rows else 0.0
     if rows and completeness < constraint.completeness:
         found.append(Violation(name, "completeness_check", _requirement(completeness)))
@@ -97,6 +101,18 @@ def _drift(
                 f"Categorical distance: {distance} exceeds categorical threshold: {threshold}",
             )
     return None
+
+
+def _data_type(inferred_type: str, expected: float, observed: float) -> str:
+    """The current container's wording; "Expected match" is the share our check requires (1 - the threshold)."""
+    return (
+        f"Data type match requirement is not met. Expected data type: {inferred_type}, "
+        f"Expected match: {_percent(expected)}%. Observed: Only {_percent(observed)}% of data is {inferred_type}."
+    )
+
+
+def _percent(share: float) -> str:
+    return repr(float(share * 100))  # as the JVM prints a Double: 50.0, 99.71751412429379
 
 
 def _requirement(value: float) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from data_quality.capture import CaptureTally, hour_prefixes, rows_of_lines
 from data_quality.constraints import Baseline, UnreadableBaselineError, read_baseline
 from data_quality.profile import DatasetProfile
+from data_quality.report_html import render_report
 from data_quality.runs import CheckResult, Period, check, profile_rows
 from data_quality.storage import CaptureObject, S3Files, StorageAccessError
 from model_governance import constants
@@ -44,7 +45,7 @@ class RunOutcome:
     def job_name(self) -> str:
         """One 'processing job' per monitor and period, so a retried run is the same execution."""
         digest = hashlib.sha256(self.monitor.name.encode()).hexdigest()[:8]
-        return f"dq-{self.monitor.name[:40]}-{digest}-{self.period.end:%Y%m%d%H}"
+        return f"{constants.SERVERLESS_RUN_PREFIX}{self.monitor.name[:40]}-{digest}-{self.period.end:%Y%m%d%H}"
 
 
 def run_period(monitor: DataQualityMonitor, fired_at: datetime) -> Period:
@@ -86,7 +87,7 @@ def profile_objects(
     tally = CaptureTally()
 
     rows = chain.from_iterable(  # no generator of ours between the records and the profile: one less per row
-        rows_of_lines(files.capture_lines(item.bucket, item.key), names, tally, f"s3://{item.bucket}/{item.key}")
+        rows_of_lines(files.lines(item.bucket, item.key), names, tally, f"s3://{item.bucket}/{item.key}")
         for item in objects
     )
     return profile_rows(rows, names), tally
@@ -106,6 +107,9 @@ def finish(
     out = output_uri(monitor, period)
     for name, document in result.files().items():
         files.write_json(f"{out}/{name}", document)
+    title = f"{monitor.name} on endpoint {monitor.endpoint}"
+    page = render_report(baseline, profile, result.violations, title=title, period=period.label)
+    files.write_html(f"{out}/{constants.HTML_REPORT_FILE}", page)
     summary = {
         "monitor": monitor.name,
         "endpoint": monitor.endpoint,

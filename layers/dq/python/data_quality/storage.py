@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from data_quality.capture import LINE_TOO_LONG
+from data_quality.capture import capped_lines
 from model_governance.monitoring.dq_monitors import bucket_and_key
 
 READ_CHUNK = 8 * 1024 * 1024
-MAX_LINE_BYTES = 64 * 1024 * 1024
-_BREAKS = (b"\n", b"\r")
 
 
 class StorageAccessError(PermissionError):
@@ -45,19 +43,12 @@ class S3Files:
         return found
 
     def lines(self, bucket: str, key: str) -> Iterator[bytes]:
-        """The object's lines, streamed (memory: one chunk, not the object)."""
-        yield from self._body(bucket, key).iter_lines(chunk_size=READ_CHUNK)
-
-    def capture_lines(self, bucket: str, key: str) -> Iterator[bytes]:
-        """A capture object's lines, streamed, split a chunk at a time; a line longer than MAX_LINE_BYTES is
-        LINE_TOO_LONG, which the capture reader counts unreadable."""
-        return split_lines(self._body(bucket, key).iter_chunks(chunk_size=READ_CHUNK))
-
-    def _body(self, bucket: str, key: str) -> Any:
+        """The object's lines, streamed (memory: one chunk and at most one capped line, not the object)."""
         try:
-            return self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as error:
             raise _access(error, f"reading s3://{bucket}/{key}") from error
+        yield from capped_lines(body.iter_chunks(chunk_size=READ_CHUNK))
 
     def read(self, uri: str) -> bytes | None:
         bucket, key = bucket_and_key(uri)
@@ -78,44 +69,16 @@ class S3Files:
     def write_json(self, uri: str, document: dict[str, Any]) -> str:
         return self._put(uri, json.dumps(document).encode())
 
-    def _put(self, uri: str, body: bytes) -> str:
+    def write_html(self, uri: str, page: str) -> str:
+        return self._put(uri, page.encode(), content_type="text/html; charset=utf-8")
+
+    def _put(self, uri: str, body: bytes, *, content_type: str = "application/json") -> str:
         bucket, key = bucket_and_key(uri)
         try:
-            self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+            self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
         except ClientError as error:
             raise _access(error, f"writing {uri}") from error
         return uri
-
-
-def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The lines botocore's ``iter_lines`` gives (ends at \\n, \\r or \\r\\n, removed), split a chunk at a time
-    (``iter_lines`` calls ``splitlines`` once per line). A line longer than MAX_LINE_BYTES is dropped as it
-    streams and stands as LINE_TOO_LONG: memory stays bounded whatever the object holds."""
-    pending, skipping = b"", False
-    for chunk in chunks:
-        if skipping:  # the rest of a line too long: up to its end
-            ends = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
-            if not ends:
-                continue
-            chunk, skipping = chunk[min(ends) + 1 :], False
-            if not chunk:
-                continue
-        buffer = pending + chunk
-        lines = buffer.splitlines()
-        if buffer.endswith(b"\r"):  # a \n may open the next chunk: keep the line, and its break, pending
-            pending = lines.pop() + b"\r"
-        elif buffer.endswith(b"\n"):
-            pending = b""
-        else:
-            pending = lines.pop()
-        if max(map(len, lines), default=0) > MAX_LINE_BYTES:
-            lines = [LINE_TOO_LONG if len(line) > MAX_LINE_BYTES else line for line in lines]
-        yield from lines
-        if len(pending) > MAX_LINE_BYTES:
-            yield LINE_TOO_LONG
-            pending, skipping = b"", True
-    if pending:
-        yield pending.splitlines()[0]
 
 
 def _access(error: ClientError, doing: str) -> Exception:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from data_quality.capture import CaptureTally
@@ -27,12 +27,21 @@ from data_quality.service import (
     run_period,
 )
 from data_quality.storage import CaptureObject, S3Files
+from model_governance import text
+from model_governance.errors import InvalidEventError
 from model_governance.events import RECONCILED_KEY, parse_timestamp
-from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key
+from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key
 from model_governance.observability import logger
 
 PARTIALS = "partials"
-MANIFEST = "manifest.json"
+# Capture bytes one ProfileBatch invocation reads: a sixth of what one invocation checks in its 15 minutes
+# (SINGLE_RUN_MAX_BYTES), so a batch of slow-to-parse records still ends in time.
+BATCH_MAX_BYTES = 256 * 1024 * 1024
+# JSON bytes of one manifest item: Step Functions caps a child execution's input at 256 KiB.
+BATCH_MAX_JSON_BYTES = 128 * 1024
+ACTIONS = ("baseline", "check", "profile", "finish", "alert")
+TIMED_ACTIONS = ("check", "profile", "finish")
+FUTURE_SKEW = timedelta(minutes=5)  # a run may not be fired for a time that has not come yet (clock skew aside)
 
 
 class Runs(Protocol):
@@ -59,6 +68,7 @@ class MonitorRun:
     region: str
     account: str
     single_run_max_bytes: int = SINGLE_RUN_MAX_BYTES
+    batch_max_bytes: int = BATCH_MAX_BYTES
 
     def conclude(self, outcome: RunOutcome) -> dict[str, Any]:
         event = execution_event(outcome, region=self.region, account=self.account)
@@ -94,8 +104,8 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
         return run.conclude(failed(monitor, period, error))
     total = sum(o.size for o in objects)
     if total > run.single_run_max_bytes:
-        manifest = f"{output_uri(monitor, period)}/{MANIFEST}"
-        run.files.write_json_list(manifest, [{"Bucket": o.bucket, "Key": o.key, "Size": o.size} for o in objects])
+        manifest = f"{output_uri(monitor, period)}/{RUN_MANIFEST}"
+        run.files.write_json_list(manifest, batches_of(objects, run.batch_max_bytes))
         bucket, key = bucket_and_key(manifest)
         return {
             "mode": "fan_out",
@@ -112,6 +122,28 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, len(objects)))
 
 
+def batches_of(
+    objects: list[CaptureObject], max_bytes: int, max_json_bytes: int = BATCH_MAX_JSON_BYTES
+) -> list[dict[str, Any]]:
+    """The manifest's items: consecutive capture objects grouped so each group holds at most ``max_bytes`` of
+    capture (an object larger than that is a group of its own) and its JSON stays under ``max_json_bytes``.
+    The Distributed Map hands each item to one ProfileBatch invocation: the bytes it reads bound its time."""
+    groups: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    size = json_size = 0
+    for o in objects:
+        entry = {"Bucket": o.bucket, "Key": o.key, "Size": o.size}
+        entry_json = len(json.dumps(entry)) + 2
+        if current and (size + o.size > max_bytes or json_size + entry_json > max_json_bytes):
+            groups.append({"objects": current, "bytes": size})
+            current, size, json_size = [], 0, 0
+        current.append(entry)
+        size, json_size = size + o.size, json_size + entry_json
+    if current:
+        groups.append({"objects": current, "bytes": size})
+    return groups
+
+
 def profile_batch(
     monitor: DataQualityMonitor, fired_at: datetime, items: list[dict[str, Any]], run: MonitorRun
 ) -> dict[str, Any]:
@@ -120,8 +152,7 @@ def profile_batch(
     baseline = load_baseline(run.files, monitor)
     objects = [CaptureObject(i["Bucket"], i["Key"], int(i.get("Size", 0))) for i in items]
     profile, tally = profile_objects(run.files, objects, [f.name for f in baseline.features])
-    digest = hashlib.sha256("\n".join(sorted(o.key for o in objects)).encode()).hexdigest()[:16]
-    uri = f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
+    uri = _partial_uri(monitor, period, [o.key for o in objects])
     run.files.write_json(
         uri,
         {
@@ -142,8 +173,15 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
         return run.conclude(failed(monitor, period, error))
     profile = DatasetProfile([f.name for f in baseline.features])
     tally, objects = CaptureTally(), 0
-    for uri in run.files.list_uris(f"{output_uri(monitor, period)}/{PARTIALS}"):
-        partial = json.loads(run.files.read(uri) or b"{}")
+    # The partials of this manifest's groups only: a folder may also hold those of an earlier run of the period
+    # that grouped other objects (capture that arrived late), which must not be counted twice.
+    groups = json.loads(run.files.read(f"{output_uri(monitor, period)}/{RUN_MANIFEST}") or b"[]")
+    for group in groups:
+        uri = _partial_uri(monitor, period, [o["Key"] for o in group["objects"]])
+        raw = run.files.read(uri)
+        if raw is None:
+            raise RuntimeError(f"{uri} is missing: a batch of the fan-out did not finish")
+        partial = json.loads(raw)
         profile.merge(DatasetProfile.from_wire(partial["profile"]))
         tally.merge(_tally(partial["tally"]))
         objects += int(partial["objects"])
@@ -161,6 +199,11 @@ def replay_alert(monitor: DataQualityMonitor, marker: dict[str, Any], run: Monit
     return {"mode": "replay", "monitor": monitor.name, "alert": getattr(result, "__dict__", result)}
 
 
+def _partial_uri(monitor: DataQualityMonitor, period: Period, keys: list[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+    return f"{output_uri(monitor, period)}/{PARTIALS}/{digest}.json"
+
+
 def _period_of(monitor: DataQualityMonitor, fired_at: datetime) -> Period:
     return run_period(monitor, fired_at)
 
@@ -176,3 +219,50 @@ def _tally(document: dict[str, Any]) -> CaptureTally:
 
 def fired_at(event: dict[str, Any]) -> datetime:
     return parse_timestamp(event["time"], field_name="time")
+
+
+def refusal(event: dict[str, Any], monitor: DataQualityMonitor | None, now: datetime) -> str | None:
+    """Why this invocation may do nothing, or None. Anyone allowed to invoke the function can send any body: it
+    acts only on a monitor the stack configured, only on that monitor's own prefixes, and never for the future."""
+    action = event.get("action")
+    if action not in ACTIONS:
+        return f"unknown action {text.name(action)}: expected {', '.join(ACTIONS)}"
+    if monitor is None:
+        return f"unknown monitor {text.name(event.get('monitor'))}: only the monitors configured in the stack run"
+    if action == "baseline":
+        dataset, output = event.get("dataset"), event.get("output", monitor.baseline_prefix)
+        if not within(dataset, monitor.baseline_prefix) and not within(dataset, capture_area(monitor)):
+            return f"dataset {text.name(dataset)} is not under the monitor's baseline or capture prefix"
+        if not isinstance(output, str) or output.rstrip("/") != monitor.baseline_prefix:
+            return f"output {text.name(output)} is not the monitor's baseline prefix {monitor.baseline_prefix}"
+    if action == "profile":
+        items = event.get("Items")
+        if not isinstance(items, list) or not all(_captured_item(i, monitor) for i in items):
+            return "the batch names objects outside the monitor's capture prefix"
+    if action in TIMED_ACTIONS:
+        try:
+            moment = fired_at(event)
+        except (InvalidEventError, KeyError):
+            return f"time {text.name(event.get('time'))} is not a timestamp"
+        if moment > now + FUTURE_SKEW:
+            return f"time {moment.isoformat()} is in the future"
+    return None
+
+
+def capture_area(monitor: DataQualityMonitor) -> str:
+    """Where the monitor's endpoint's capture lives: ``<capturePrefix>/<endpoint>/<variant>``."""
+    return f"{monitor.capture_prefix}/{monitor.endpoint}/{monitor.variant}"
+
+
+def within(uri: Any, prefix: str) -> bool:
+    """Whether ``uri`` is an object under the folder ``prefix`` (same bucket, key below it)."""
+    try:
+        bucket, key = bucket_and_key(str(uri)) if isinstance(uri, str) else ("", "")
+        root_bucket, root = bucket_and_key(prefix)
+    except ValueError:
+        return False
+    return bool(bucket) and bucket == root_bucket and bool(key) and (not root or key.startswith(f"{root}/"))
+
+
+def _captured_item(item: Any, monitor: DataQualityMonitor) -> bool:
+    return isinstance(item, dict) and within(f"s3://{item.get('Bucket')}/{item.get('Key')}", capture_area(monitor))

@@ -118,9 +118,9 @@ class ModelRegistry:
 
     def create_card(
         self, name: str, content: dict[str, Any], status: str = "Draft", kms_key_id: str | None = None
-    ) -> bool:
-        """Create the card (encrypted with ``kms_key_id`` when given; without it SageMaker uses an AWS-owned key);
-        False when a card of that name already exists (another delivery won the race)."""
+    ) -> str | None:
+        """Create the card (encrypted with ``kms_key_id`` when given; without it SageMaker uses an AWS-owned key):
+        its ARN; None when a card of that name already exists (another delivery won the race, or someone else)."""
         request: dict[str, Any] = {
             "ModelCardName": name,
             "Content": card_content.serialize(content),
@@ -129,14 +129,14 @@ class ModelRegistry:
         if kms_key_id:
             request["SecurityConfig"] = {"KmsKeyId": kms_key_id}
         try:
-            self._client.create_model_card(**request)
+            response = self._client.create_model_card(**request)
         except ClientError as error:
             if error_code(error) == "ConflictException":
-                return False
+                return None
             if kms_key_id and is_kms_denial(error):
                 raise CardKeyNotGrantedError(name, kms_key_id) from error
             raise
-        return True
+        return str(response["ModelCardArn"])
 
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None:
         """Replace the embedded card's content (content only: AWS rejects content and status in one update)."""
@@ -218,16 +218,25 @@ def card_record(response: dict[str, Any]) -> CardRecord:
     except ValueError:
         parsed = {UNPARSEABLE_CONTENT_KEY: response.get("Content")}
     who = response.get("LastModifiedBy") or {}
+    creator = response.get("CreatedBy") or {}
     return CardRecord(
         name=name,
         version=int(response.get("ModelCardVersion") or 1),
         status=str(response.get("ModelCardStatus") or "Draft"),
         content=parsed,
         arn=response.get("ModelCardArn"),
-        last_modified=response.get("LastModifiedTime"),
-        last_modified_by=who.get("UserProfileName") or (who.get("IamIdentity") or {}).get("Arn"),
+        # A version never modified since it was created has no LastModifiedTime: its creation is its last change.
+        last_modified=response.get("LastModifiedTime") or response.get("CreationTime"),
+        last_modified_by=_user(who) or _user(creator),
         kms_key_id=(response.get("SecurityConfig") or {}).get("KmsKeyId") or None,
+        created=response.get("CreationTime"),
+        created_by=_user(creator),
     )
+
+
+def _user(context: dict[str, Any]) -> str | None:
+    """Who, from a SageMaker UserContext: the user profile, else the IAM identity."""
+    return context.get("UserProfileName") or (context.get("IamIdentity") or {}).get("Arn") or None
 
 
 def export_job(response: dict[str, Any]) -> ExportJob:
@@ -282,4 +291,5 @@ def package_facts(response: dict[str, Any]) -> PackageFacts:
         customer_metadata=dict(response.get("CustomerMetadataProperties") or {}),
         life_cycle=life_cycle(response.get("ModelLifeCycle")),
         last_modified=response.get("LastModifiedTime"),
+        kms_key_id=(response.get("SecurityConfig") or {}).get("KmsKeyId") or None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from model_governance.adapters import keys
@@ -51,6 +52,8 @@ class StateStore:
                     "package_version": link.package_version,
                     "group": link.group,
                     "package_arn": link.package_arn,
+                    "card_arn": link.card_arn,
+                    "card_created_before": link.card_created_before.isoformat() if link.card_created_before else None,
                     keys.INDEX_PARTITION_KEY: keys.card_index_partition(link.card_name),
                     keys.INDEX_SORT_KEY: keys.link_sort_key(link.package_version),
                 }
@@ -65,4 +68,6 @@ def _link(item: Mapping[str, Any]) -> CardLink:
         package_version=int(values["package_version"]),
         card_name=values["card_name"],
         package_arn=values.get("package_arn"),
+        card_arn=values.get("card_arn"),
+        card_created_before=datetime.fromisoformat(created) if (created := values.get("card_created_before")) else None,
     )

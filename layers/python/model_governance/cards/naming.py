@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import secrets
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MAX_NAME_LENGTH = 63
@@ -50,3 +51,22 @@ def entity_name(base: str, suffix: str) -> str:
     digest = hashlib.sha256(base.encode()).hexdigest()[:8]
     keep = MAX_NAME_LENGTH - len(suffix) - len(digest) - 1
     return f"{base[:keep].rstrip('-')}-{digest}{suffix}"
+
+
+# Characters of the random part of a fallback card name: 16 base32 characters are 80 bits.
+FALLBACK_TOKEN_CHARS = 16
+
+
+def new_fallback_token() -> str:
+    """A random part for ``fallback_card_name``, drawn when carry-forward plans a version's card (and recorded in
+    that plan, so a retry uses the same one)."""
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()[:FALLBACK_TOKEN_CHARS]
+
+
+def fallback_card_name(group: str, version: int, token: str) -> str:
+    """The version's card name when ``card_name_for`` is taken by a card this system did not make: the usual name
+    followed by ``-r<token>``, a random part nobody could know before the version was registered, so nobody can
+    take this one ahead. It never equals a ``card_name_for`` name: those end with ``-v<digits>``."""
+    if not re.fullmatch(r"[a-z2-7]{1,32}", token):
+        raise ValueError(f"{token!r} is not a fallback token")
+    return entity_name(card_name_for(group, version), f"-r{token}")

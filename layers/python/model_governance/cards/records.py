@@ -114,6 +114,8 @@ class PackageFacts:
     customer_metadata: dict[str, str] = field(default_factory=dict)
     life_cycle: LifeCycle | None = None  # ModelLifeCycle: the version's stage, if the team uses stages
     last_modified: datetime | None = None
+    # SecurityConfig.KmsKeyId: the key encrypting the package's information, set only when it was created
+    kms_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class CardRecord:
     last_modified: datetime | None = None
     last_modified_by: str | None = None
     kms_key_id: str | None = None  # SecurityConfig.KmsKeyId: the customer-managed key encrypting the content
+    created: datetime | None = None  # CreationTime: tells a card re-created under the same name apart (trust.py)
+    created_by: str | None = None
 
     @property
     def unreadable(self) -> bool:
@@ -173,6 +177,10 @@ class CardLink:
     package_version: int
     card_name: str
     package_arn: str | None = None  # the exact package, in links the system records (cards/trust.py)
+    # The card the system created: its ARN, and a time its CreationTime is not after (links recorded by earlier
+    # releases have neither: cards/trust.py decides what they are worth).
+    card_arn: str | None = None
+    card_created_before: datetime | None = None
 
 
 def kms_key_arn(key_id: str, resource_arn: str | None) -> str:

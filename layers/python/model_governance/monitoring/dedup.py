@@ -8,16 +8,19 @@ clean execution after violations: resolved. Executions older than the last one d
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from model_governance.monitoring.report import Violation
+from model_governance.monitoring.report import Violation, counts_by_check
 
 SAMPLE_SIZE = 50  # (feature, check) pairs kept in the state for the "resolved" email; the item stays small
+SAMPLE_TEXT_LIMIT = 200  # characters of one feature or check name kept in the sample (names are report input)
+# A recorded end time further ahead than this is not believed: it cannot have happened yet (clock skew aside),
+# so it neither makes later executions "stale" nor keeps a newer state from being written.
+FUTURE_SKEW = timedelta(minutes=5)
 
 
 class Decision(StrEnum):
@@ -106,7 +109,7 @@ def decide(
     now: datetime,
     cooldown: timedelta,
 ) -> Outcome:
-    if previous is not None and ended_at < previous.last_ended_at and job_arn != previous.last_job_arn:
+    if previous is not None and is_newer(previous, ended_at, now) and job_arn != previous.last_job_arn:
         return Outcome(Decision.STALE, Reason.OUT_OF_ORDER, previous, previous)
     keys = sorted({v.key for v in violations})
     current = fingerprint(keys)
@@ -120,8 +123,8 @@ def decide(
         last_decision="",
         last_alert_at=previous.last_alert_at if previous else None,
         alerted_count=previous.alerted_count if previous else 0,
-        check_counts=dict(Counter(v.check_type for v in violations)),
-        sample=tuple(keys[:SAMPLE_SIZE]),
+        check_counts=counts_by_check(violations),
+        sample=tuple((feature[:SAMPLE_TEXT_LIMIT], check[:SAMPLE_TEXT_LIMIT]) for feature, check in keys[:SAMPLE_SIZE]),
         revision=(previous.revision if previous else 0) + 1,
     )
     was_violating = previous is not None and previous.violating
@@ -140,6 +143,12 @@ def decide(
     if previous.last_alert_at is None or now - previous.last_alert_at >= cooldown:
         return _alert(Reason.COOLDOWN_OVER, base, previous, now)
     return _outcome(Decision.SUPPRESS, Reason.SAME_WITHIN_COOLDOWN, base, previous)
+
+
+def is_newer(recorded: ScheduleState, ended_at: datetime, now: datetime) -> bool:
+    """Whether the recorded state reflects a later execution than one that ended at ``ended_at``; a recorded
+    time in the future (a state written from a forged event before such events were refused) never is."""
+    return ended_at < recorded.last_ended_at <= now + FUTURE_SKEW
 
 
 def _alert(reason: Reason, state: ScheduleState, previous: ScheduleState | None, now: datetime) -> Outcome:

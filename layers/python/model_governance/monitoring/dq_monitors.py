@@ -16,6 +16,7 @@ _S3_PREFIX = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(/(
 _KMS = re.compile(r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
 MONITORING_TYPE = "DataQuality (serverless)"
+RUN_MANIFEST = "manifest.json"  # a fanned-out run's capture object groups, read by the Distributed Map
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""One Model Monitor execution (a processing job a monitoring schedule started), from the event and/or
-DescribeProcessingJob, whichever carries a field (the event's detail shape is not confirmed: aws-facts 1.3)."""
+"""One Model Monitor execution (a processing job a monitoring schedule started), as DescribeProcessingJob
+tells it. The event only names the job: anyone allowed to invoke the function can send any body, so nothing
+the workflow decides on (status, end time, exit message, output) is ever taken from it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from model_governance import constants
 from model_governance.constants import VIOLATIONS_REPORT_FILE
 from model_governance.errors import InvalidEventError
 from model_governance.events import parse_timestamp
@@ -37,7 +39,7 @@ class JobFacts:
 
     @classmethod
     def from_description(cls, response: Mapping[str, Any]) -> JobFacts:
-        """From a DescribeProcessingJob response, or an event detail (same field names)."""
+        """From a DescribeProcessingJob response (or the execution event our own monitor builds of its run)."""
         outputs = (response.get("ProcessingOutputConfig") or {}).get("Outputs") or []
         uri = ((outputs[0] or {}).get("S3Output") or {}).get("S3Uri") if outputs else None
         ended = response.get("ProcessingEndTime")
@@ -52,28 +54,6 @@ class JobFacts:
             exit_message=_str(response.get("ExitMessage")),
             ended_at=_time(ended),
             environment={str(k): str(v) for k, v in environment.items()} if isinstance(environment, dict) else None,
-        )
-
-    def needs_description(self) -> bool:
-        """Whether DescribeProcessingJob must fill in what this source lacks."""
-        if not self.schedule_arn:
-            return True
-        if self.status == "Completed" and not self.output_uri:
-            return True
-        return self.status in {"Failed", "Stopped"} and not (self.failure_reason or self.exit_message)
-
-    def merged(self, other: JobFacts) -> JobFacts:
-        """These facts, gaps filled from ``other`` (the event wins where both speak: it is what happened)."""
-        return JobFacts(
-            job_name=self.job_name or other.job_name,
-            job_arn=self.job_arn or other.job_arn,
-            status=self.status or other.status,
-            schedule_arn=self.schedule_arn or other.schedule_arn,
-            output_uri=self.output_uri or other.output_uri,
-            failure_reason=self.failure_reason or other.failure_reason,
-            exit_message=self.exit_message or other.exit_message,
-            ended_at=self.ended_at or other.ended_at,
-            environment={**(other.environment or {}), **(self.environment or {})} or None,
         )
 
 
@@ -96,6 +76,13 @@ class MonitoringExecution:
     @property
     def report_uri(self) -> str | None:
         return f"{self.output_uri.rstrip('/')}/{VIOLATIONS_REPORT_FILE}" if self.output_uri else None
+
+    @property
+    def html_report_uri(self) -> str | None:
+        """report.html beside the files, written by our own data-quality runs (Model Monitor's jobs write none)."""
+        if not self.output_uri or not self.job_name.startswith(constants.SERVERLESS_RUN_PREFIX):
+            return None
+        return f"{self.output_uri.rstrip('/')}/{constants.HTML_REPORT_FILE}"
 
     @property
     def exit_reports_violations(self) -> bool:

@@ -14,7 +14,7 @@ from datetime import UTC
 from model_governance.adapters.notifications import Message
 from model_governance.monitoring.dedup import SAMPLE_SIZE, Reason, ScheduleState
 from model_governance.monitoring.execution import MonitoringExecution, split_s3_uri
-from model_governance.monitoring.report import Violation, by_check_type
+from model_governance.monitoring.report import Violation, by_check_type, check_bucket
 from model_governance.text import SUBJECT_NAME_LIMIT, name, url_part, value
 
 MAX_LISTED = 200  # violations listed in one email, over all check types
@@ -123,8 +123,8 @@ def _listing(groups: dict[str, list[Violation]], count: int, most: int, types: i
 
 
 def _attribute_check_types(groups: dict[str, list[Violation]]) -> list[str]:
-    """The check types subscribers may filter on: as reported, the first MAX_CHECK_TYPES of a sane length."""
-    return sorted([check for check in groups if len(check) <= MAX_CHECK_TYPE][:MAX_CHECK_TYPES])
+    """The check types subscribers may filter on: the known ones reported, and "other" for any other."""
+    return sorted({check_bucket(check) for check in groups})
 
 
 def resolved_alert(execution: MonitoringExecution, context: ModelContext, previous: ScheduleState | None) -> Message:
@@ -259,6 +259,8 @@ def _links(execution: MonitoringExecution, context: ModelContext, *, report: boo
     lines = ["Links"]
     if report and execution.report_uri:
         lines += [f"  Report (S3):   {value(execution.report_uri, 1100)}", f"  Report:        {urls['report']}"]
+        if execution.html_report_uri:  # charts of each drifting feature, readable offline once downloaded
+            lines.append(f"  Charts (HTML): {value(execution.html_report_uri, 1100)}")
     lines.append(f"  Schedule:      {urls['schedule']}")
     if "endpoint" in urls:
         lines.append(f"  Endpoint:      {urls['endpoint']}")

@@ -19,6 +19,10 @@ KNOWN_CHECK_TYPES = (
     "categorical_values_check",
     "baseline_drift_check",
 )
+# Any other check type a report names counts under this one in state, metrics and message attributes: the
+# report is input (the default output bucket is writable by many roles), and 60,000 distinct names must not
+# become 60,000 billed metrics or a state item over DynamoDB's 400 KB.
+OTHER_CHECK_TYPE = "other"
 
 
 class UnreadableReportError(ValueError):
@@ -72,6 +76,20 @@ def _encodable(text: str) -> str:
     """JSON may carry lone surrogates ("\\ud800"), which UTF-8 cannot encode (dedup hashes, state, email): kept
     as the visible escape instead."""
     return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def check_bucket(check_type: str) -> str:
+    """The check type as state, metrics and attributes keep it: one of the six known ones, else "other"."""
+    return check_type if check_type in KNOWN_CHECK_TYPES else OTHER_CHECK_TYPE
+
+
+def counts_by_check(violations: Iterable[Violation]) -> dict[str, int]:
+    """Violations per bounded check type (at most seven keys, whatever the report says)."""
+    counts: dict[str, int] = {}
+    for violation in violations:
+        bucket = check_bucket(violation.check_type)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return counts
 
 
 def violation_keys(violations: Iterable[Violation]) -> frozenset[tuple[str, str]]:

@@ -375,9 +375,11 @@ def stage_description(reason: str, target: LifeCycle) -> str:
 
 
 def card_owner(card: CardRecord | None, fallback: str | None = None) -> str | None:
-    """Who answers for the card: model_overview.model_owner, else its last editor, else ``fallback``."""
+    """Who answers for the card: model_overview.model_owner, else its last editor, else ``fallback``. The owner
+    written in an encrypted card's content is content (cards/encryption.py): its last editor stands in."""
     if card is not None:
-        owner = (card.content.get("model_overview") or {}).get("model_owner")
+        overview = card.content.get("model_overview") if not card.kms_key_id else None
+        owner = (overview or {}).get("model_owner")
         if isinstance(owner, str) and owner.strip():
             return owner.strip()
         if card.last_modified_by:

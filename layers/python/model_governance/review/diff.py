@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_governance.cards.content import SECTIONS_STANDALONE
+from model_governance.cards.encryption import NOT_SHOWN
 from model_governance.text import name, one_line, value
 
 MAX_RENDERED_VALUE = 160  # characters of one rendered value, quotes and cut note included
@@ -97,8 +98,25 @@ def render_diff(diffs: list[SectionDiff]) -> list[str]:
     return lines
 
 
-def changed_sections(diffs: list[SectionDiff]) -> list[str]:
-    return [diff.section for diff in diffs]
+def render_encrypted_diff(diffs: list[SectionDiff], key: str) -> list[str]:
+    """What changed in a card encrypted with a customer-managed key, without its content: the schema's sections
+    that changed and how many fields each (a section or field name outside the schema is content: only counted)."""
+    if not diffs:
+        return ["  (no content changes: only the status changed)"]
+    lines = [
+        f"  The card's content is encrypted with a customer-managed key ({name(key)}): {NOT_SHOWN} here.",
+        "  Open the card to read the changes.",
+    ]
+    known = [diff for diff in diffs if diff.section in SECTIONS_STANDALONE]
+    lines += [f"  {diff.section} ({diff.kind}): {len(diff.changes)} changed fields" for diff in known]
+    if len(known) < len(diffs):
+        lines.append(f"  ... and {len(diffs) - len(known)} other changed sections")
+    return lines
+
+
+def changed_sections(diffs: list[SectionDiff], *, encrypted: bool = False) -> list[str]:
+    """The changed sections' names; for encrypted content only the schema's (any other name is content)."""
+    return [diff.section for diff in diffs if not encrypted or diff.section in SECTIONS_STANDALONE]
 
 
 def _short(content: Any) -> str:

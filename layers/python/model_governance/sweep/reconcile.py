@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from model_governance import constants, text
-from model_governance.events import RECONCILED_KEY
+from model_governance.events import MAX_ORDERED_REPLAYS, ORDERED_REPLAYS_KEY, RECONCILED_KEY
 from model_governance.monitoring.dq_monitors import MONITORING_TYPE as DATA_QUALITY_MONITORING_TYPE
 from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule, PackageVersion
 
@@ -138,7 +138,7 @@ class Marks:
 @dataclass(frozen=True)
 class Reconciliation:
     actions: tuple[Action, ...] = ()
-    waiting: int = 0  # past max_actions, or behind an older version of the same group: the next sweep's
+    waiting: int = 0  # past max_actions, or behind a version of its group still in its handler: the next sweep's
     applied: bool = True  # False: reconciliation is off, the actions were reported only
     stuck: tuple[str, ...] = ()  # changes a handler began and has not finished (not lost: in its retries or DLQ)
 
@@ -184,7 +184,7 @@ def execution_key(job_arn: str) -> str:
 def wanted(inventory: Inventory, *, now: datetime, settings: ReconcileSettings, approvals: set[str]) -> Wanted:
     """``approvals``: the ARNs of Approved versions whose card is not approved (the sweep's findings), of any age:
     a version is often approved long after it was registered."""
-    versions = _recent_versions(inventory, now, settings)
+    versions = recent_versions(inventory, now, settings)
     cards = _recent_cards(inventory, now, settings)
     executions = [s for s in _recent_executions(inventory, now, settings) if s.last_execution_job_arn]
     gated = [p for p in inventory.packages if p.arn in approvals] if settings.gate_mode != "off" else []
@@ -203,7 +203,7 @@ def _in_window(moment: datetime | None, now: datetime, settings: ReconcileSettin
     return moment is not None and now - settings.lookback <= moment <= now - settings.settle
 
 
-def _recent_versions(inventory: Inventory, now: datetime, settings: ReconcileSettings) -> list[PackageVersion]:
+def recent_versions(inventory: Inventory, now: datetime, settings: ReconcileSettings) -> list[PackageVersion]:
     return sorted(
         (p for p in inventory.packages if p.status == "Completed" and _in_window(p.created, now, settings)),
         key=lambda p: (p.created or now, p.group, p.version),
@@ -239,10 +239,13 @@ def actions(
     now: datetime,
     settings: ReconcileSettings,
     approvals: Mapping[str, datetime | None],
+    documented: frozenset[str] = frozenset(),
 ) -> Reconciliation:
     """The replays, most urgent first (alerts, approvals, reviews, then cards to carry), oldest first within each.
     ``approvals``: approved-without-approved-card versions the gate has no decision for, with the time of their
-    last change (DescribeModelPackage): the approval, unless something changed the package since."""
+    last change (DescribeModelPackage): the approval, unless something changed the package since.
+    ``documented``: the ARNs of versions with a card that counts (cards/trust.py), which carry-forward would leave
+    as they are: not replayed."""
     executions: list[Action] = []
     stuck: list[str] = []
     for schedule in _recent_executions(inventory, now, settings):
@@ -260,24 +263,35 @@ def actions(
             if _in_window(approvals[package.arn], now, settings):
                 gate.append(_approval(package, approvals[package.arn], run))
     reviews = [a for c in _recent_cards(inventory, now, settings) if (a := _card_review(c, marks, run, now, settings))]
-    carries: list[Action] = []
-    waiting = 0
-    behind: set[str] = set()  # groups with an older version still to carry: a later one would carry from too far back
-    for package in sorted(_recent_versions(inventory, now, settings), key=lambda p: (p.group, p.version)):
-        key = carry_forward_key(package.arn)
-        if key in marks.effects_done:
-            continue
-        if package.group in behind:
-            waiting += 1
-            continue
-        behind.add(package.group)
-        if key in marks.effects_begun:
-            stuck.append(f"carry-forward of {text.name(package.group)} v{package.version}")
-            continue
-        carries.append(_carry_forward(package, run))
+    carries, waiting = _carries(recent_versions(inventory, now, settings), marks, documented, run, stuck)
     found = [*executions, *gate, *reviews, *carries]
     waiting += max(0, len(found) - settings.max_actions)
     return Reconciliation(tuple(found[: settings.max_actions]), waiting, settings.enabled, tuple(stuck))
+
+
+def _carries(
+    versions: list[PackageVersion], marks: Marks, documented: frozenset[str], run: SweepRun, stuck: list[str]
+) -> tuple[list[Action], int]:
+    """One replay per group, of all its lost registrations in version order (each carried from the card the one
+    before ends with), and how many wait behind a version its handler began and has not finished."""
+    lost: dict[str, list[PackageVersion]] = {}
+    waiting = 0
+    blocked: set[str] = set()  # a version in its handler's retries: the later ones would carry from too far back
+    for package in sorted(versions, key=lambda p: (p.group, p.version)):
+        key = carry_forward_key(package.arn)
+        if key in marks.effects_done or package.arn in documented:
+            continue
+        if package.group in blocked:
+            waiting += 1
+        elif key in marks.effects_begun:
+            blocked.add(package.group)
+            stuck.append(f"carry-forward of {text.name(package.group)} v{package.version}")
+        elif len(lost.setdefault(package.group, [])) < MAX_ORDERED_REPLAYS:
+            lost[package.group].append(package)
+        else:
+            waiting += 1  # one replay carries at most MAX_ORDERED_REPLAYS versions: the rest go with the next sweep
+    ordered = sorted(lost.values(), key=lambda group: min(p.created or run.started for p in group))
+    return [_carry_forward(group, run) for group in ordered], waiting
 
 
 def _card_review(
@@ -314,7 +328,7 @@ def _action(
     card: str | None = None,
 ) -> Action:
     """The event as EventBridge would have delivered it (``event`` without the envelope gets one), marked."""
-    kind = str(event.get("detail-type") or event.get("action"))
+    kind = str(event.get("detail-type") or event.get("action") or ORDERED_REPLAYS_KEY)
     digest = hashlib.sha256(f"{handler}\n{subject}\n{kind}".encode()).hexdigest()[:16]
     marked: dict[str, Any] = {"id": f"reconciled-{run.run_id}-{digest}"}
     if "detail-type" in event:
@@ -329,16 +343,23 @@ def _action(
     return Action(handler, subject, reason, marked, group=group, card=card)
 
 
-def _carry_forward(package: PackageVersion, run: SweepRun) -> Action:
+def _carry_forward(versions: list[PackageVersion], run: SweepRun) -> Action:
+    """A group's lost registrations, handed over as one replay: the carry-forward function runs them in order and
+    stops at the first that fails (its retry starts over; the versions already done are no-ops)."""
+    replays = [_registration(package, run) for package in versions]
+    if len(replays) == 1:
+        return replays[0]
+    first, group = versions[0], text.name(versions[0].group)
+    numbers = ", ".join(f"v{p.version}" for p in versions)
+    reason = f"{group} {numbers} were registered; carry-forward never saw them (replayed in this order)"
+    event = {ORDERED_REPLAYS_KEY: [replay.event for replay in replays]}
+    return _action(run, CARRY_FORWARD, first.arn, reason, event, group=first.group)
+
+
+def _registration(package: PackageVersion, run: SweepRun) -> Action:
     reason = f"{text.name(package.group)} v{package.version} was registered; carry-forward never saw it"
-    return _action(
-        run,
-        CARRY_FORWARD,
-        package.arn,
-        reason,
-        _package_event(package, updated_fields=None),
-        group=package.group,
-    )
+    event = _package_event(package, updated_fields=None)
+    return _action(run, CARRY_FORWARD, package.arn, reason, event, group=package.group)
 
 
 def _approval(package: PackageVersion, changed: datetime | None, run: SweepRun) -> Action:

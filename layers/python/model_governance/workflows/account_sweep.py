@@ -23,7 +23,17 @@ from model_governance.events import parse_timestamp
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.sweep.digest import SweepRun, build_report, checked_run_id, render_digest, report_key
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
-from model_governance.sweep.reconcile import Action, Marks, ReconcileSettings, Reconciliation, Wanted, actions, wanted
+from model_governance.sweep.reconcile import (
+    Action,
+    Marks,
+    ReconcileSettings,
+    Reconciliation,
+    Wanted,
+    actions,
+    carry_forward_key,
+    recent_versions,
+    wanted,
+)
 from model_governance.sweep.rules import (
     APPROVED_WITHOUT_APPROVED_CARD,
     KINDS,
@@ -34,12 +44,13 @@ from model_governance.sweep.rules import (
 )
 from model_governance.workflows.effects import EffectRun, Effects, once
 from model_governance.workflows.ports import SYSTEM_ACTOR, Audit, Publisher
-from model_governance.workflows.security_hub import FindingsHub, sync_findings
+from model_governance.workflows.security_hub import FindingsHub, pinned_notice, sync_findings
 
 METRIC_FINDINGS = "SweepFindings"
 METRIC_COMPLETED = "SweepsCompleted"
 METRIC_CALLS = "SweepSageMakerCalls"
 METRIC_RECONCILED = "SweepReconciled"
+PACKAGE_PAGE = 100  # model packages per Search page (adapters/inventory.py)
 
 
 class InventoryReader(Protocol):
@@ -47,6 +58,7 @@ class InventoryReader(Protocol):
     def total_calls(self) -> int: ...
     def package_versions(self) -> list[PackageVersion]: ...
     def cards(self) -> list[CardSummary]: ...
+    def package_metadata(self) -> dict[str, dict[str, str]]: ...
     def endpoints_in_service(self) -> list[Endpoint]: ...
     def schedules(self, endpoints: set[str]) -> list[MonitorSchedule]: ...
 
@@ -108,9 +120,11 @@ def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monit
     """The account, with each version the rules judge (Approved ones and each group's latest) linked to its card.
 
     Only a link that counts (cards/trust.py) documents a version: the system's record (the state table, which
-    does not lag like Search's index), else the card the package names in its metadata (one DescribeModelPackage,
-    only for judged versions the system did not link). Cards that merely claim a judged version in their content
-    are kept as unconfirmed claims, which the findings name.
+    does not lag like Search's index), else the card the package names in its metadata and that names the package.
+    The metadata of the judged versions the system did not link is read the cheaper way: one DescribeModelPackage
+    each, or, when there are more of them than pages of packages, one Search pass over all model packages (100 a
+    page; a version Search has not indexed yet is described). Cards that merely claim a judged version in their
+    content are kept as unconfirmed claims, which the findings name.
     """
     packages = reader.package_versions()
     summaries = {card.name: card for card in reader.cards()}
@@ -121,10 +135,13 @@ def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monit
     inventory = Inventory(packages=tuple(packages))
     judged = {(p.group, p.version): p for p in packages if p.approval_status == "Approved"}
     judged |= {(p.group, p.version): p for p in inventory.latest_versions()}
+    recorded = {key: links.link_for(*key) for key in sorted(judged)}
+    unlinked = sum(1 for link in recorded.values() if link is None or link.card_created_before is None)
+    metadata = reader.package_metadata() if unlinked > -(-len(packages) // PACKAGE_PAGE) else {}
     links_found: dict[tuple[str, int], str] = {}
     unconfirmed: dict[tuple[str, int], tuple[str, ...]] = {}
     for key, package in sorted(judged.items()):
-        name = _documenting_card(package, links, cards, summaries)
+        name = _documenting_card(package, recorded[key], metadata.get(package.arn), cards, summaries)
         if name is not None:
             links_found[key] = name
         others = tuple(sorted(c.name for c in claims.get(key, []) if c.name != name))
@@ -143,15 +160,24 @@ def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monit
 
 
 def _documenting_card(
-    package: PackageVersion, links: Links, cards: Cards, summaries: dict[str, CardSummary]
+    package: PackageVersion,
+    recorded: CardLink | None,
+    metadata: dict[str, str] | None,
+    cards: Cards,
+    summaries: dict[str, CardSummary],
 ) -> str | None:
     """The card documenting ``package`` by the trust rule; a card Search has not indexed yet is described (and
-    added to ``summaries``)."""
-    recorded = links.link_for(package.group, package.version)
-    if recorded is not None:
-        facts = PackageFacts(package.arn, package.group, package.version, package.status, package.approval_status)
-    else:
-        try:
+    added to ``summaries``). ``metadata``: the package's CustomerMetadataProperties from Search, if read."""
+    facts = PackageFacts(
+        package.arn,
+        package.group,
+        package.version,
+        package.status,
+        package.approval_status,
+        customer_metadata=metadata or {},
+    )
+    if metadata is None and (recorded is None or recorded.card_created_before is None):
+        try:  # its metadata may confirm a card: read it
             facts = cards.describe_package(package.arn)
         except MissingResourceError:
             return None  # deleted since the listing
@@ -161,7 +187,9 @@ def _documenting_card(
     summary = summaries.get(name) or _described(name, package, cards)
     if summary is None:
         return None  # the card was deleted: the version is undocumented again
-    verdict = judge_link(name, summary.linked_package_arn, facts, recorded, card_arn=summary.arn)
+    verdict = judge_link(
+        name, summary.linked_package_arn, facts, recorded, card_arn=summary.arn, card_created=summary.created
+    )
     if not verdict.trusted:
         logger.info("card link not counted", extra={"card": name, "why": verdict.explain()})
         return None
@@ -182,6 +210,7 @@ def _described(name: str, package: PackageVersion, cards: Cards) -> CardSummary 
         risk_rating=record.risk_rating,
         linked_package_arn=record.linked_package_arn,
         arn=record.arn,
+        created=record.created,
         version=record.version,
     )
 
@@ -205,7 +234,7 @@ def run_sweep(
     cards: Cards,
     reports: Reports,
     effects: Effects,
-    ops: Publisher,
+    ops: Publisher | None,
     audit: Audit,
     settings: SweepSettings,
     reconciler: Reconciler | None = None,
@@ -247,12 +276,16 @@ def run_sweep(
         )
         _record(run, findings, totals, audit)  # conditional puts keyed on the run: a retry adds nothing
         _record_reconciled(run, reconciliation, audit)
-        digest = effect.step(
-            "digest",
-            lambda: _plan_of(
-                render_digest(findings, run=run, scanned=scanned, settings=settings, reconciliation=reconciliation)
-            ),
-            lambda plan: ops.publish(Message.from_plan(plan)),
+        digest = (
+            effect.step(
+                "digest",
+                lambda: _plan_of(
+                    render_digest(findings, run=run, scanned=scanned, settings=settings, reconciliation=reconciliation)
+                ),
+                lambda plan: ops.publish(Message.from_plan(plan)),
+            )
+            if ops is not None  # a report-only run (make smoke) tells no one
+            else None
         )
         planned["digest"] = Message.from_plan(digest) if digest else None
         if findings_hub is not None:  # last: Security Hub being down never holds the digest back
@@ -260,6 +293,14 @@ def run_sweep(
                 "security-hub",
                 lambda: {"findings": len(findings)},
                 lambda _: logger.info("security hub synced", extra=sync_findings(findings_hub, findings, inventory)),
+            )
+        if findings_hub is not None and ops is not None:
+            # Read back: a finding someone pinned with a later UpdatedAt would otherwise stay silently wrong.
+            teller = ops
+            effect.step(
+                "security-hub-read-back",
+                lambda: _plan_of(pinned_notice(findings_hub, findings)),
+                lambda plan: teller.publish(Message.from_plan(plan)),
             )
         return digest is not None
 
@@ -317,7 +358,26 @@ def _reconciliation(
                 approvals[arn] = cards.describe_package(arn).last_modified
             except MissingResourceError:
                 continue  # deleted since the listing
-    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals)
+    documented = _documented_lost_versions(inventory, marks, cards, now, settings)
+    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals, documented=documented)
+
+
+def _documented_lost_versions(
+    inventory: Inventory, marks: Marks, cards: Cards, now: datetime, settings: ReconcileSettings
+) -> frozenset[str]:
+    """Of the registrations no carry-forward handled, those that already have a card that counts (a hand-made card
+    the package names): carry-forward would leave them as they are, so they are not replayed. The judged versions'
+    links are in the inventory; for the others one DescribeModelPackage reads the package's confirmation (a link
+    the system recorded comes with its carry-forward done: no need to read one)."""
+    summaries = {card.name: card for card in inventory.cards}
+    documented = set()
+    for package in recent_versions(inventory, now, settings):
+        if carry_forward_key(package.arn) in marks.effects_done | marks.effects_begun:
+            continue
+        key = (package.group, package.version)
+        if key in inventory.links or _documenting_card(package, None, None, cards, summaries):
+            documented.add(package.arn)
+    return frozenset(documented)
 
 
 def _hand_over(reconciliation: Reconciliation, reconciler: Reconciler | None) -> None:

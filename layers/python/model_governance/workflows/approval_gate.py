@@ -225,7 +225,16 @@ def gate_cards(
         metadata = error.metadata
         recorded = state.link_for(package.group, package.version)
         trusted = (
-            metadata is not None and judge_link(metadata.name, None, package, recorded, card_arn=metadata.arn).trusted
+            # MetadataOnly still returns model_package_details.model_package_arn (aws-facts.md 3.1): the claim
+            metadata is not None
+            and judge_link(
+                metadata.name,
+                metadata.linked_package_arn,
+                package,
+                recorded,
+                card_arn=metadata.arn,
+                card_created=metadata.created,
+            ).trusted
         )
         return VersionCards(metadata if trusted else None), error
 

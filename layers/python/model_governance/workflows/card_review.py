@@ -12,18 +12,25 @@ confirms the job.
 Events arrive late and more than once (aws-facts.md 1.0), so each card keeps a high-water mark (card version,
 last modified time): an event at or below the mark changes nothing. Every effect is "make it so": the embedded
 card follows the card's latest version, the export job name is deterministic, the notice is claimed once.
+
+An event is a hint: it names the card and the version to look at, nothing more. Anyone allowed to invoke the
+function can send any body, so the status, the version's time, who changed it and the card's creation are read
+back with DescribeModelCard, and everything (the records, the marks, the effect keys) is decided on that. An event
+dated in the future is refused: no real change has happened yet. A card encrypted with a customer-managed key
+keeps its content under that key (cards/encryption.py): notices, records and plans hold digests instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
+from model_governance.cards.encryption import NOT_SHOWN, digest, same_key, sealed_changes, shown
 from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, LinkVerdict, judge_link
 from model_governance.errors import CardKeyNotGrantedError, InvalidCardContentError, MissingResourceError
@@ -35,6 +42,7 @@ from model_governance.review.decisions import (
     EXPORT_REQUESTED,
     MAX_EXPORT_ATTEMPTS,
     CardMark,
+    EmbeddedSync,
     Freshness,
     card_owner,
     embedded_card_sync,
@@ -44,7 +52,7 @@ from model_governance.review.decisions import (
     freshness,
     next_mark,
 )
-from model_governance.review.diff import changed_sections, diff_content, render_diff
+from model_governance.review.diff import changed_sections, diff_content, render_diff, render_encrypted_diff
 from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
 from model_governance.workflows.effects import EffectRun, Effects, Plan, once
@@ -52,6 +60,8 @@ from model_governance.workflows.ports import Audit, publish_once, recorder
 from model_governance.workflows.ports import Publisher as Notices
 
 MARK_ATTEMPTS = 3
+# Clocks differ a little (the caller's, SageMaker's, Lambda's): a time later than now by more than this is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 Recorder = Callable[..., None]
 
 
@@ -84,7 +94,7 @@ class ReviewResult:
     card: str
     version: int
     status: str
-    outcome: str = "skipped"  # acted | duplicate | stale | card-missing | key-not-granted
+    outcome: str = "skipped"  # acted | duplicate | stale | card-missing | key-not-granted | refused
     group: str | None = None
     review_notice_published: bool = False
     export_job_arn: str | None = None
@@ -92,6 +102,7 @@ class ReviewResult:
     export_status: str | None = None  # the job's: InProgress | Completed | Failed
     embedded_content_updated: bool = False
     embedded_status_updated: bool = False
+    embedded_content_withheld: bool = False  # encrypted content the package's key does not protect: not copied
     link_refused: bool = False  # the card claims a package that neither the system nor the package confirms
     reason: str = ""
 
@@ -114,10 +125,13 @@ def review_card_change(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ReviewResult:
     result = ReviewResult(card=change.card_name, version=change.card_version, status=change.status)
+    if future := _in_the_future(now(), event=change.envelope.time, modified=change.last_modified):
+        return _refused(result, future)
     try:
-        return _review(change, result, registry, state, effects, notices, ops, audit, settings)
+        return _review(change, result, registry, state, effects, notices, ops, audit, settings, now)
     except CardKeyNotGrantedError as error:
         result.outcome, result.reason = "key-not-granted", str(error)
         report_key_not_granted(
@@ -141,6 +155,7 @@ def _review(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    now: Callable[[], datetime],
 ) -> ReviewResult:
     card = registry.describe_card(change.card_name, change.card_version)
     latest = registry.describe_card(change.card_name)
@@ -151,6 +166,12 @@ def _review(
             "skipped", details={"reason": result.reason, "card_version": change.card_version, "status": change.status}
         )
         return result
+    if future := _in_the_future(now(), described=card.last_modified):
+        return _refused(result, future)
+    hint, change = change, as_described(change, card)
+    result.version, result.status = change.card_version, change.status
+    if hint.status != change.status:
+        result.reason = f"the event said {hint.status}; version {card.version} is {card.status}"
     claim = _claimed_package(latest, registry, state, result)
     # Only a link that counts files the card's records under a group: a decoy must not write another group's history.
     result.group = claim.package.group if claim is not None and claim.verdict.trusted else None
@@ -217,13 +238,11 @@ def _act(
         return True
     result.outcome = "acted"
 
-    # Act on the status the version has now: a later change may already have moved it on.
-    if change.status == "PendingReview" and card.status == "PendingReview":
+    # Act on the status the version has now (``change`` is as DescribeModelCard reported it).
+    if change.status == "PendingReview":
         _request_review(run, change, card, result, registry, notices, record)
-    elif change.status == "Approved" and card.status == "Approved":
+    elif change.status == "Approved":
         _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, record)
-    elif change.status != card.status:
-        result.reason = f"version {card.version} is {card.status} now; the event said {change.status}"
     if change.status != "Approved":  # the fallback for a lost export event: this version's job, if still pending
         export = state.export_for(card.name, card.version)
         if export is not None and export.get("status", EXPORT_REQUESTED) == EXPORT_REQUESTED:
@@ -237,6 +256,36 @@ def _act(
         _refuse_link(run, change, latest, claim, result, effects, notices, record)
     _advance_mark(change, state)  # only forward, after the work: a retry moves it nowhere new
     return True
+
+
+def as_described(change: ModelCardStateChange, card: CardRecord) -> ModelCardStateChange:
+    """The state change as DescribeModelCard reports the version now: its status, its time, who changed it and
+    the card's creation. Of the event only the envelope (the delivery) and the card's name remain."""
+    return replace(
+        change,
+        card_version=card.version,
+        status=card.status,
+        # CreationTime is always in the response (card_record falls back on it); a fake may give neither.
+        last_modified=card.last_modified or card.created or change.last_modified,
+        modified_by=card.last_modified_by,
+        created=card.created or change.created,
+    )
+
+
+def _in_the_future(now: datetime, **moments: datetime | None) -> str | None:
+    """Why a time is refused: later than ``now`` beyond the clocks' skew (no change has happened then yet)."""
+    for what, moment in moments.items():
+        if moment is not None and moment > now + CLOCK_SKEW:
+            return f"the {what} time {moment.isoformat()} is in the future (now {now.isoformat(timespec='seconds')})"
+    return None
+
+
+def _refused(result: ReviewResult, why: str) -> ReviewResult:
+    """Nothing is read, written or sent for a change dated in the future: one line in the log, one metric."""
+    result.outcome, result.reason = "refused", why
+    logger.warning("card event refused", extra={"card": result.card, "reason": why})
+    metrics.add_metric(name="CardEventsRefused", unit=MetricUnit.Count, value=1)
+    return result
 
 
 def _observation(change: ModelCardStateChange, state: ReviewState) -> Plan:
@@ -287,11 +336,13 @@ def _request_review(
         previous_version = registry.previous_card_version(card.name, card.version)
         previous = registry.describe_card(card.name, previous_version) if previous_version else None
         diffs = diff_content(previous.content if previous else {}, card.content)
-        message = review_notice(change, card, previous, render_diff(diffs), result.group)
+        key = card.kms_key_id or (previous.kms_key_id if previous else None)
+        lines = render_encrypted_diff(diffs, key) if key else render_diff(diffs)
+        message = review_notice(change, card, previous, lines, result.group)
         return {
             "message": message.as_plan(),
             "compared_with_version": previous_version,
-            "changed_sections": changed_sections(diffs),
+            "changed_sections": changed_sections(diffs, encrypted=bool(key)),
         }
 
     planned = run.step(
@@ -527,7 +578,8 @@ def _claimed_package(
         result.reason = (result.reason + "; " if result.reason else "") + f"linked package {arn} no longer exists"
         return None
     recorded = state.link_for(package.group, package.version) if package.group and package.version else None
-    return ClaimedPackage(package, judge_link(card.name, arn, package, recorded, card_arn=card.arn))
+    verdict = judge_link(card.name, arn, package, recorded, card_arn=card.arn, card_created=card.created)
+    return ClaimedPackage(package, verdict)
 
 
 def _refuse_link(
@@ -570,44 +622,77 @@ def _refuse_link(
 def _sync_embedded_card(
     run: EffectRun, card: CardRecord, package: PackageFacts, result: ReviewResult, registry: Registry, record: Recorder
 ) -> None:
-    """The package's embedded card in step with the card's latest version: planned once, written, recorded."""
+    """The package's embedded card in step with the card's latest version: planned once, written, recorded.
+
+    Content encrypted with a customer-managed key is copied only into a package encrypted with the same key (the
+    embedded card takes no SecurityConfig of its own); otherwise only the status follows. Its plan and records
+    hold digests: the write derives the content again from the same card version and the package as it is.
+    """
     arn = package.arn  # the package the trust rule accepted, as SageMaker names it
     current = package.embedded_card
+    key = card.kms_key_id
+    protected = key is None or same_key(key, card.arn, package.kms_key_id, package.arn)
 
-    def plan() -> Plan | None:
+    def desired() -> EmbeddedSync:
         # A carried card's version 1 tells a person's edits from carried values (review/decisions.py: whose value
         # wins); read only for a carried card edited since it was created.
         first_version = registry.describe_card(card.name, 1) if first_version_needed(card) else None
-        sync = embedded_card_sync(current, card, first_version=first_version)
+        return embedded_card_sync(current, card, first_version=first_version)
+
+    def plan() -> Plan | None:
+        sync = desired()
         if not sync.needed:
             return None
-        if sync.content is not None:
+        withheld = sync.content is not None and not protected
+        if sync.content is not None and not withheld:
             problems = card_content.validate_content(sync.content, card_content.Flavour.PACKAGE)
             if problems:
                 raise InvalidCardContentError(f"embedded card of {arn}", problems)
         return {
-            "content": sync.content,
+            "content": sync.content if key is None else None,  # encrypted: derived again when written
+            "write_content": sync.content is not None and not withheld,
+            "content_sha256": digest(sync.content) if sync.content is not None else None,
+            "withheld": withheld,
             "status": sync.status,
-            "before_content": current.content if current else {},
+            "before_content": shown(current.content if current else {}, key),
             "before_status": current.status if current else None,
-            "replaced": [change.as_record() for change in sync.replaced],
+            "replaced": sealed_changes(sync.replaced, key),
         }
 
     def write(planned: Plan) -> None:
-        if planned["content"] is not None:
-            registry.update_package_card_content(arn, planned["content"])
+        if planned["write_content"]:
+            content = planned["content"] if key is None else desired().content
+            if content is not None:  # None: an earlier attempt wrote it (the package says so now)
+                if digest(content) != planned["content_sha256"]:
+                    logger.warning("embedded card content changed since planned", extra={"package_arn": arn})
+                registry.update_package_card_content(arn, content)
         if planned["status"] is not None:
             registry.update_package_card_status(arn, planned["status"])
         metrics.add_metric(name="EmbeddedCardsSynced", unit=MetricUnit.Count, value=1)
 
     def recorded(planned: Plan) -> None:
-        if planned["content"] is not None:
+        if planned["write_content"]:
+            after = planned["content"]
+            if after is None:
+                after = {"encrypted_with": key, "sha256": planned["content_sha256"], "note": NOT_SHOWN}
             record(
                 "embedded_card_updated",
                 subject=arn,
                 before=planned["before_content"],
-                after=planned["content"],
+                after=after,
                 details={"from_card_version": card.version, "replaced": planned["replaced"]},
+            )
+        if planned.get("withheld"):
+            record(
+                "embedded_card_content_withheld",
+                subject=arn,
+                details={
+                    "from_card_version": card.version,
+                    "kms_key_id": key,
+                    "package_kms_key_id": package.kms_key_id,
+                    "reason": "the card's content is encrypted with a customer-managed key that does not protect "
+                    "the model package; the embedded card takes no key of its own, so the content is not copied",
+                },
             )
         if planned["status"] is not None:
             record(
@@ -620,7 +705,8 @@ def _sync_embedded_card(
 
     synced = run.step("sync", plan, write)
     if synced is not None:
-        result.embedded_content_updated = synced["content"] is not None
+        result.embedded_content_updated = bool(synced["write_content"])
+        result.embedded_content_withheld = bool(synced.get("withheld"))
         result.embedded_status_updated = synced["status"] is not None
         recorded(synced)
 

@@ -5,6 +5,10 @@ retried after a partial failure, ends with one card, one embedded-card update an
 
 Only links that count (cards/trust.py) are followed: the version's existing card and the source card to carry
 forward are cards the system linked or the package names, never a card that merely claims a version.
+
+A card encrypted with a customer-managed key gives its key to the card carried from it, and its content stays under
+that key (cards/encryption.py): the plans and records hold digests, the content is derived again from the same card
+version when written, and the package's embedded card gets it only when the package is encrypted with that key.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.carry_forward import carry_notes, choose_source, fill_embedded_card, plan_new_card
-from model_governance.cards.naming import card_name_for
+from model_governance.cards.encryption import NOT_SHOWN, digest, same_key, sealed_changes, shown
+from model_governance.cards.naming import card_name_for, fallback_card_name, new_fallback_token
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, judge_link, same_registry, trusted_card
 from model_governance.errors import (
@@ -41,7 +46,7 @@ class Registry(Protocol):
     def search_group_cards(self, group: str) -> list[CardRecord]: ...
     def create_card(
         self, name: str, content: dict[str, Any], status: str = "Draft", kms_key_id: str | None = None
-    ) -> bool: ...
+    ) -> str | None: ...
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
 
 
@@ -69,6 +74,7 @@ class CarryForwardResult:
     refreshed: list[str] = field(default_factory=list)
     needs_review: list[str] = field(default_factory=list)
     embedded_card_updated: bool = False
+    embedded_content_withheld: bool = False  # encrypted content the package's key does not protect: not copied
     notice_published: bool = False
     reason: str = ""
 
@@ -150,17 +156,24 @@ def _carry(
         source = source_card(package, registry, links)
         if source is None and not settings.create_card_without_predecessor:
             return {"card": None, "created": False}
-        new = plan_new_card(card_name_for(package.group, package.version), package, source, now())
+        carried_at = now()
+        new = plan_new_card(card_name_for(package.group, package.version), package, source, carried_at)
         problems = card_content.validate_content(new.content, card_content.Flavour.STANDALONE)
         if problems:
             origin = f" (carried from {source.name} v{source.version})" if source else ""
             raise InvalidCardContentError(new.card_name + origin, problems)
+        # Encrypted like its predecessor: without SecurityConfig the content would be under an AWS-owned key.
+        key = source.kms_key_id if source else None
         return {
             "card": new.card_name,
             "created": True,
-            "content": new.content,
-            # Encrypted like its predecessor: without SecurityConfig the content would be under an AWS-owned key.
-            "kms_key_id": source.kms_key_id if source else None,
+            # The name to take if the usual one is held by a card this system did not make (squatted): random, so
+            # nobody can take it ahead; drawn once, here, so a retry tries the very same name.
+            "fallback": fallback_card_name(package.group, package.version, new_fallback_token()),
+            "content": new.content if key is None else None,  # encrypted: derived again (_new_card_content)
+            "content_sha256": digest(new.content),
+            "carried_at": carried_at.isoformat(),
+            "kms_key_id": key,
             "source": {"name": source.name, "version": source.version, "package_version": source.linked_version}
             if source
             else None,
@@ -169,10 +182,22 @@ def _carry(
             "needs_review": list(new.needs_review),
             "unreadable_source": new.unreadable_source.name if new.unreadable_source else None,
             "trimmed": list(new.trimmed),
-            "registrant_kept": [kept.as_record() for kept in new.registrant_kept],
+            "registrant_kept": sealed_changes(new.registrant_kept, key),
         }
 
-    plan = run.step("card", plan_card, lambda planned: _create_and_link(planned, package, registry, links))
+    contents: list[dict[str, Any]] = []  # the new card's content, derived once per attempt
+
+    def new_content(planned: Plan) -> dict[str, Any]:
+        if not contents:
+            contents.append(_new_card_content(planned, package, registry))
+        return contents[0]
+
+    plan = run.step(
+        "card",
+        plan_card,
+        lambda planned: _create_and_link(planned, new_content(planned), package, registry, links, now),
+        settles=True,
+    )
     assert plan is not None
     _describe(result, plan)
     if plan["card"] is None:
@@ -186,53 +211,118 @@ def _carry(
 
     def card_content_now() -> dict[str, Any]:
         if plan["created"]:
-            return dict(plan["content"])
+            return dict(new_content(plan))
         card = existing[0] if existing else registry.describe_card(plan["card"])
         return card.content if card else {}
 
+    key = plan.get("kms_key_id")
     embedded = run.step(
         "embedded",
-        lambda: _embedded_plan(package, card_content_now()),
-        lambda planned: _fill_embedded(package, planned, registry),
+        lambda: _embedded_plan(package, card_content_now(), key),
+        lambda planned: _fill_embedded(package, planned, card_content_now, registry),
     )
-    result.embedded_card_updated = embedded is not None
-    if embedded is not None:
-        record("embedded_card_updated", card=plan["card"], before=embedded["before"], after=embedded["after"])
+    result.embedded_card_updated = embedded is not None and not embedded.get("withheld")
+    result.embedded_content_withheld = embedded is not None and bool(embedded.get("withheld"))
+    if embedded is not None and embedded.get("withheld"):
+        record("embedded_card_content_withheld", card=plan["card"], details=embedded["withheld"])
+    elif embedded is not None:
+        after = embedded["after"]
+        if after is None:
+            after = {"encrypted_with": key, "sha256": embedded["after_sha256"], "note": NOT_SHOWN}
+        record("embedded_card_updated", card=plan["card"], before=embedded["before"], after=after)
     if plan["created"]:
+        content = new_content(plan)
         message = (
-            _card_created_notice(package, plan, change.envelope.region)
-            if plan["source"] or carry_notes(plan["content"])
-            else _no_predecessor_notice(package, change.envelope.region, created=plan["card"])
+            _card_created_notice(package, plan, content, change.envelope.region)
+            if plan["source"] or carry_notes(content)
+            else _no_predecessor_notice(
+                package, change.envelope.region, created=plan["card"], name_taken=plan.get("name_taken")
+            )
         )
         result.notice_published = _notify(run, notices, message, record, {}, card=plan["card"])
     return True
 
 
-def _create_and_link(plan: Plan, package: PackageFacts, registry: Registry, links: Links) -> None:
-    """Create the planned card (a conflict is a card already there: it must be ours) and record its link."""
+def _new_card_content(plan: Plan, package: PackageFacts, registry: Registry) -> dict[str, Any]:
+    """The planned card's content: as planned, or, for an encrypted source (the plan holds only its digest),
+    derived again from the same source version (immutable), the package and the planned time."""
+    if plan.get("content") is not None or not plan["created"]:
+        return dict(plan.get("content") or {})
+    source = plan.get("source")
+    card = registry.describe_card(source["name"], source["version"]) if source else None
+    carried_at = datetime.fromisoformat(plan["carried_at"])
+    content = plan_new_card(str(plan["card"]), package, card, carried_at).content
+    if digest(content) != plan["content_sha256"]:  # the package changed since planned: its facts as they are now
+        logger.warning("carried content differs from the plan", extra={"card": plan["card"]})
+    return content
+
+
+def _create_and_link(
+    plan: Plan,
+    content: dict[str, Any],
+    package: PackageFacts,
+    registry: Registry,
+    links: Links,
+    now: Callable[[], datetime],
+) -> Plan | None:
+    """Create the planned card and record its link; the plan as settled when the usual name was squatted.
+
+    A card already under the usual name that this system did not make (someone created it before the version was
+    registered, or it is another version's) would block the version for good: the card is then created under the
+    plan's fallback name, which nobody could know in advance, and the owner's notice says so."""
     if not plan["created"]:
-        return
+        return None
     name = str(plan["card"])
-    if not registry.create_card(name, plan["content"], kms_key_id=plan["kms_key_id"]):
-        card = registry.describe_card(name)
-        if card is None:  # deleted between the conflict and the read: let the retry start over
-            raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
-        # Ours when an earlier attempt created it and lost the answer: it holds exactly the planned content (written
-        # ahead). Someone who pre-created that very content made the card we would have made, nothing else.
-        ours = card.content == plan["content"]
-        if not ours and card.linked_package_arn not in (None, package.arn):
+    link = _create(name, plan, content, package, registry, links, now)
+    settled = None
+    if link is None:
+        fallback = plan.get("fallback")  # plans written before fallback names existed have none
+        if not fallback or (link := _create(str(fallback), plan, content, package, registry, links, now)) is None:
             raise CardNameTakenError(
-                f"model card {name} already exists and documents {card.linked_package_arn}, not "
-                f"{package.arn}: rename that card or link a card to this version by hand"
+                f"model card {fallback or name} already exists, but this system did not create it for "
+                f"{package.arn} and the package does not name it: delete or rename that card, or, if it is the "
+                f"right card, confirm it with {CARD_METADATA_KEY}={name} in the package's CustomerMetadataProperties"
             )
-        if not ours and not _is_ours(card, package, links):
-            raise CardNameTakenError(
-                f"model card {name} already exists, but this system did not create it for {package.arn} "
-                f"and the package does not name it: delete or rename that card, or, if it is the right card, "
-                f"confirm it with {CARD_METADATA_KEY}={name} in the package's CustomerMetadataProperties"
-            )
-    links.record_link(CardLink(package.group, package.version, name, package_arn=package.arn))
+        logger.warning("card name taken: fallback used", extra={"taken": name, "card": fallback})
+        metrics.add_metric(name="ModelCardNamesTaken", unit=MetricUnit.Count, value=1)
+        settled = {**plan, "card": fallback, "name_taken": name}
+    links.record_link(link)
     metrics.add_metric(name="ModelCardsCarriedForward", unit=MetricUnit.Count, value=1)
+    return settled
+
+
+def _create(
+    name: str,
+    plan: Plan,
+    content: dict[str, Any],
+    package: PackageFacts,
+    registry: Registry,
+    links: Links,
+    now: Callable[[], datetime],
+) -> CardLink | None:
+    """Create card ``name`` with the planned content: the link to record, or None when the name is held by a card
+    that is not ours (a conflict is a card already there)."""
+    arn = registry.create_card(name, content, kms_key_id=plan["kms_key_id"])
+    if arn:
+        # CreateModelCard answers the ARN only: the card's CreationTime is no later than now (cards/trust.py).
+        return CardLink(
+            package.group, package.version, name, package_arn=package.arn, card_arn=arn, card_created_before=now()
+        )
+    card = registry.describe_card(name)
+    if card is None:  # deleted between the conflict and the read: let the retry start over
+        raise RuntimeError(f"model card {name} disappeared right after a conflicting write")
+    # Ours when an earlier attempt created it and lost the answer: it holds exactly the planned content (written
+    # ahead). Someone who pre-created that very content made the card we would have made, nothing else.
+    if card.content != content and not _is_ours(card, package, links):
+        return None
+    return CardLink(
+        package.group,
+        package.version,
+        name,
+        package_arn=package.arn,
+        card_arn=card.arn,
+        card_created_before=card.created or now(),
+    )
 
 
 def _record_created(plan: Plan, package: PackageFacts, record: Callable[..., None]) -> None:
@@ -253,19 +343,46 @@ def _record_created(plan: Plan, package: PackageFacts, record: Callable[..., Non
     )
 
 
-def _embedded_plan(package: PackageFacts, card_content_now: dict[str, Any]) -> Plan | None:
-    """What the package's embedded card becomes (before and after), or None when it is already in step."""
+def _embedded_plan(package: PackageFacts, card_content_now: dict[str, Any], key: str | None) -> Plan | None:
+    """What the package's embedded card becomes (before and after), or None when it is already in step.
+
+    Content encrypted with ``key`` goes only into a package encrypted with the same key (the embedded card takes
+    no SecurityConfig of its own): otherwise the plan says it was withheld. Encrypted, the plan holds digests."""
     updated = fill_embedded_card(package.embedded_card, card_content_now)
     if updated is None:
         return None
+    if key and not same_key(key, package.arn, package.kms_key_id, package.arn):
+        return {
+            "withheld": {
+                "kms_key_id": key,
+                "package_kms_key_id": package.kms_key_id,
+                "reason": "the card's content is encrypted with a customer-managed key that does not protect the "
+                "model package; the embedded card takes no key of its own, so the content is not copied",
+            }
+        }
     problems = card_content.validate_content(updated, card_content.Flavour.PACKAGE)
     if problems:
         raise InvalidCardContentError(f"embedded card of {package.arn}", problems)
-    return {"before": package.embedded_card.content if package.embedded_card else {}, "after": updated}
+    before = package.embedded_card.content if package.embedded_card else {}
+    return {
+        "before": shown(before, key),
+        "after": updated if key is None else None,  # encrypted: derived again when written
+        "after_sha256": digest(updated),
+    }
 
 
-def _fill_embedded(package: PackageFacts, plan: Plan, registry: Registry) -> None:
-    registry.update_package_card_content(package.arn, plan["after"])
+def _fill_embedded(
+    package: PackageFacts, plan: Plan, card_content_now: Callable[[], dict[str, Any]], registry: Registry
+) -> None:
+    if plan.get("withheld"):
+        return
+    # Encrypted, derived again from the card and the package as they are: None when an earlier attempt wrote it.
+    updated = (
+        plan["after"] if plan["after"] is not None else fill_embedded_card(package.embedded_card, card_content_now())
+    )
+    if updated is None:
+        return
+    registry.update_package_card_content(package.arn, updated)
     metrics.add_metric(name="EmbeddedCardsFilled", unit=MetricUnit.Count, value=1)
 
 
@@ -306,17 +423,20 @@ def _card_of_this_version(package: PackageFacts, registry: Registry, links: Link
 
 
 def _is_ours(card: CardRecord, package: PackageFacts, links: Links) -> bool:
-    """A card that took our deterministic name is ours only if we recorded it (another delivery just did)."""
+    """A card that took our name is ours only if we recorded it (another delivery just did)."""
     recorded = links.link_for(package.group, package.version)
-    return judge_link(card.name, card.linked_package_arn, package, recorded, card_arn=card.arn).trusted
+    return judge_link(
+        card.name, card.linked_package_arn, package, recorded, card_arn=card.arn, card_created=card.created
+    ).trusted
 
 
 def source_card(package: PackageFacts, registry: Registry, links: Links) -> CardRecord | None:
     """The card to carry forward, from one Search over the group's cards.
 
-    The source is the card of the highest earlier version whose link counts: the system's own links (consistent),
-    or a hand-made card (Search finds those, also ones older than the deployment) whose package names it. A card
-    that claims this version without confirmation is not adopted: the version gets its own card.
+    The source is the card of the highest earlier version whose link counts: the system's own links (consistent;
+    the card must still be the one the system created), or a hand-made card (Search finds those, also ones older
+    than the deployment) that names its package and whose package names it. A card that claims this version
+    without confirmation is not adopted: the version gets its own card.
     """
     recorded = links.latest_link_before(package.group, package.version)
     claims: list[CardRecord] = []
@@ -336,17 +456,40 @@ def source_card(package: PackageFacts, registry: Registry, links: Links) -> Card
         chosen = choose_source(candidates, package.version)
         if chosen is None:
             return None
-        if chosen is recorded or _confirmed_source(chosen, claims, package, registry, links):
-            break
+        if chosen is recorded:
+            source = _read_source(chosen.card_name, found_by_name, registry)
+            if source is not None and _system_linked(source, chosen, package):
+                return source
+            recorded = None  # re-created under that name, or a link without the card's identity: a claim at most
+            continue
+        if _confirmed_source(chosen, claims, package, registry, links):
+            return _read_source(chosen.card_name, found_by_name, registry)
         claims = [c for c in claims if c.name != chosen.card_name]
+
+
+def _read_source(name: str, found_by_name: dict[str, CardRecord], registry: Registry) -> CardRecord | None:
     # Search returns each card's content: read the card again only when Search has not indexed it yet (a card
     # this system created seconds ago), or when it is encrypted (reading it is what proves we may use its key).
     # One call fewer per registration; Search lags an edit by seconds at most.
-    indexed = found_by_name.get(chosen.card_name)
-    source = indexed if indexed is not None and not indexed.kms_key_id else registry.describe_card(chosen.card_name)
+    indexed = found_by_name.get(name)
+    source = indexed if indexed is not None and not indexed.kms_key_id else registry.describe_card(name)
     if source is None:
-        logger.warning("source card vanished", extra={"card": chosen.card_name})
+        logger.warning("source card vanished", extra={"card": name})
     return source
+
+
+def _system_linked(card: CardRecord, recorded: CardLink, package: PackageFacts) -> bool:
+    """The card this system linked to an earlier version is still the card it created (no call: the link holds
+    the package's ARN, the card its own identity)."""
+    if recorded.package_arn is None:
+        return False
+    earlier = PackageFacts(recorded.package_arn, package.group, recorded.package_version, "Completed", None)
+    verdict = judge_link(
+        card.name, card.linked_package_arn, earlier, recorded, card_arn=card.arn, card_created=card.created
+    )
+    if not verdict.trusted:
+        logger.info("recorded source card not counted", extra={"card": card.name, "why": verdict.explain()})
+    return verdict.trusted
 
 
 def _confirmed_source(
@@ -364,7 +507,7 @@ def _confirmed_source(
     if earlier.group != package.group:
         return False
     recorded = links.link_for(earlier.group, earlier.version)
-    verdict = judge_link(card.name, arn, earlier, recorded, card_arn=card.arn)
+    verdict = judge_link(card.name, arn, earlier, recorded, card_arn=card.arn, card_created=card.created)
     if not verdict.trusted:
         logger.info("unconfirmed source card skipped", extra={"card": card.name, "why": verdict.explain()})
     return verdict.trusted
@@ -375,9 +518,8 @@ def console_card_url(region: str, card_name: str) -> str:
     return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/model-cards/{text.url_part(card_name)}"
 
 
-def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Message:
+def _card_created_notice(package: PackageFacts, plan: Plan, content: dict[str, Any], region: str) -> Message:
     source = plan["source"]
-    content = plan["content"]
     risk = str((content.get("intended_uses") or {}).get("risk_rating") or "Unknown")
     notes = carry_notes(content)  # an unreadable predecessor, trimmed texts, the registrant's values kept
     # Names and the risk rating come from SageMaker and card content: rendered as data, like every outside value.
@@ -395,6 +537,7 @@ def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Mess
     ]
     if notes:
         lines += ["", "Note:", *(f"  - {text.one_line(note)}" for note in notes)]
+    lines += _name_taken_lines(plan.get("name_taken"), plan["card"])
     # Plan items are our sentences (cards/carry_forward.py renders the values in them); one line each.
     carried = plan["carried"] or ["(nothing)"]
     lines += ["", "Carried from the previous card:", *(f"  - {text.one_line(item)}" for item in carried)]
@@ -410,7 +553,21 @@ def _card_created_notice(package: PackageFacts, plan: Plan, region: str) -> Mess
     )
 
 
-def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str | None) -> Message:
+def _name_taken_lines(taken: str | None, card: str) -> list[str]:
+    """What the owner must know when the usual card name was held by a card this system did not make."""
+    if not taken:
+        return []
+    return [
+        "",
+        f"Name taken: a model card named {text.name(taken)} already existed, and this system did not make it for "
+        "this version. The version's card was created under a name nobody could know in advance instead: "
+        f"{text.name(card)}. Find out who created {text.name(taken)}, and delete it if it is not yours.",
+    ]
+
+
+def _no_predecessor_notice(
+    package: PackageFacts, region: str, *, created: str | None, name_taken: str | None = None
+) -> Message:
     lines = [
         f"Version {package.version} of model package group {text.name(package.group)} has no documented predecessor:",
         "no earlier version of the group has a linked model card.",
@@ -422,6 +579,7 @@ def _no_predecessor_notice(package: PackageFacts, region: str, *, created: str |
             f"A Draft card was created from the package alone: {text.name(created)}",
             "Write its business details, intended uses and risk rating.",
             f"Open the card: {console_card_url(region, created)}",
+            *_name_taken_lines(name_taken, created),
         ]
     else:
         lines += ["No card was created (createCardWithoutPredecessor is off). Create one for this version."]

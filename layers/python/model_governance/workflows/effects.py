@@ -78,9 +78,14 @@ class EffectRun:
         """Leave the effect unfinished (its plans and done steps kept): a later attempt picks it up at once."""
         self.open = True
 
-    def step(self, name: str, plan: Callable[[], Plan | None], act: Callable[[Plan], object]) -> Plan | None:
+    def step(
+        self, name: str, plan: Callable[[], Plan | None], act: Callable[[Plan], object], *, settles: bool = False
+    ) -> Plan | None:
         """Run step ``name`` once: ``plan()`` on the first attempt only (None: nothing to do), then ``act(plan)``
-        until the step is marked done. Returns the step's plan (also when an earlier attempt completed it)."""
+        until the step is marked done. Returns the step's plan (also when an earlier attempt completed it).
+
+        ``settles``: ``act`` returns the plan as it turned out (a choice the plan left open, such as which of two
+        planned names was free); it is written with the step's completion, and later steps and retries see it."""
         if name in self.lease.plans:
             planned = self.lease.plans[name]
         else:
@@ -93,9 +98,12 @@ class EffectRun:
             self._effects.plan_step(self.lease, name, planned)
         if name in self.lease.done:
             return planned
-        if planned is not None:
-            act(planned)
-        self._effects.step_done(self.lease, name)
+        outcome = act(planned) if planned is not None else None
+        if settles and isinstance(outcome, dict) and outcome != planned:
+            self._effects.step_done(self.lease, name, outcome)
+            self.lease.plans[name] = planned = outcome
+        else:
+            self._effects.step_done(self.lease, name)
         self.lease.done.add(name)
         return planned
 

@@ -1,5 +1,9 @@
 """Alert ops on Model Monitor executions: violations (deduplicated per schedule), resolution, failures.
 
+Events are hints: the event only names the processing job. Status, end time, exit message and output are read
+back with DescribeProcessingJob (anyone allowed to invoke the function can send any body), a job that ended in
+the future is refused, and a report modified after its job ended decides nothing.
+
 Safe to run twice: the schedule's state records the job it last decided on, so a redelivered event reuses
 that decision instead of deciding again, and every email is claimed once per processing job ARN (released if
 the publish fails, so a retry sends it). Concurrent executions of one schedule serialise on the state item's
@@ -8,7 +12,6 @@ revision (conditional put, re-read on conflict).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -16,10 +19,19 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import single_metric
 
-from model_governance import constants
+from model_governance import constants, text
 from model_governance.adapters.notifications import Message
 from model_governance.events import ProcessingJobStateChange
-from model_governance.monitoring.dedup import Decision, Reason, ScheduleState, decide, state_from_plan, state_plan
+from model_governance.monitoring.dedup import (
+    FUTURE_SKEW,
+    Decision,
+    Reason,
+    ScheduleState,
+    decide,
+    is_newer,
+    state_from_plan,
+    state_plan,
+)
 from model_governance.monitoring.execution import JobFacts, MonitoringExecution, resolve_execution
 from model_governance.monitoring.render import (
     ModelContext,
@@ -29,13 +41,15 @@ from model_governance.monitoring.render import (
     unreadable_alert,
     violations_alert,
 )
-from model_governance.monitoring.report import UnreadableReportError, Violation, parse_violations
+from model_governance.monitoring.report import UnreadableReportError, Violation, counts_by_check, parse_violations
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.workflows.effects import EffectRun, Effects, Plan, once
 from model_governance.workflows.ports import Audit, recorder
 from model_governance.workflows.ports import Publisher as Alerts
 
 SAVE_ATTEMPTS = 5
+# The analyzer uploads its report before SageMaker records the job's end; this covers the two clocks.
+REPORT_WRITE_SKEW = timedelta(minutes=5)
 
 
 class MissingReportError(LookupError):
@@ -45,7 +59,7 @@ class MissingReportError(LookupError):
 class Jobs(Protocol):
     def describe_job(self, job_name: str) -> JobFacts | None: ...
     def endpoint_of_schedule(self, schedule_name: str) -> str | None: ...
-    def read_report(self, uri: str) -> bytes | None: ...
+    def read_report(self, uri: str, *, written_by: datetime | None = None) -> bytes | None: ...
 
 
 class Tracer(Protocol):
@@ -65,7 +79,7 @@ class AlertSettings:
 @dataclass
 class ViolationAlertResult:
     job_name: str
-    outcome: str  # ignored | alert | suppress | resolved | clean | stale | failed | unreadable
+    outcome: str  # ignored | refused | alert | suppress | resolved | clean | stale | failed | unreadable
     schedule: str | None = None
     endpoint: str | None = None
     violations: int = 0
@@ -91,10 +105,15 @@ def handle_execution(
     if change.status not in constants.PROCESSING_JOB_TERMINAL_STATUSES:
         result.reason = f"status {change.status} is not terminal"
         return result
-    execution = _execution(change, jobs)
-    if execution is None:
-        result.reason = "not a Model Monitor execution (no monitoring schedule started it)"
+    facts = jobs.describe_job(change.job_name)
+    if facts is None:
+        return _refused(result, f"SageMaker has no processing job {text.name(change.job_name)}")
+    execution = _execution(facts, change, now())
+    if isinstance(execution, str):
+        result.reason = execution
         return result
+    if execution.ended_at > now() + FUTURE_SKEW:
+        return _refused(result, f"the processing job's end time {execution.ended_at.isoformat()} is in the future")
     if not execution.endpoint:
         execution = _with_endpoint(execution, jobs.endpoint_of_schedule(execution.schedule_name))
     result.schedule, result.endpoint = execution.schedule_name, execution.endpoint
@@ -166,7 +185,7 @@ def _handle(
         return True
 
     result.violations = len(violations)
-    result.check_counts = dict(Counter(v.check_type for v in violations))
+    result.check_counts = counts_by_check(violations)
     # The decision is planned once: a retry a minute later, after the schedule's state moved on, still sends
     # and records what this execution deserved, instead of finding itself "stale".
     decided = run.step(
@@ -188,7 +207,7 @@ def _handle(
         else:
             alert("monitor-resolved", lambda context: resolved_alert(execution, context, previous))
     if decision is not Decision.STALE:
-        run.step("advance", lambda: decided["state"], lambda plan: _advance(states, state_from_plan(plan)))
+        run.step("advance", lambda: decided["state"], lambda plan: _advance(states, state_from_plan(plan), now()))
     return True
 
 
@@ -217,12 +236,12 @@ def _decision_plan(
     }
 
 
-def _advance(states: States, state: ScheduleState) -> None:
+def _advance(states: States, state: ScheduleState, now: datetime) -> None:
     """Write the schedule's new state unless a later execution's state is already there."""
     for _ in range(SAVE_ATTEMPTS):
         current = states.load(state.schedule)
         if current is not None and (
-            current.last_job_arn == state.last_job_arn or current.last_ended_at > state.last_ended_at
+            current.last_job_arn == state.last_job_arn or is_newer(current, state.last_ended_at, now)
         ):
             return
         if states.save(
@@ -233,15 +252,19 @@ def _advance(states: States, state: ScheduleState) -> None:
     raise RuntimeError(f"could not record the state of schedule {state.schedule} after {SAVE_ATTEMPTS} tries")
 
 
-def _execution(change: ProcessingJobStateChange, jobs: Jobs) -> MonitoringExecution | None:
-    detail = dict(change.envelope.detail)
-    detail.setdefault("ProcessingJobArn", change.job_arn)
-    facts = JobFacts.from_description(detail)
-    if facts.needs_description():
-        described = jobs.describe_job(change.job_name)
-        if described is not None:
-            facts = facts.merged(described)
-    return resolve_execution(facts, region=change.envelope.region, fallback_time=change.envelope.time)
+def _refused(result: ViolationAlertResult, reason: str) -> ViolationAlertResult:
+    """An event SageMaker's own state contradicts: one line says so, nothing is decided."""
+    result.outcome, result.reason = "refused", reason
+    logger.warning(f"event refused: {reason}; it decides nothing")
+    return result
+
+
+def _execution(facts: JobFacts, change: ProcessingJobStateChange, now: datetime) -> MonitoringExecution | str:
+    """The execution as SageMaker describes it, or why there is none to act on (the event named the job)."""
+    if facts.status not in constants.PROCESSING_JOB_TERMINAL_STATUSES:
+        return f"DescribeProcessingJob says {facts.status}, not a terminal status"
+    execution = resolve_execution(facts, region=change.envelope.region, fallback_time=now)
+    return execution or "not a Model Monitor execution (no monitoring schedule started it)"
 
 
 def _with_endpoint(execution: MonitoringExecution, endpoint: str | None) -> MonitoringExecution:
@@ -253,7 +276,7 @@ def _violations(execution: MonitoringExecution, jobs: Jobs) -> list[Violation]:
     if uri is None:
         raise UnreadableReportError("the execution names no S3 output location")
     try:
-        raw = jobs.read_report(uri)
+        raw = jobs.read_report(uri, written_by=execution.ended_at + REPORT_WRITE_SKEW)
     except (PermissionError, ValueError) as error:  # ReportAccessError, ReportTooLargeError
         raise UnreadableReportError(str(error)) from error
     if raw is None:
@@ -308,7 +331,7 @@ def _emit_metrics(execution: MonitoringExecution, violations: list[Violation], d
     # ... and per schedule/endpoint and per check type, for the dashboard and ad-hoc alarms (own EMF records,
     # as one EMF record has one dimension set). Zero on clean runs, so the graphs show the recovery.
     _per_schedule(constants.METRIC_MONITOR_VIOLATIONS, len(violations), execution)
-    for check, count in sorted(Counter(v.check_type for v in violations).items()):
+    for check, count in sorted(counts_by_check(violations).items()):
         with single_metric(
             name=constants.METRIC_MONITOR_VIOLATIONS_BY_CHECK_TYPE,
             unit=MetricUnit.Count,
