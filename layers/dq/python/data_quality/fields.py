@@ -60,6 +60,10 @@ class FieldTable:
         cells = self.values[:, column]
         return cells[~np.isnan(cells)] if self.width else cells
 
+    def numbers(self, column: int, numeric: int) -> npt.NDArray[np.float64]:
+        """``numeric_values`` of a column with ``numeric`` numeric cells, without a copy when all are."""
+        return self.values[:, column] if numeric == self.rows else self.numeric_values(column)
+
 
 def unquote_rows(rows: list[str]) -> list[str]:
     """Rows with quoted fields rewritten without quotes (the typing below reads bare fields).
@@ -102,7 +106,10 @@ def split_and_type(rows: list[str]) -> FieldTable:
     strings: dict[int, list[str]] = {}
     for column, string in zip(columns.tolist(), _texts(text, encoded, starts, ends, string_fields), strict=True):
         strings.setdefault(column, []).append(string)
-    return FieldTable(len(rows), width, kind.reshape(len(rows), width), values.reshape(len(rows), width), strings)
+    # column-major: the profile reads one column at a time, each then one contiguous run
+    kind_matrix = np.asfortranarray(kind.reshape(len(rows), width))
+    values_matrix = np.asfortranarray(values.reshape(len(rows), width))
+    return FieldTable(len(rows), width, kind_matrix, values_matrix, strings)
 
 
 def _texts(
@@ -187,11 +194,11 @@ def _plain_values(
         key += 1
         group = order[bounds[key] - sizes[key] : bounds[key]]
         width, dot, sign = key // 2 // (_WIDEST_EXACT + 1), key // 2 % (_WIDEST_EXACT + 1) - 1, key % 2
-        raw = words[starts[group], : (width + 7) // 8].view(np.uint8)
-        whole = np.zeros(len(group))
-        for position, weight in enumerate(_layout_weights(width, dot, bool(sign))):
-            if weight:  # integers below 2^53 (15 digits): every sum is exact
-                whole += (raw[:, position] - _ZERO) * weight
+        if width == 1:  # one digit (flags, one-hot columns, counts): its value
+            whole = (data[starts[group]] - _ZERO).astype(np.float64)
+        else:  # one matrix product; integers below 2^53 (15 digits): every product and sum is exact
+            raw = words[starts[group], : (width + 7) // 8].view(np.uint8)[:, :width]
+            whole = (raw.astype(np.float64) - _ZERO) @ _layout_weights(width, dot, bool(sign))
         scale = float(10 ** (width - 1 - dot if dot >= 0 else 0))
         values[group] = whole / (-scale if sign else scale)
 

@@ -64,11 +64,10 @@ class FeatureProfile:
         self.integral += integral
         self.fractional += fractional
         self.strings += strings
-        values = table.numeric_values(column)
+        values = table.numbers(column, integral + fractional)
         if len(values):
-            self._add_numbers(
-                len(values), float(values.mean()), float(((values - values.mean()) ** 2).sum()), float(values.sum())
-            )
+            mean = values.mean()
+            self._add_numbers(len(values), float(mean), float(((values - mean) ** 2).sum()), float(values.sum()))
             self.minimum = min(self.minimum, float(values.min()))
             self.maximum = max(self.maximum, float(values.max()))
             self.kll.update(values)
