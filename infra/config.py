@@ -75,7 +75,8 @@ DEFAULT_GATED_STAGES = ("Production",)
 EVIDENCE_LOCK_MODES = ("governance", "compliance")
 # Who may invoke the functions by hand (the backfill, a replay): IAM users and roles, the account root, or a
 # pattern of them (ArnLike: `*` and `?` match within the ARN), e.g. an IAM Identity Center permission set's roles.
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::(\d{12}):(root|(user|role)/[\w+=,.@\-/*?]+)$")
+# A pattern names at least 4 characters before its first wildcard: `role/*` would exempt every role of the account.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::(\d{12}):(root|(user|role)/[\w+=,.@\-/]{4,}[\w+=,.@\-/*?]*)$")
 
 
 class ConfigError(ValueError):
@@ -191,7 +192,9 @@ _emails = _strings_matching(_EMAIL, "a valid email address")
 _buckets = _strings_matching(_BUCKET, "a valid S3 bucket name")
 _kms_key_arns = _strings_matching(_KMS_KEY_ARN, "a KMS key ARN")
 _principal_arns = _strings_matching(
-    _PRINCIPAL_ARN, "an IAM user, role or root ARN (such as arn:aws:iam::123456789012:role/Operators)"
+    _PRINCIPAL_ARN,
+    "an IAM user, role or root ARN, or a pattern with at least 4 characters before its first * or ? "
+    "(such as arn:aws:iam::123456789012:role/Operators or .../role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Ops_*)",
 )
 
 

@@ -18,8 +18,13 @@ REWRITES = (
     "s3:BypassGovernanceRetention",
     "s3:PutObjectAcl",
     "s3:PutObjectVersionAcl",
+    "s3:ReplicateDelete",  # a replication role adds delete markers without s3:DeleteObject
 )
+# Writes that are not s3:PutObject: replication adds objects with its own action.
+OTHER_WRITES = ("s3:ReplicateObject",)
+# Bucket settings that change what evidence is kept or shown: only deploys change them.
 LOCK_CONFIGURATION = "s3:PutBucketObjectLockConfiguration"
+DEPLOY_ONLY = (LOCK_CONFIGURATION, "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration")
 
 _LOCK_RETENTION = {"governance": s3.ObjectLockRetention.governance, "compliance": s3.ObjectLockRetention.compliance}
 
@@ -87,8 +92,9 @@ class EvidenceBucket(Construct):
           writes with its caller's credentials, so its principal is the card review's role);
         - ``NobodyRewritesEvidence``: no delete, retention, legal hold, governance bypass or ACL change on any
           object, for anyone: the writers never need them;
-        - ``OnlyDeploysChangeTheLock``: the default retention changes only through the stack (CloudFormation's
-          execution role), so a deploy of ``evidenceRetentionDays`` still works.
+        - ``OnlyDeploysChangeTheLock``: the default retention, the lifecycle and replication rules change only
+          through the stack (CloudFormation's execution role), so a deploy of ``evidenceRetentionDays`` still works;
+        - replication's own writes (``s3:ReplicateObject``, ``s3:ReplicateDelete``) are denied to everyone.
         Bucket-level configuration and the policy stay with CloudFormation and the administrators.
         """
         self.writers_restricted = True
@@ -96,7 +102,9 @@ class EvidenceBucket(Construct):
         self.bucket.add_to_resource_policy(
             deny_all_but("OnlyTheWritersPutEvidence", ["s3:PutObject"], [objects], principals=role_arns(self._writers))
         )
-        self.bucket.add_to_resource_policy(deny_all_but("NobodyRewritesEvidence", REWRITES, [objects]))
+        self.bucket.add_to_resource_policy(
+            deny_all_but("NobodyRewritesEvidence", [*REWRITES, *OTHER_WRITES], [objects])
+        )
         synthesizer = Stack.of(self).synthesizer
         deployer = (
             [Fn.sub(synthesizer.cloud_formation_execution_role_arn)]
@@ -104,7 +112,5 @@ class EvidenceBucket(Construct):
             else []  # another synthesizer: nobody; the account root can still change the bucket policy
         )
         self.bucket.add_to_resource_policy(
-            deny_all_but(
-                "OnlyDeploysChangeTheLock", [LOCK_CONFIGURATION], [self.bucket.bucket_arn], principals=deployer
-            )
+            deny_all_but("OnlyDeploysChangeTheLock", list(DEPLOY_ONLY), [self.bucket.bucket_arn], principals=deployer)
         )

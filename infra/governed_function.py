@@ -233,7 +233,14 @@ class GovernedFunction(Construct):
                 )
             )
         statements.append(
-            deny_all_but("OnlyThisStackAndOperatorsInvoke", [INVOKE], [function_arn], principals=callers, sources=rules)
+            # The qualified ARNs too (":$LATEST", a version, an alias): Lambda matches a policy's resources literally.
+            deny_all_but(
+                "OnlyThisStackAndOperatorsInvoke",
+                [INVOKE],
+                [function_arn, f"{function_arn}:*"],
+                principals=callers,
+                sources=rules,
+            )
         )
         self.resource_policy = lambda_.CfnResourcePolicy(
             self,

@@ -199,6 +199,8 @@ def test_an_ordinary_principal_of_the_account_cannot_invoke_a_function(stack, ha
     policy = stack.function_policy(handler)
     assert decide(policy, invoke(SOMEONE, arn)) == "deny"
     assert decide(policy, invoke(ROOT, arn)) == "deny"
+    for qualified in (f"{arn}:$LATEST", f"{arn}:1", f"{arn}:live"):  # a qualifier names another resource
+        assert decide(policy, invoke(SOMEONE, qualified)) == "deny", qualified
     # Another function's role cannot drive it with a forged event either.
     others = [h for h in stack.functions if h != handler and not (handler in REPLAYED and h == "account_sweep")]
     for other in others:
@@ -303,15 +305,29 @@ def test_nobody_deletes_or_unlocks_evidence_not_even_the_writers_or_the_root(sta
         assert decide(policy, Request(principal, action, f"{bucket}/model-cards/c/v1/c.pdf")) == "deny", principal
 
 
-def test_only_a_deploy_changes_the_evidence_lock_and_the_policy_stays_manageable(stack):
+@pytest.mark.parametrize(
+    "setting",
+    ["s3:PutBucketObjectLockConfiguration", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration"],
+)
+def test_only_a_deploy_changes_the_evidence_lock_lifecycle_and_replication(stack, setting):
     bucket, policy = stack.evidence()
-    lock = "s3:PutBucketObjectLockConfiguration"
-    assert decide(policy, Request(SOMEONE, lock, bucket)) == "deny"
-    assert decide(policy, Request(ROOT, lock, bucket)) == "deny"
-    assert decide(policy, Request(CFN_EXEC_ROLE, lock, bucket)) == "none"
-    for action in ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration"):
+    assert decide(policy, Request(SOMEONE, setting, bucket)) == "deny"
+    assert decide(policy, Request(ROOT, setting, bucket)) == "deny"
+    assert decide(policy, Request(CFN_EXEC_ROLE, setting, bucket)) == "none"
+
+
+def test_the_evidence_policy_stays_manageable(stack):
+    bucket, policy = stack.evidence()
+    for action in ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy"):
         assert decide(policy, Request(CFN_EXEC_ROLE, action, bucket)) == "none"
         assert decide(policy, Request(ROOT, action, bucket)) == "none"
+
+
+@pytest.mark.parametrize("action", ["s3:ReplicateObject", "s3:ReplicateDelete"])
+def test_replication_writes_no_evidence(stack, action):
+    bucket, policy = stack.evidence()
+    for principal in (SOMEONE, ROOT, stack.role_of("card_review")):
+        assert decide(policy, Request(principal, action, f"{bucket}/model-cards/c/v1/c.pdf")) == "deny", principal
 
 
 # B. Topics: only the function roles publish, and CloudWatch for this stack's own alarms -----------------------

@@ -72,6 +72,8 @@ def test_operators_are_none_by_default_and_named_by_iam_arn_or_pattern():
         "arn:aws:sts::123456789012:assumed-role/Ops/alice",  # a session: name its role
         "arn:aws:iam::12345:role/Ops",
         "*",
+        "arn:aws:iam::123456789012:role/*",  # every role of the account: no exception left
+        "arn:aws:iam::123456789012:user/a*",
     ],
 )
 def test_an_operator_that_is_not_an_iam_user_role_or_root_is_refused_with_the_key_name(bad):
