@@ -30,10 +30,12 @@ def hub_template() -> dict[str, Any]:
 
 @pytest.fixture
 def hub_world(hub_template) -> Iterator[LocalWorld]:
+    from local.moto_cards import model_cards_emulated
     from local.moto_gaps import sagemaker_gaps_filled
     from local.moto_monitoring import monitoring_emulated
 
-    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
+    # model cards as AWS keeps them: a status-only update keeps the content (moto drops it)
+    with mock_aws(), sagemaker_gaps_filled(), model_cards_emulated(), monitoring_emulated():
         yield LocalWorld(hub_template)
     reset_clients()
 
