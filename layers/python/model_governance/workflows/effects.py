@@ -116,3 +116,32 @@ def once(effects: Effects, key: str, origin: Origin, work: Callable[[EffectRun],
     else:
         effects.finish(lease)
     return result
+
+
+def once_per_state(
+    effects: Effects, name: str, subject: str, origin: Origin, state: str | None, work: Callable[[EffectRun], T]
+) -> T | None:
+    """Run ``work`` once per state of ``subject``: the effect ``<name>#<subject>#<state>``, ``state`` as read back
+    from AWS now (None: nothing to judge). None when that state was judged already.
+
+    A gate's work changes the state it judges (a revert), so a retry would find another state and never finish
+    the first attempt's work (its messages). The first attempt of a delivery therefore writes the state it saw
+    ahead (the effect ``<name>-delivery#<subject>#<event id>``); a retry of that delivery finishes the effect begun
+    for it, then judges the state it finds now if that is another one. The event only names the delivery: what is
+    judged, and under which key, is the subject's own state."""
+
+    def deliver(run: EffectRun) -> tuple[str | None, T | None]:
+        seen = run.step("state", lambda: {"state": state} if state is not None else None, lambda _: None)
+        first = str(seen["state"]) if seen is not None else None
+        return first, (once(effects, state_effect_key(name, subject, first), origin, work) if first else None)
+
+    first, result = once(effects, f"{name}-delivery#{subject}#{origin.id}", origin, deliver) or (None, None)
+    if state is not None and state != first:
+        result = once(effects, state_effect_key(name, subject, state), origin, work)
+    return result
+
+
+def state_effect_key(name: str, subject: str, state: str) -> str:
+    """The effect ``once_per_state`` judges one state of ``subject`` under (the sweep reads it to find states
+    never judged)."""
+    return f"{name}#{subject}#{state}"
