@@ -293,11 +293,11 @@ def card_not_approved(card: CardRecord | None, unconfirmed: Sequence[CardRecord]
     return reason
 
 
+APPROVAL_REVERT_PREFIX = "Returned to PendingManualApproval by the model governance approval gate: "
+
+
 def approval_description(reason: str) -> str:
-    description = (
-        f"Returned to PendingManualApproval by the model governance approval gate: {reason}. "
-        "Approve the model card, then approve this version again."
-    )
+    description = f"{APPROVAL_REVERT_PREFIX}{reason}. Approve the model card, then approve this version again."
     return description[:APPROVAL_DESCRIPTION_LIMIT]
 
 

@@ -25,6 +25,7 @@ from model_governance.events import Envelope, ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import (
     APPROVAL_GATE_EFFECT,
+    APPROVAL_REVERT_PREFIX,
     GateDecision,
     approval_description,
     approval_state,
@@ -117,6 +118,7 @@ def approval_gate(
         origin,
         judging,
         lambda run: _judge(run, origin, package, registry, state, effects, ops, notices, audit, settings, result),
+        may_be_ours=_as_reverted(package),
     )
     if judged is None and judging is not None:
         result.reason = "this state of the version (Approved, same LastModifiedTime) was judged by an earlier delivery"
@@ -202,6 +204,14 @@ def _judge(
     if result.alerted:
         metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
     return True
+
+
+def _as_reverted(package: PackageFacts) -> bool:
+    """The version is as the gate's revert leaves it (pending, with the gate's description): a first attempt
+    may have reverted it and not yet sent its messages."""
+    return package.approval_status == PENDING and (package.approval_description or "").startswith(
+        APPROVAL_REVERT_PREFIX
+    )
 
 
 def _revert(registry: Registry, package: PackageFacts, description: str) -> None:

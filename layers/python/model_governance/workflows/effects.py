@@ -119,7 +119,14 @@ def once(effects: Effects, key: str, origin: Origin, work: Callable[[EffectRun],
 
 
 def once_per_state(
-    effects: Effects, name: str, subject: str, origin: Origin, state: str | None, work: Callable[[EffectRun], T]
+    effects: Effects,
+    name: str,
+    subject: str,
+    origin: Origin,
+    state: str | None,
+    work: Callable[[EffectRun], T],
+    *,
+    may_be_ours: bool = True,
 ) -> T | None:
     """Run ``work`` once per state of ``subject``: the effect ``<name>#<subject>#<state>``, ``state`` as read back
     from AWS now (None: nothing to judge). None when that state was judged already.
@@ -128,7 +135,10 @@ def once_per_state(
     the first attempt's work (its messages). The first attempt of a delivery therefore writes the state it saw
     ahead (the effect ``<name>-delivery#<subject>#<event id>``); a retry of that delivery finishes the effect begun
     for it, then judges the state it finds now if that is another one. The event only names the delivery: what is
-    judged, and under which key, is the subject's own state."""
+    judged, and under which key, is the subject's own state. ``may_be_ours`` False: nothing to judge now, and the
+    subject is not as the work leaves it, so no first attempt can be waiting: no call at all."""
+    if state is None and not may_be_ours:
+        return None
 
     def deliver(run: EffectRun) -> tuple[str | None, T | None]:
         seen = run.step("state", lambda: {"state": state} if state is not None else None, lambda _: None)
