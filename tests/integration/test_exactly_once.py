@@ -374,7 +374,7 @@ CALLS = {
     "carry_forward": 23,
     "card_review": 49,
     "approval_gate": 22,
-    "approval_gate_enforce": 0,
+    "approval_gate_enforce": 52,
     "stage_gate": 52,
     "violation_alert": 42,
     "account_sweep": 70,
