@@ -188,7 +188,7 @@ def delivered(template: dict[str, Any], construct: str, event: dict[str, Any]) -
         return bool(sqs.receive_message(QueueUrl=url).get("Messages"))
 
 
-def test_gate_rule_delivers_stage_changes_in_both_shapes_and_not_other_updates(
+def test_gate_rule_delivers_stage_changes_in_both_shapes_every_registration_and_not_other_updates(
     template: dict[str, Any], sample_event: Callable[..., dict[str, Any]]
 ) -> None:
     assert delivered(template, "ApprovalGate", sample_event("model_package_stage_changed"))
@@ -196,6 +196,10 @@ def test_gate_rule_delivers_stage_changes_in_both_shapes_and_not_other_updates(
     registered_with_stage = sample_event("model_package_state_change")
     registered_with_stage["detail"]["ModelLifeCycle"] = {"Stage": "Production", "StageStatus": "Approved"}
     assert delivered(template, "ApprovalGate", registered_with_stage)
+    # A registration may put the version straight into a gated stage whether or not its event says so.
+    registered = sample_event("model_package_state_change")  # Rejected, no ModelLifeCycle, no updated fields
+    assert "ModelLifeCycle" not in registered["detail"] and "UpdatedModelPackageFields" not in registered["detail"]
+    assert delivered(template, "ApprovalGate", registered)
     metadata_only = sample_event(
         "model_package_stage_changed", UpdatedModelPackageFields=["CustomerMetadataProperties"]
     )
