@@ -129,15 +129,15 @@ def once_per_state(
     may_be_ours: bool = True,
 ) -> T | None:
     """Run ``work`` once per state of ``subject``: the effect ``<name>#<subject>#<state>``, ``state`` as read back
-    from AWS now (None: nothing to judge). None when that state was judged already.
+    from AWS now (None: nothing to judge). None when that state was judged already, or this delivery was handled.
 
     A gate's work changes the state it judges (a revert), so a retry would find another state and never finish
     the first attempt's work (its messages). The first attempt of a delivery therefore writes the state it saw
     ahead (the effect ``<name>-delivery#<subject>#<event id>``), and every retry of that delivery finishes that
-    state's effect. A copy of a delivery already handled judges the state it finds now (when never judged). The
-    event only names the delivery: what is judged, and under which key, is the subject's own state.
-    ``may_be_ours`` False: nothing to judge now, and the subject is not as the work leaves it, so no first attempt
-    can be waiting: no call at all."""
+    state's effect; the state the work left is judged by its own event. The event only names the delivery: what
+    is judged, and under which key, is the subject's own state, and a state no delivery judged is found by the
+    account sweep (it reads these effects). ``may_be_ours`` False: nothing to judge now, and the subject is not
+    as the work leaves it, so no first attempt can be waiting: no call at all."""
     if state is None and not may_be_ours:
         return None
 
@@ -146,17 +146,7 @@ def once_per_state(
         first = str(seen["state"]) if seen is not None else None
         return once(effects, state_effect_key(name, subject, first), origin, work) if first else None
 
-    handled = once(effects, f"{name}-delivery#{subject}#{origin.id}", origin, lambda run: (deliver(run),))
-    if handled is not None or state is None:  # this delivery's first attempt or a retry; or nothing to judge
-        return handled[0] if handled is not None else None
-    # A copy of a delivery handled before: its records are stamped apart from the first one's (ledger keys).
-    return once(effects, state_effect_key(name, subject, state), _Copy(f"{origin.id}@{state}", origin.time), work)
-
-
-@dataclass(frozen=True)
-class _Copy:
-    id: str
-    time: datetime
+    return once(effects, f"{name}-delivery#{subject}#{origin.id}", origin, deliver)
 
 
 def state_effect_key(name: str, subject: str, state: str) -> str:
