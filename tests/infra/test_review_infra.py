@@ -151,10 +151,11 @@ def test_card_rule_matches_the_documented_card_event_in_every_status(
     assert delivered(template, "CardReview", sample_event("model_card_state_change", ModelCardStatus=status))
 
 
-def test_gate_rule_matches_approved_packages_only(
+def test_gate_rule_matches_approved_packages_and_registrations_not_other_updates(
     template: dict[str, Any], sample_event: Callable[..., dict[str, Any]]
 ) -> None:
-    assert not delivered(template, "ApprovalGate", sample_event("model_package_state_change"))  # documented: Rejected
+    rejected_update = sample_event("model_package_state_change", UpdatedModelPackageFields=["ModelApprovalStatus"])
+    assert not delivered(template, "ApprovalGate", rejected_update)  # documented: Rejected
     assert delivered(
         template, "ApprovalGate", sample_event("model_package_state_change", ModelApprovalStatus="Approved")
     )
