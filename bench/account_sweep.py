@@ -222,22 +222,19 @@ class _Nothing:
 
 class _AllHandled:
     """Reconciliation when nothing needs fixing: every handler marked every change it saw. Counts the DynamoDB
-    reads the sweep makes for it (batches of 100 keys, one Query per group with an unjudged-looking approval)."""
+    reads the sweep makes for it (batches of 100 keys; the gates' judgements are effects among them)."""
 
     def __init__(self, fake: FakeSageMaker) -> None:
-        self._packages = frozenset(str(p["ModelPackageArn"]) for p in fake.packages)
         self.reads = 0
         self.replays = 0
 
     def read(self, wanted: Wanted) -> Marks:
         self.reads += -(-len(wanted.effect_keys) // 100) + -(-(len(wanted.cards) + len(wanted.exports)) // 100)
-        self.reads += len(wanted.gate_groups)
         far = NOW + timedelta(days=1)
         return Marks(
             effects_done=frozenset(wanted.effect_keys),
             card_marks={name: CardMark(1, far) for name in wanted.cards},
             exports={key: Export("completed", "") for key in wanted.exports},
-            gate_judged=self._packages,
         )
 
     def hand_over(self, action: Action) -> None:

@@ -69,10 +69,11 @@ def model_package_approved() -> events.EventPattern:
 
 def model_package_gated() -> events.EventPattern:
     """The approval gate's trigger: a versioned package that is Approved, or whose stage (ModelLifeCycle) an update
-    changed, or that was registered with a stage (an event naming no updated fields but carrying ModelLifeCycle).
+    changed, or any registration (an event naming no updated fields), which may put the version straight into a
+    gated stage.
 
-    Whether the event carries ``detail.ModelLifeCycle`` is not confirmed (aws-facts.md 7): an update is matched
-    by ``UpdatedModelPackageFields`` alone, and the handler reads the stage with DescribeModelPackage."""
+    Whether the event carries ``detail.ModelLifeCycle`` is not confirmed (aws-facts.md 7): nothing here depends on
+    it, and the handler reads the approval and the stage with DescribeModelPackage."""
     return events.EventPattern(
         source=SAGEMAKER,
         detail_type=["SageMaker Model Package State Change"],
@@ -82,7 +83,7 @@ def model_package_gated() -> events.EventPattern:
             "$or": [
                 {"ModelApprovalStatus": ["Approved"]},
                 {"UpdatedModelPackageFields": ["ModelLifeCycle"]},
-                {"ModelLifeCycle": {"Stage": [{"exists": True}]}, "UpdatedModelPackageFields": [{"exists": False}]},
+                {"UpdatedModelPackageFields": [{"exists": False}]},
             ],
         },
     )

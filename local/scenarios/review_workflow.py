@@ -141,15 +141,22 @@ def _decoy_scene(world: LocalWorld, sm: Any, say: Any, target: str) -> None:
     for message in _of_type(world.inbox("AlertsNotices"), "model_card_link_refused"):
         say(f"The card's owner and reviewers receive: {message.subject}")
         say.block(message.body, kind="owner notice")
-    sm.update_model_package(ModelPackageArn=target, ModelApprovalStatus="Approved")
-    say(f"Someone approves {GROUP} v2 again, counting on the decoy's Approved card.")
-    for invocation in world.put_event(_package_event(target, 2, "Approved")):
-        if invocation.function == "approval_gate":
-            result = invocation.result or {}
-            say(f"  -> approval_gate: {result.get('verdict')}, reverted = {result.get('reverted')}")
-            say(f"     {result.get('reason')}")
-    say(f"  -> {GROUP} v2 is {sm.describe_model_package(ModelPackageName=target)['ModelApprovalStatus']}.")
-    world.inbox("Alerts")
+    for attempt in ("again", "a third time"):
+        sm.update_model_package(ModelPackageArn=target, ModelApprovalStatus="Approved")
+        say.detail(f"Someone approves {GROUP} v2 {attempt}, counting on the decoy's Approved card.")
+        for invocation in world.put_event(_package_event(target, 2, "Approved")):
+            if invocation.function == "approval_gate":
+                result = invocation.result or {}
+                say.detail(f"  -> approval_gate: {result.get('verdict')}, reverted = {result.get('reverted')}")
+                say.detail(f"     {result.get('reason')}")
+        status = sm.describe_model_package(ModelPackageName=target)["ModelApprovalStatus"]
+        notices = _of_type(world.inbox("AlertsNotices"), "approval_gate_reverted")
+        say(f"Someone approves {GROUP} v2 {attempt}: it is {status} again; owner notices: {len(notices)}.")
+        world.inbox("Alerts")
+    say.detail(
+        "Each approval is judged on the version's own state (DescribeModelPackage, its LastModifiedTime), "
+        "whatever the event carries: approving again never gets past the gate."
+    )
 
 
 def _register(sm: Any, approval: str) -> str:

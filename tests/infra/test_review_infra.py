@@ -152,10 +152,11 @@ def test_card_rule_matches_the_documented_card_event_in_every_status(
     assert delivered(template, "CardReview", sample_event("model_card_state_change", ModelCardStatus=status))
 
 
-def test_gate_rule_matches_approved_packages_only(
+def test_gate_rule_matches_approved_packages_and_registrations_not_other_updates(
     template: dict[str, Any], sample_event: Callable[..., dict[str, Any]]
 ) -> None:
-    assert not delivered(template, "ApprovalGate", sample_event("model_package_state_change"))  # documented: Rejected
+    rejected_update = sample_event("model_package_state_change", UpdatedModelPackageFields=["ModelApprovalStatus"])
+    assert not delivered(template, "ApprovalGate", rejected_update)  # documented: Rejected
     assert delivered(
         template, "ApprovalGate", sample_event("model_package_state_change", ModelApprovalStatus="Approved")
     )
@@ -189,7 +190,7 @@ def delivered(template: dict[str, Any], construct: str, event: dict[str, Any]) -
         return bool(sqs.receive_message(QueueUrl=url).get("Messages"))
 
 
-def test_gate_rule_delivers_stage_changes_in_both_shapes_and_not_other_updates(
+def test_gate_rule_delivers_stage_changes_in_both_shapes_every_registration_and_not_other_updates(
     template: dict[str, Any], sample_event: Callable[..., dict[str, Any]]
 ) -> None:
     assert delivered(template, "ApprovalGate", sample_event("model_package_stage_changed"))
@@ -197,6 +198,10 @@ def test_gate_rule_delivers_stage_changes_in_both_shapes_and_not_other_updates(
     registered_with_stage = sample_event("model_package_state_change")
     registered_with_stage["detail"]["ModelLifeCycle"] = {"Stage": "Production", "StageStatus": "Approved"}
     assert delivered(template, "ApprovalGate", registered_with_stage)
+    # A registration may put the version straight into a gated stage whether or not its event says so.
+    registered = sample_event("model_package_state_change")  # Rejected, no ModelLifeCycle, no updated fields
+    assert "ModelLifeCycle" not in registered["detail"] and "UpdatedModelPackageFields" not in registered["detail"]
+    assert delivered(template, "ApprovalGate", registered)
     metadata_only = sample_event(
         "model_package_stage_changed", UpdatedModelPackageFields=["CustomerMetadataProperties"]
     )

@@ -61,10 +61,11 @@ EXPECTED_DYNAMODB = {
     "account_sweep": {
         "GROUP#*": ["dynamodb:GetItem"],
         "SCHEDULE#*": ["dynamodb:GetItem"],
-        # Reconciliation reads what the handlers marked done: effects, review marks and exports, gate decisions.
+        # Reconciliation reads what the handlers marked done: effects (the gates' judgements among them), review
+        # marks and exports. It never reads the ledger.
         "EFFECT#*": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
         "CARD#*": ["dynamodb:BatchGetItem"],
-        "AUDIT#*": ["dynamodb:PutItem", "dynamodb:Query"],
+        "AUDIT#*": ["dynamodb:PutItem"],
     },
     "dq_monitor": {
         "GROUP#*": ["dynamodb:GetItem"],

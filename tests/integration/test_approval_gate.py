@@ -112,7 +112,8 @@ def test_under_enforce_an_approved_package_with_a_draft_card_ends_pending_with_a
     table = gate_world.function("approval_gate").environment[constants.ENV_STATE_TABLE]
     history = Ledger(boto3.client("dynamodb", region_name=REGION), table).history(group=GROUP)
     gate_steps = [r["action"] for r in history if r["subject"] == arn and r["actor"] == "model-governance"]
-    assert gate_steps[-4:] == ["gate_decision", "alert_sent", "notice_sent", "package_approval_reverted"]
+    # the revert first: a message that cannot be sent never delays it
+    assert gate_steps[-4:] == ["gate_decision", "package_approval_reverted", "alert_sent", "notice_sent"]
 
 
 def test_under_warn_the_package_stays_approved_and_ops_and_owner_are_told_once(
@@ -196,12 +197,23 @@ def test_under_warn_a_decoy_approved_card_does_not_silence_the_gate(
     assert f"model card {CARD} (version 1) is Draft, not Approved; decoy-card (Approved) only claims it" in alert.body
 
 
-def test_the_rejected_sample_event_does_not_reach_the_gate(
+def test_a_rejected_registration_reaches_the_gate_and_changes_nothing(
     gate_world: LocalWorld, sample_event: Callable[..., dict[str, Any]]
 ) -> None:
-    invocations = gate_world.put_event(sample_event("model_package_state_change"))  # ModelApprovalStatus Rejected
+    # Every registration reaches the gate (it may put the version straight into a gated stage); one that is
+    # neither Approved nor in a stage is read and left alone.
+    use_mode(gate_world, "enforce")
+    sm = boto3.client("sagemaker", region_name=REGION)
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    arn = str(sm.create_model_package(ModelPackageGroupName=GROUP, ModelApprovalStatus="Rejected")["ModelPackageArn"])
+    event = sample_event("model_package_state_change", ModelPackageVersion=1, ModelPackageArn=arn)  # Rejected
+    event["resources"] = [arn]
 
-    assert "approval_gate" not in [i.function for i in invocations]
+    result = gate(gate_world, event)
+
+    assert (result["verdict"], result["reverted"], result["stage"]["move"]) == ("skip", False, "skip")
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Rejected"
+    assert gate_world.inbox("AlertsOps") == []
 
 
 # Stubber: the exact request ------------------------------------------------------------------------------
@@ -303,7 +315,7 @@ def test_enforce_sends_only_the_approval_status_and_its_reason(sample_event: Cal
     assert result.reverted and result.reason == reason
     assert [r.action for r in fakes.records] == [
         "gate_decision",
+        "package_approval_reverted",
         "alert_sent",
         "notice_sent",
-        "package_approval_reverted",
     ]

@@ -16,9 +16,10 @@ from local.moto_cards import model_cards_emulated
 from local.moto_gaps import sagemaker_gaps_filled
 from local.world import REGION, LocalWorld
 from model_governance.adapters.clients import reset_clients
+from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.sweep.digest import SweepRun
 from model_governance.sweep.inventory import CardSummary, PackageVersion
-from model_governance.sweep.reconcile import Marks, ReconcileSettings, _approval, _card_review
+from model_governance.sweep.reconcile import Marks, ReconcileSettings, _card_review, _gate, gate_check
 from tests.integration.test_approval_gate import approved_event, given_an_approved_version
 from tests.integration.test_exactly_once import _card_event, _hand_made_card, _register
 
@@ -45,7 +46,8 @@ def test_gate_replay_then_the_late_original_alerts_once(
         described["ModelPackageGroupName"], 1, arn, "Completed", "Approved", described["CreationTime"]
     )
     approved_at = described["LastModifiedTime"].astimezone(UTC)
-    replay = _approval(package, approved_at, RUN).event  # the sweep reads the approval's time (milliseconds)
+    check = gate_check(ModelRegistry(sm).describe_package(arn))  # as the sweep reads it (milliseconds)
+    replay = _gate(package, check, RUN).event
     original["detail"]["LastModifiedTime"] = approved_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "854735Z"
 
     gate = world.function("approval_gate")

@@ -135,9 +135,9 @@ def test_under_enforce_a_version_promoted_with_a_draft_card_goes_back_to_its_pre
         ("stage_changed", None, "QA"),
         ("stage_changed", "QA", "Production"),
         ("stage_gate_decision", "QA", "Production"),
+        ("stage_reverted", "Production", "QA"),  # the revert first, then the messages
         ("alert_sent", None, None),
         ("notice_sent", None, None),
-        ("stage_reverted", "Production", "QA"),
         ("stage_changed", "QA", "QA"),  # the revert's own event: recorded as the gate's, judged allowed
     ]
     assert records[-1]["details"]["by"] == "the approval gate's own revert"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from model_governance.cards.records import LifeCycle, PackageFacts
 from model_governance.events import (
     RECONCILED_KEY,
     model_package_state_changes,
@@ -21,6 +22,7 @@ from model_governance.sweep.reconcile import (
     actions,
     carry_forward_key,
     execution_key,
+    gate_check,
     wanted,
 )
 from model_governance.sweep.rules import SweepSettings
@@ -48,11 +50,23 @@ def plan(
     inventory: Inventory,
     marks: Marks = NOTHING_HANDLED,
     settings: ReconcileSettings = SETTINGS,
-    approvals=None,
+    gate=None,
     documented: frozenset[str] = frozenset(),
 ):
-    return actions(
-        inventory, marks, run=RUN, now=NOW, settings=settings, approvals=approvals or {}, documented=documented
+    return actions(inventory, marks, run=RUN, now=NOW, settings=settings, gate=gate or {}, documented=documented)
+
+
+def described(package: PackageVersion, changed: datetime, stage: LifeCycle | None = None) -> PackageFacts:
+    """DescribeModelPackage of ``package``, last changed at ``changed``."""
+    return PackageFacts(
+        package.arn,
+        package.group,
+        package.version,
+        package.status,
+        package.approval_status,
+        creation_time=package.created,
+        life_cycle=stage,
+        last_modified=changed,
     )
 
 
@@ -159,20 +173,37 @@ def test_an_export_that_never_reported_back_is_replayed_after_the_settle_time():
     assert action.event["detail"] == {"ModelCardExportJobArn": job}
 
 
-def test_an_unjudged_approval_is_replayed_with_its_time_unless_the_gate_is_off():
+def test_a_state_the_gate_never_judged_is_replayed_unless_the_gate_is_off():
     # Registered two weeks ago, approved two hours ago: the approval's time decides, not the registration's.
     approved = version("credit", 1, hours_ago=24 * 14, approval="Approved")
     approval_time = NOW - timedelta(hours=2, microseconds=123_000)
     inventory = Inventory(packages=(approved,))
-    [action] = plan(inventory, approvals={approved.arn: approval_time}).actions
+    check = gate_check(described(approved, approval_time))
+    assert check.keys == (f"approval-gate#{approved.arn}#Approved#{approval_time.isoformat()}",)
+    [action] = plan(inventory, gate={approved.arn: check}).actions
     assert action.handler == "approval_gate"
-    change = parse_model_package_state_change(action.event)
-    assert change.changes_approval
-    assert change.envelope.detail["LastModifiedTime"] == approval_time.isoformat()  # the gate keys it by this
-    old = {approved.arn: NOW - timedelta(days=10)}  # approved before the window: the backfill era
-    assert plan(inventory, approvals=old).actions == ()
+    assert parse_model_package_state_change(action.event).package_arn == approved.arn  # the gate reads the rest
+    # Judged, approved again later and that approval's event lost: another state, replayed again.
+    judged = Marks(effects_done=frozenset(check.keys))
+    assert plan(inventory, judged, gate={approved.arn: check}).actions == ()
+    again = gate_check(described(approved, approval_time + timedelta(minutes=30)))
+    assert len(plan(inventory, judged, gate={approved.arn: again}).actions) == 1
+    old = gate_check(described(approved, NOW - timedelta(days=10)))  # before the window: the backfill era
+    assert plan(inventory, gate={approved.arn: old}).actions == ()
     off = ReconcileSettings(gate_mode="off")
-    assert plan(inventory, settings=off, approvals={approved.arn: approval_time}).actions == ()
+    assert plan(inventory, settings=off, gate={approved.arn: check}).actions == ()
+
+
+def test_a_stage_entry_the_gate_never_judged_is_replayed_and_one_it_began_is_stuck():
+    staged = version("pricing", 1, hours_ago=24 * 5)  # registered before the window: only the stage is replayed
+    check = gate_check(described(staged, NOW - timedelta(hours=1), LifeCycle("Production", "Approved")))
+    assert check.keys == (f"stage-gate#{staged.arn}#Production/Approved#{(NOW - timedelta(hours=1)).isoformat()}",)
+    [action] = plan(Inventory(packages=(staged,)), gate={staged.arn: check}).actions
+    assert (action.handler, action.subject) == ("approval_gate", staged.arn)
+    assert "in stage Production/Approved" in action.reason
+    begun = Marks(effects_begun=frozenset(check.keys))
+    result = plan(Inventory(packages=(staged,)), begun, gate={staged.arn: check})
+    assert result.actions == () and result.stuck == ("the gate's judgement of pricing v1",)
 
 
 def test_what_a_handler_began_and_did_not_finish_is_reported_as_stuck_not_replayed():
@@ -195,9 +226,8 @@ def test_alerts_go_first_then_approvals_reviews_and_carries_oldest_first():
         schedules=(schedule,),
     )
     marks = Marks(effects_done=frozenset({carry_forward_key(approved.arn)}))
-    result = plan(
-        inventory, marks, ReconcileSettings(max_actions=4), approvals={approved.arn: NOW - timedelta(hours=1)}
-    )
+    gate = {approved.arn: gate_check(described(approved, NOW - timedelta(hours=1)))}
+    result = plan(inventory, marks, ReconcileSettings(max_actions=4), gate=gate)
     assert [a.handler for a in result.actions] == ["violation_alert", "approval_gate", "card_review", "carry_forward"]
     assert result.actions[-1].group == "a-old" and result.waiting == 1
 
@@ -224,7 +254,7 @@ def test_the_last_execution_of_each_monitor_is_replayed_when_no_alert_workflow_h
 
 def test_reads_are_only_for_changes_inside_the_window():
     inventory = Inventory(packages=(version("a", 1), version("b", 1, hours_ago=100)), cards=(card("c", "Approved"),))
-    reads = wanted(inventory, now=NOW, settings=SETTINGS, approvals=set())
+    reads = wanted(inventory, now=NOW, settings=SETTINGS, gate={})
     assert reads.effect_keys == (carry_forward_key(f"{ARN}:model-package/a/1"),)
     assert reads.cards == ("c",) and reads.exports == (("c", 1),)
 

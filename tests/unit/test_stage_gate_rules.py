@@ -3,7 +3,8 @@ in events, settings, the sweep and the carried card."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,10 +16,12 @@ from model_governance.events import parse_model_package_state_change
 from model_governance.review.decisions import (
     StageMark,
     StageMove,
+    approval_state,
     last_stage,
     stage_gate_decision,
     stage_move,
     stage_revert_target,
+    stage_state,
 )
 from model_governance.sweep.inventory import Inventory, PackageVersion
 from model_governance.sweep.rules import GATED_STAGE_WITHOUT_APPROVED_CARD, SweepSettings, find_problems
@@ -78,14 +81,23 @@ def test_warn_alerts_without_reverting_and_an_approved_card_passes() -> None:
         stage_gate_decision("off", None, PROD, GATED, None)
 
 
-def test_events_say_whether_the_stage_may_have_changed_and_carry_it_when_present() -> None:
+def test_events_carry_the_stage_when_present_as_a_hint_only() -> None:
     current = parse_model_package_state_change(read_event("model_package_stage_changed"))
     minimal = parse_model_package_state_change(read_event("model_package_stage_changed_minimal"))
-    approved = parse_model_package_state_change(read_event("model_package_approved"))
-    assert (current.may_change_stage, current.changes_approval) == (True, False)
     assert current.life_cycle == LifeCycle("Production", "Approved", "Promoted after QA sign-off")
-    assert (minimal.may_change_stage, minimal.life_cycle) == (True, None)
-    assert approved.may_change_stage  # the older sample names no updated fields: the stage is looked at
+    assert minimal.life_cycle is None
+
+
+def test_the_state_judged_is_the_packages_own_at_its_last_modified_time() -> None:
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
+    first = datetime(2026, 11, 23, 9, 0, 0, 123_000, tzinfo=UTC)
+    approved = PackageFacts(arn, "churn", 3, "Completed", "Approved", last_modified=first, life_cycle=PROD)
+    again = replace(approved, last_modified=first + timedelta(minutes=5))
+    assert approval_state(approved) == "Approved#2026-11-23T09:00:00.123000+00:00"
+    assert stage_state(approved) == "Production/Approved#2026-11-23T09:00:00.123000+00:00"
+    assert approval_state(again) != approval_state(approved)  # approved again: another state, judged again
+    assert approval_state(replace(approved, approval_status="PendingManualApproval")) is None
+    assert stage_state(replace(approved, life_cycle=None)) is None
 
 
 def test_gated_stages_setting_defaults_to_production_and_refuses_names_aws_would_refuse() -> None:

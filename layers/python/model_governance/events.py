@@ -163,7 +163,8 @@ class ModelPackageStateChange:
     status: str
     approval_status: str | None
     # detail.UpdatedModelPackageFields: what an update changed; None on the first registration's event (and on
-    # the older, minimal sample shape), which names no fields (aws-facts.md 7).
+    # the older, minimal sample shape), which names no fields (aws-facts.md 7). A hint only: the gates read the
+    # package (DescribeModelPackage) whatever it says.
     updated_fields: tuple[str, ...] | None = None
     # detail.ModelLifeCycle, when the event carries it (not confirmed that it does, aws-facts.md 7): a hint only,
     # the stage gate reads the package's stage now (DescribeModelPackage).
@@ -172,17 +173,6 @@ class ModelPackageStateChange:
     @property
     def is_registration_complete(self) -> bool:
         return self.status == "Completed"
-
-    @property
-    def changes_approval(self) -> bool:
-        """The registration itself, or an update that changed the approval status."""
-        return self.updated_fields is None or "ModelApprovalStatus" in self.updated_fields
-
-    @property
-    def may_change_stage(self) -> bool:
-        """An update that changed ModelLifeCycle, or an event that names no fields (a registration, which may set
-        a stage, or the older minimal shape): the stage gate looks at the version's stage."""
-        return self.updated_fields is None or "ModelLifeCycle" in self.updated_fields
 
 
 def model_package_state_changes(event: Any) -> list[ModelPackageStateChange]:

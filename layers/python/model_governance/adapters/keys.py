@@ -181,8 +181,8 @@ CARD_REVIEW = READ_LINK | REVIEW_MARKS | RECORD_EXPORT | EFFECT_ONCE | APPEND_LE
 APPROVAL_GATE = READ_LINK | EFFECT_ONCE | APPEND_LEDGER | READ_STAGE_HISTORY
 VIOLATION_ALERT = READ_LINK | SCHEDULE_STATE | EFFECT_ONCE | APPEND_LEDGER
 READ_MONITOR_RUNS = _access(SCHEDULES, "GetItem")  # MonitorRuns.last: our data-quality monitors' last runs
-# HandledMarks.read: which effects are done, review marks and export records (BatchGetItem), gate decisions.
-READ_HANDLED_MARKS = _access(EFFECTS, "BatchGetItem") | _access(CARDS, "BatchGetItem") | _access(AUDIT, "Query")
+# HandledMarks.read: which effects are done (the gates' judgements among them), review marks and export records.
+READ_HANDLED_MARKS = _access(EFFECTS, "BatchGetItem") | _access(CARDS, "BatchGetItem")
 ACCOUNT_SWEEP = READ_LINK | READ_MONITOR_RUNS | EFFECT_ONCE | APPEND_LEDGER | READ_HANDLED_MARKS
 DATA_QUALITY = VIOLATION_ALERT  # our own monitor: its runs go through the violation workflow
 LEDGER_READER = READ_LEDGER  # people running `make ledger`; no function reads the ledger

@@ -5,7 +5,7 @@ so it runs with that function's role, retries and dead-letter queue, exactly as 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,7 +52,6 @@ class HandledMarks:
             effects_begun=frozenset(begun),
             card_marks=card_marks,
             exports=found_exports,
-            gate_judged=frozenset(self._gate_decisions(wanted.gate_groups)),
         )
 
     def _get(self, wanted_keys: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
@@ -64,26 +63,6 @@ class HandledMarks:
                 response = self._client.batch_get_item(RequestItems=pending)
                 yield from (from_item(item) for item in response.get("Responses", {}).get(self.table_name, []))
                 pending = response.get("UnprocessedKeys") or {}
-
-    def _gate_decisions(self, groups: Iterable[str]) -> Iterator[str]:
-        """The package ARNs of ``groups`` that have an approval gate decision in the ledger."""
-        for group in groups:
-            request: dict[str, Any] = {
-                "TableName": self.table_name,
-                "KeyConditionExpression": "pk = :pk",
-                "FilterExpression": "#action = :decision",
-                "ProjectionExpression": "#subject",
-                "ExpressionAttributeNames": {"#action": "action", "#subject": "subject"},
-                "ExpressionAttributeValues": to_item(
-                    {":pk": keys.ledger_partition(group=group, subject=None), ":decision": "gate_decision"}
-                ),
-            }
-            while True:
-                response = self._client.query(**request)
-                yield from (str(from_item(item).get("subject")) for item in response.get("Items", []))
-                if "LastEvaluatedKey" not in response:
-                    break
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def _time(value: Any) -> datetime:

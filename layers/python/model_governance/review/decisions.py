@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -14,7 +14,7 @@ from model_governance.cards.carry_forward import is_carried_card
 from model_governance.cards.content import CARRIED_SECTIONS, SECTIONS_PACKAGE
 from model_governance.cards.fields import delete_field, field_paths, get_field, is_filled, set_field
 from model_governance.cards.naming import entity_name
-from model_governance.cards.records import CardRecord, EmbeddedCard, FieldChange, LifeCycle
+from model_governance.cards.records import CardRecord, EmbeddedCard, FieldChange, LifeCycle, PackageFacts
 
 GATE_MODES = ("off", "warn", "enforce")
 APPROVAL_DESCRIPTION_LIMIT = 1024
@@ -253,6 +253,29 @@ def gate_decision(
     return GateDecision(mode, card_not_approved(card, unconfirmed), alert=True, revert=mode == "enforce")
 
 
+# The effects the gates judge each state of a version under (workflows/effects.once_per_state).
+APPROVAL_GATE_EFFECT = "approval-gate"
+STAGE_GATE_EFFECT = "stage-gate"
+
+
+def approval_state(package: PackageFacts) -> str | None:
+    """The state the approval gate judges, from DescribeModelPackage: an Approved version at its own
+    LastModifiedTime (each approval is another state), or None when the version is not Approved."""
+    return f"Approved#{_changed(package)}" if package.approval_status == "Approved" else None
+
+
+def stage_state(package: PackageFacts) -> str | None:
+    """The state the stage gate judges: the version's stage and status at its own LastModifiedTime, or None
+    when it has no stage."""
+    stage = package.life_cycle
+    return f"{stage.stage}/{stage.status}#{_changed(package)}" if stage is not None else None
+
+
+def _changed(package: PackageFacts) -> str:
+    moment = package.last_modified or package.creation_time
+    return moment.astimezone(UTC).isoformat() if moment is not None else "unknown"
+
+
 def card_not_approved(card: CardRecord | None, unconfirmed: Sequence[CardRecord] = ()) -> str:
     """Why the version's card does not pass a gate (its status, or none linked; the decoys that only claim it)."""
     # The reason reaches emails and the package's descriptions: names and statuses rendered as data.
@@ -270,11 +293,11 @@ def card_not_approved(card: CardRecord | None, unconfirmed: Sequence[CardRecord]
     return reason
 
 
+APPROVAL_REVERT_PREFIX = "Returned to PendingManualApproval by the model governance approval gate: "
+
+
 def approval_description(reason: str) -> str:
-    description = (
-        f"Returned to PendingManualApproval by the model governance approval gate: {reason}. "
-        "Approve the model card, then approve this version again."
-    )
+    description = f"{APPROVAL_REVERT_PREFIX}{reason}. Approve the model card, then approve this version again."
     return description[:APPROVAL_DESCRIPTION_LIMIT]
 
 

@@ -2,7 +2,8 @@
 
 SageMaker's events are best effort (aws-facts.md 7): one can be lost. Every handler leaves a mark of what it
 handled: the carry-forward and violation workflows an effect done per package version or processing job, the
-review workflow a card's review mark and its export record, the approval gate a decision in the ledger. A change
+review workflow a card's review mark and its export record, the approval and stage gates an effect done per state
+of the version they judged (its approval or stage at its own LastModifiedTime). A change
 the account shows within the lookback window that has no such mark is handed to its handler as the event it
 should have had (the same code path, the same idempotency: a replay of something already handled changes
 nothing), marked with the sweep run that found it. Only the latest state of each subject is visible to a sweep,
@@ -20,9 +21,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from model_governance import constants, text
+from model_governance.cards.records import PackageFacts
 from model_governance.events import MAX_ORDERED_REPLAYS, ORDERED_REPLAYS_KEY, RECONCILED_KEY
 from model_governance.monitoring.dq_monitors import MONITORING_TYPE as DATA_QUALITY_MONITORING_TYPE
+from model_governance.review.decisions import APPROVAL_GATE_EFFECT, STAGE_GATE_EFFECT, approval_state, stage_state
 from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule, PackageVersion
+from model_governance.workflows.effects import state_effect_key
 
 
 class SweepRun(Protocol):
@@ -119,7 +123,6 @@ class Wanted:
     effect_keys: tuple[str, ...] = ()
     cards: tuple[str, ...] = ()
     exports: tuple[tuple[str, int], ...] = ()
-    gate_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,6 @@ class Marks:
     effects_begun: frozenset[str] = frozenset()
     card_marks: Mapping[str, CardMark] = field(default_factory=dict)
     exports: Mapping[tuple[str, int], Export] = field(default_factory=dict)
-    gate_judged: frozenset[str] = frozenset()  # package ARNs the approval gate has a decision for
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,26 @@ class Reconciliation:
         }
 
 
+@dataclass(frozen=True)
+class GateCheck:
+    """A version found Approved, or in a gated stage, without an approved card, as DescribeModelPackage shows it:
+    the effects the gates judge its state under, what that state is, and when it began (LastModifiedTime)."""
+
+    keys: tuple[str, ...]
+    state: str
+    changed: datetime | None
+
+
+def gate_check(package: PackageFacts) -> GateCheck:
+    approval, stage = approval_state(package), stage_state(package)
+    keys = [state_effect_key(APPROVAL_GATE_EFFECT, package.arn, approval)] if approval else []
+    keys += [state_effect_key(STAGE_GATE_EFFECT, package.arn, stage)] if stage else []
+    where = [package.approval_status or "no approval status"]
+    if package.life_cycle is not None:
+        where.append(f"in stage {package.life_cycle.label()}")
+    return GateCheck(tuple(keys), text.name(", ".join(where)), package.last_modified or package.creation_time)
+
+
 def carry_forward_key(package_arn: str) -> str:
     return f"carry-forward#{package_arn}"
 
@@ -181,21 +203,23 @@ def execution_key(job_arn: str) -> str:
 
 
 # What to read -------------------------------------------------------------------------------------------
-def wanted(inventory: Inventory, *, now: datetime, settings: ReconcileSettings, approvals: set[str]) -> Wanted:
-    """``approvals``: the ARNs of Approved versions whose card is not approved (the sweep's findings), of any age:
-    a version is often approved long after it was registered."""
+def wanted(
+    inventory: Inventory, *, now: datetime, settings: ReconcileSettings, gate: Mapping[str, GateCheck]
+) -> Wanted:
+    """``gate``: the versions Approved or in a gated stage without an approved card (the sweep's findings, of any
+    age: a version is often approved long after it was registered), by ARN."""
     versions = recent_versions(inventory, now, settings)
     cards = _recent_cards(inventory, now, settings)
     executions = [s for s in _recent_executions(inventory, now, settings) if s.last_execution_job_arn]
-    gated = [p for p in inventory.packages if p.arn in approvals] if settings.gate_mode != "off" else []
+    gated = [key for arn in sorted(gate) for key in gate[arn].keys] if settings.gate_mode != "off" else []
     return Wanted(
         effect_keys=tuple(
             [carry_forward_key(p.arn) for p in versions]
             + [execution_key(str(s.last_execution_job_arn)) for s in executions]
+            + gated
         ),
         cards=tuple(c.name for c in cards),
         exports=tuple((c.name, c.version) for c in cards if c.status == "Approved" and c.version is not None),
-        gate_groups=tuple(sorted({p.group for p in gated})),
     )
 
 
@@ -238,14 +262,13 @@ def actions(
     run: SweepRun,
     now: datetime,
     settings: ReconcileSettings,
-    approvals: Mapping[str, datetime | None],
+    gate: Mapping[str, GateCheck],
     documented: frozenset[str] = frozenset(),
 ) -> Reconciliation:
-    """The replays, most urgent first (alerts, approvals, reviews, then cards to carry), oldest first within each.
-    ``approvals``: approved-without-approved-card versions the gate has no decision for, with the time of their
-    last change (DescribeModelPackage): the approval, unless something changed the package since.
-    ``documented``: the ARNs of versions with a card that counts (cards/trust.py), which carry-forward would leave
-    as they are: not replayed."""
+    """The replays, most urgent first (alerts, approvals and stage entries, reviews, then cards to carry), oldest
+    first within each. ``gate``: the versions Approved or in a gated stage without an approved card, as ``wanted``
+    had them: replayed to the gate when it never judged their state. ``documented``: the ARNs of versions with a
+    card that counts (cards/trust.py), which carry-forward would leave as they are: not replayed."""
     executions: list[Action] = []
     stuck: list[str] = []
     for schedule in _recent_executions(inventory, now, settings):
@@ -256,15 +279,20 @@ def actions(
             stuck.append(f"monitor {text.name(schedule.name)}'s execution {text.name(job.rsplit('/', 1)[-1])}")
             continue
         executions.append(_execution(schedule, job, run))
-    gate: list[Action] = []
+    judge: list[Action] = []
     if settings.gate_mode != "off":
-        approved = [p for p in inventory.packages if p.arn in approvals and p.status == "Completed"]
-        for package in sorted(approved, key=lambda p: (approvals[p.arn] or now, p.arn)):
-            if _in_window(approvals[package.arn], now, settings):
-                gate.append(_approval(package, approvals[package.arn], run))
+        flagged = [p for p in inventory.packages if p.arn in gate and p.status == "Completed"]
+        for package in sorted(flagged, key=lambda p: (gate[p.arn].changed or now, p.arn)):
+            check = gate[package.arn]
+            if all(key in marks.effects_done for key in check.keys) or not _in_window(check.changed, now, settings):
+                continue
+            if any(key in marks.effects_begun for key in check.keys):
+                stuck.append(f"the gate's judgement of {text.name(package.group)} v{package.version}")
+                continue
+            judge.append(_gate(package, check, run))
     reviews = [a for c in _recent_cards(inventory, now, settings) if (a := _card_review(c, marks, run, now, settings))]
     carries, waiting = _carries(recent_versions(inventory, now, settings), marks, documented, run, stuck)
-    found = [*executions, *gate, *reviews, *carries]
+    found = [*executions, *judge, *reviews, *carries]
     waiting += max(0, len(found) - settings.max_actions)
     return Reconciliation(tuple(found[: settings.max_actions]), waiting, settings.enabled, tuple(stuck))
 
@@ -362,12 +390,12 @@ def _registration(package: PackageVersion, run: SweepRun) -> Action:
     return _action(run, CARRY_FORWARD, package.arn, reason, event, group=package.group)
 
 
-def _approval(package: PackageVersion, changed: datetime | None, run: SweepRun) -> Action:
-    reason = f"{text.name(package.group)} v{package.version} is Approved; the approval gate never judged it"
-    event = _package_event(package, updated_fields=["ModelApprovalStatus"])
-    if changed is not None:  # the approval's time, as its event carries it: the gate keys the approval by it
-        event["detail"]["LastModifiedTime"] = changed.astimezone(UTC).isoformat()
-    return _action(run, APPROVAL_GATE, package.arn, reason, event, group=package.group)
+def _gate(package: PackageVersion, check: GateCheck, run: SweepRun) -> Action:
+    reason = f"{text.name(package.group)} v{package.version} is {check.state}; the gate never judged it so"
+    # The gate reads the version itself (DescribeModelPackage): the event only names it.
+    return _action(
+        run, APPROVAL_GATE, package.arn, reason, _package_event(package, updated_fields=None), group=package.group
+    )
 
 
 def _package_event(package: PackageVersion, *, updated_fields: list[str] | None) -> dict[str, Any]:

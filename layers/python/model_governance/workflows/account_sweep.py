@@ -25,17 +25,20 @@ from model_governance.sweep.digest import SweepRun, build_report, checked_run_id
 from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, MonitorSchedule, PackageVersion
 from model_governance.sweep.reconcile import (
     Action,
+    GateCheck,
     Marks,
     ReconcileSettings,
     Reconciliation,
     Wanted,
     actions,
     carry_forward_key,
+    gate_check,
     recent_versions,
     wanted,
 )
 from model_governance.sweep.rules import (
     APPROVED_WITHOUT_APPROVED_CARD,
+    GATED_STAGE_WITHOUT_APPROVED_CARD,
     KINDS,
     Finding,
     SweepSettings,
@@ -340,26 +343,29 @@ def _reconciliation(
 ) -> Reconciliation:
     """The changes whose event never reached its handler (sweep/reconcile.py), read from the handlers' marks.
 
-    An approved version without an approved card that the gate has no decision for is read once more
-    (DescribeModelPackage) for the time of its approval: the window, and the key the gate judges it under.
+    A version Approved, or in a gated stage, without an approved card is read once more (DescribeModelPackage):
+    its state now is the key the gate judges it under, and its LastModifiedTime the window.
     """
     if reconciler is None:
         return Reconciliation(applied=False)
-    approved = {
-        (f.group, f.version) for f in findings if f.kind == APPROVED_WITHOUT_APPROVED_CARD and f.group and f.version
+    flagged = {
+        (f.group, f.version)
+        for f in findings
+        if f.kind in (APPROVED_WITHOUT_APPROVED_CARD, GATED_STAGE_WITHOUT_APPROVED_CARD) and f.group and f.version
     }
-    candidates = {p.arn for p in inventory.packages if (p.group, p.version) in approved}
     settings = reconciler.settings
-    marks = reconciler.marks.read(wanted(inventory, now=now, settings=settings, approvals=candidates))
-    approvals: dict[str, datetime | None] = {}
+    gate: dict[str, GateCheck] = {}
     if settings.gate_mode != "off":
-        for arn in sorted(candidates - marks.gate_judged):
+        for package in sorted(inventory.packages, key=lambda p: p.arn):
+            if (package.group, package.version) not in flagged:
+                continue
             try:
-                approvals[arn] = cards.describe_package(arn).last_modified
+                gate[package.arn] = gate_check(cards.describe_package(package.arn))
             except MissingResourceError:
                 continue  # deleted since the listing
+    marks = reconciler.marks.read(wanted(inventory, now=now, settings=settings, gate=gate))
     documented = _documented_lost_versions(inventory, marks, cards, now, settings)
-    return actions(inventory, marks, run=run, now=now, settings=settings, approvals=approvals, documented=documented)
+    return actions(inventory, marks, run=run, now=now, settings=settings, gate=gate, documented=documented)
 
 
 def _documented_lost_versions(

@@ -1,8 +1,10 @@
 """Approval gate: no model package version stays Approved while its model card is not Approved.
 
 Setting ``approvalGate``: ``off`` (no gate), ``warn`` (alert ops and the card's owner), ``enforce`` (also set
-the version back to PendingManualApproval with a reason). Decided on the package's state now, not the event's:
-a late event for a version that is no longer Approved changes nothing.
+the version back to PendingManualApproval with a reason, first). Decided on the package's state now
+(DescribeModelPackage), never on the event's: any event for the version makes the gate look, a late one for a
+version that is no longer Approved changes nothing, and each Approved state (the package's own LastModifiedTime)
+is judged once, however many times the version is approved again.
 
 "The version's card" is only a card whose link counts (cards/trust.py): one the system linked, or one the package
 names in its metadata. A card that merely claims the version in its content is never it, however Approved it is.
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from model_governance import text
@@ -20,12 +21,20 @@ from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import judge_link, trusted_card
 from model_governance.errors import CardKeyNotGrantedError, MissingResourceError
-from model_governance.events import ModelPackageStateChange, parse_timestamp, whole_seconds
+from model_governance.events import Envelope, ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
-from model_governance.review.decisions import GateDecision, approval_description, card_owner, gate_decision
+from model_governance.review.decisions import (
+    APPROVAL_GATE_EFFECT,
+    APPROVAL_REVERT_PREFIX,
+    GateDecision,
+    approval_description,
+    approval_state,
+    card_owner,
+    gate_decision,
+)
 from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
-from model_governance.workflows.effects import EffectRun, Effects, Plan, once
+from model_governance.workflows.effects import EffectRun, Effects, Plan, once_per_state
 from model_governance.workflows.ports import Audit, Publisher, recorder
 
 PENDING = "PendingManualApproval"
@@ -77,14 +86,11 @@ def approval_gate(
     audit: Audit,
     settings: GateSettings,
 ) -> GateResult:
-    if settings.mode == "off" or change.approval_status != "Approved":
-        decision = gate_decision(settings.mode, change.approval_status, None)
+    """Judge the version as DescribeModelPackage shows it now, whatever the event says (its approval status, its
+    fields, its times): each state of the version (an Approved version at its own LastModifiedTime) once."""
+    if settings.mode == "off":
+        decision = gate_decision(settings.mode, None, None)
         return GateResult(change.package_arn, decision.verdict, decision.reason)
-    if not change.changes_approval:
-        # An approved package gets more events (lifecycle, metadata, our own embedded-card updates) that still
-        # say Approved: only the approval itself is judged, once (aws-facts.md 7, UpdatedModelPackageFields).
-        fields = ", ".join(change.updated_fields or ())
-        return GateResult(change.package_arn, "skip", f"this event changed {fields}, not the approval status")
     origin = change.envelope
     try:
         package = registry.describe_package(change.package_arn)
@@ -103,61 +109,60 @@ def approval_gate(
             skipped="the approval gate for this version",
         )
         return GateResult(change.package_arn, "key-not-granted", str(error))
-    cards, key_error = gate_cards(package, registry, state)
-    card = cards.card
-    decision = gate_decision(settings.mode, package.approval_status, card, unconfirmed=cards.unconfirmed)
-    result = GateResult(
-        package.arn,
-        decision.verdict,
-        decision.reason,
-        card_name=card.name if card else None,
-        unconfirmed_claims=[claim.name for claim in cards.unconfirmed],
-    )
-    if key_error is not None:
-        report_key_not_granted(
-            key_error,
-            effects=effects,
-            origin=origin,
-            ops=ops,
-            record=recorder(audit, origin, group=package.group, card=card.name if card else None, subject=package.arn),
-            skipped="the card's content (owner) in the gate's messages",
-        )
-    if decision.verdict == "skip":
-        return result
-    judged = once(
+    judging = approval_state(package)
+    result = GateResult(package.arn, "skip", gate_decision(settings.mode, package.approval_status, None).reason)
+    judged = once_per_state(
         effects,
-        f"approval-gate#{package.arn}#{_approval_id(change)}",
+        APPROVAL_GATE_EFFECT,
+        package.arn,
         origin,
-        lambda run: _judge(run, change, package, cards, decision, registry, ops, notices, audit, settings, result),
+        judging,
+        lambda run: _judge(run, origin, package, registry, state, effects, ops, notices, audit, settings, result),
+        may_be_ours=_as_reverted(package),
     )
-    if judged is None:
-        result.reason = f"this approval was judged by an earlier delivery: {decision.reason}"
+    if judged is None and judging is not None:
+        result.reason = "this state of the version (Approved, same LastModifiedTime) was judged by an earlier delivery"
     logger.info("approval gate done", extra={"result": result.__dict__})
     return result
 
 
 def _judge(
     run: EffectRun,
-    change: ModelPackageStateChange,
+    origin: Envelope,
     package: PackageFacts,
-    cards: VersionCards,
-    decision: GateDecision,
     registry: Registry,
+    state: GateState,
+    effects: Effects,
     ops: Publisher,
     notices: Publisher,
     audit: Audit,
     settings: GateSettings,
     result: GateResult,
 ) -> bool:
-    """Record the verdict, alert ops and tell the owner (two messages, each once), then revert: each a step."""
-    card = cards.card
-    record = recorder(audit, run.lease, group=package.group, card=card.name if card else None, subject=package.arn)
+    """Plan once (the card, the decision, the messages), record it, revert, then alert ops and tell the owner:
+    each a step, so a retry replays the first attempt's plan (also after the revert changed the version)."""
 
     def plan() -> Plan:
-        alert, notice = gate_messages(package, card, decision, change.envelope.region)
+        cards, key_error = gate_cards(package, registry, state)
+        card = cards.card
+        if key_error is not None:
+            report_key_not_granted(
+                key_error,
+                effects=effects,
+                origin=origin,
+                ops=ops,
+                record=recorder(
+                    audit, origin, group=package.group, card=card.name if card else None, subject=package.arn
+                ),
+                skipped="the card's content (owner) in the gate's messages",
+            )
+        decision = gate_decision(settings.mode, package.approval_status, card, unconfirmed=cards.unconfirmed)
+        alert, notice = gate_messages(package, card, decision, origin.region)
         return {
             "verdict": decision.verdict,
             "reason": decision.reason,
+            "card": card.name if card else None,
+            "unconfirmed": [claim.name for claim in cards.unconfirmed],
             "alert": alert.as_plan() if decision.alert else None,
             "notice": notice.as_plan() if decision.alert else None,
             "revert": approval_description(decision.reason) if decision.revert else None,
@@ -168,25 +173,25 @@ def _judge(
                 "card_status": card.status if card else None,
                 "card_version": card.version if card else None,
                 "unconfirmed_claims": [{"card": c.name, "status": c.status} for c in cards.unconfirmed],
-                "approved_by": _approved_by(change),
+                "judged_state": approval_state(package),
             },
         }
 
-    planned = run.step(
-        "decision",
-        plan,
-        lambda p: record(
-            "gate_decision",
-            before={"approval_status": "Approved"},
-            after={"approval_status": PENDING if p["revert"] else "Approved"},
-            details=p["details"],
-        ),
-    )
+    def act(p: Plan) -> None:
+        if p["verdict"] != "skip":  # the version is no longer Approved (a retry planning late): nothing to record
+            recorder(audit, run.lease, group=package.group, card=p["card"], subject=package.arn)(
+                "gate_decision",
+                before={"approval_status": "Approved"},
+                after={"approval_status": PENDING if p["revert"] else "Approved"},
+                details=p["details"],
+            )
+
+    planned = run.step("decision", plan, act)
     assert planned is not None
-    result.alerted = tell_ops_and_owner(run, planned, ops=ops, notices=notices, record=record)
-    if result.alerted:
-        metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
-    if planned["revert"] is not None:
+    result.verdict, result.reason, result.card_name = planned["verdict"], planned["reason"], planned["card"]
+    result.unconfirmed_claims = list(planned["unconfirmed"])
+    record = recorder(audit, run.lease, group=package.group, card=planned["card"], subject=package.arn)
+    if planned["revert"] is not None:  # the revert first: a message that cannot be sent never delays it
         description = str(planned["revert"])
         run.step("revert", lambda: {"description": description}, lambda p: _revert(registry, package, p["description"]))
         record(
@@ -195,23 +200,23 @@ def _judge(
             after={"approval_status": PENDING, "approval_description": description},
         )
         result.reverted = True
+    result.alerted = tell_ops_and_owner(run, planned, ops=ops, notices=notices, record=record)
+    if result.alerted:
+        metrics.add_metric(name="ApprovalGateAlerts", unit=MetricUnit.Count, value=1)
     return True
+
+
+def _as_reverted(package: PackageFacts) -> bool:
+    """The version is as the gate's revert leaves it (pending, with the gate's description): a first attempt
+    may have reverted it and not yet sent its messages."""
+    return package.approval_status == PENDING and (package.approval_description or "").startswith(
+        APPROVAL_REVERT_PREFIX
+    )
 
 
 def _revert(registry: Registry, package: PackageFacts, description: str) -> None:
     registry.update_package_approval(package.arn, PENDING, description)
     metrics.add_metric(name="ApprovalsReverted", unit=MetricUnit.Count, value=1)
-
-
-def _approval_id(change: ModelPackageStateChange) -> str:
-    """Which approval an event is about: the registration (no UpdatedModelPackageFields), or the approval update
-    at its time. Every event of one approval maps to the same id, so it is judged once."""
-    if change.updated_fields is None:
-        return "registered"
-    modified = change.envelope.detail.get("LastModifiedTime")
-    # Without the update's own time, copies of one event (different envelope times) must still be one approval.
-    # To the second: the sweep's replay of a lost approval carries DescribeModelPackage's time (milliseconds).
-    return whole_seconds(parse_timestamp(modified, field_name="detail.LastModifiedTime")) if modified else "approved"
 
 
 def gate_cards(
@@ -331,13 +336,3 @@ def tell_ops_and_owner(
         )
         told = True
     return told
-
-
-def _changed_at(change: ModelPackageStateChange) -> datetime:
-    modified = change.envelope.detail.get("LastModifiedTime")
-    return parse_timestamp(modified, field_name="detail.LastModifiedTime") if modified else change.envelope.time
-
-
-def _approved_by(change: ModelPackageStateChange) -> str | None:
-    who = change.envelope.detail.get("LastModifiedBy")
-    return who.get("UserProfileName") if isinstance(who, dict) else None

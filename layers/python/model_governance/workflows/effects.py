@@ -124,3 +124,40 @@ def once(effects: Effects, key: str, origin: Origin, work: Callable[[EffectRun],
     else:
         effects.finish(lease)
     return result
+
+
+def once_per_state(
+    effects: Effects,
+    name: str,
+    subject: str,
+    origin: Origin,
+    state: str | None,
+    work: Callable[[EffectRun], T],
+    *,
+    may_be_ours: bool = True,
+) -> T | None:
+    """Run ``work`` once per state of ``subject``: the effect ``<name>#<subject>#<state>``, ``state`` as read back
+    from AWS now (None: nothing to judge). None when that state was judged already, or this delivery was handled.
+
+    A gate's work changes the state it judges (a revert), so a retry would find another state and never finish
+    the first attempt's work (its messages). The first attempt of a delivery therefore writes the state it saw
+    ahead (the effect ``<name>-delivery#<subject>#<event id>``), and every retry of that delivery finishes that
+    state's effect; the state the work left is judged by its own event. The event only names the delivery: what
+    is judged, and under which key, is the subject's own state, and a state no delivery judged is found by the
+    account sweep (it reads these effects). ``may_be_ours`` False: nothing to judge now, and the subject is not
+    as the work leaves it, so no first attempt can be waiting: no call at all."""
+    if state is None and not may_be_ours:
+        return None
+
+    def deliver(run: EffectRun) -> T | None:
+        seen = run.step("state", lambda: {"state": state} if state is not None else None, lambda _: None)
+        first = str(seen["state"]) if seen is not None else None
+        return once(effects, state_effect_key(name, subject, first), origin, work) if first else None
+
+    return once(effects, f"{name}-delivery#{subject}#{origin.id}", origin, deliver)
+
+
+def state_effect_key(name: str, subject: str, state: str) -> str:
+    """The effect ``once_per_state`` judges one state of ``subject`` under (the sweep reads it to find states
+    never judged)."""
+    return f"{name}#{subject}#{state}"

@@ -6,8 +6,10 @@ notices. "Its card" follows the same trust rule (cards/trust.py).
 
 Where it was comes from the ledger: every stage the gate sees a version in is recorded (``stage_changed``, also
 outside the gated stages), and every revert (``stage_reverted``). The stage judged is the package's stage now
-(DescribeModelPackage), whether or not the event carries ``detail.ModelLifeCycle`` (not confirmed that it does,
-aws-facts.md 7): a late event finds the ledger already holding the stage and changes nothing.
+(DescribeModelPackage), whatever the event carries (``detail.ModelLifeCycle`` or not, any updated fields, a
+registration): each state of the version (its stage at its own LastModifiedTime) is judged once. Under enforce
+a version active in a gated stage without an approved card is put back whenever the gate finds it there, not only
+when it enters; under warn ops hear of each entry once.
 
 A revert changes the stage, which sends another event: the gate finds its own ``stage_reverted`` as the last
 record and the stage the same, records the move as its own, and judges nothing. Its target is never a gated stage
@@ -25,15 +27,17 @@ from model_governance.adapters.ledger import STAGE_CHANGED, STAGE_REVERTED
 from model_governance.adapters.notifications import Message
 from model_governance.cards.records import CardRecord, LifeCycle, PackageFacts
 from model_governance.errors import CardKeyNotGrantedError, MissingResourceError
-from model_governance.events import ModelPackageStateChange, parse_timestamp
+from model_governance.events import ModelPackageStateChange
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import (
+    STAGE_GATE_EFFECT,
     StageDecision,
     StageMark,
     StageMove,
     last_stage,
     stage_gate_decision,
     stage_move,
+    stage_state,
 )
 from model_governance.workflows.approval_gate import (
     GateState,
@@ -43,7 +47,7 @@ from model_governance.workflows.approval_gate import (
     tell_ops_and_owner,
 )
 from model_governance.workflows.card_keys import report_key_not_granted
-from model_governance.workflows.effects import EffectRun, Effects, Plan, once
+from model_governance.workflows.effects import EffectRun, Effects, Plan, once_per_state
 from model_governance.workflows.ports import Audit, Publisher, recorder
 
 # Stage records are read from the version's creation on; events (and so records) are never much older than it.
@@ -90,9 +94,6 @@ def stage_gate(
 ) -> StageGateResult:
     if settings.mode == "off":
         return StageGateResult(change.package_arn, "skip", "skip", "the approval gate is off")
-    if not change.may_change_stage:
-        fields = ", ".join(change.updated_fields or ())
-        return StageGateResult(change.package_arn, "skip", "skip", f"this event changed {fields}, not the stage")
     origin = change.envelope
     record = recorder(audit, origin, group=change.group_name, subject=change.package_arn)
     try:
@@ -109,16 +110,18 @@ def stage_gate(
     if current is None:
         return StageGateResult(package.arn, "skip", "skip", "the version has no stage (ModelLifeCycle)")
     result = StageGateResult(package.arn, "unchanged", "skip", "", stage=current.label())
-    judged = once(
+    judged = once_per_state(
         effects,
-        f"stage-gate#{package.arn}#{_stage_change_id(change, current)}",
+        STAGE_GATE_EFFECT,
+        package.arn,
         origin,
+        stage_state(package),
         lambda run: _judge(
             run, change, package, current, registry, state, history, ops, notices, audit, settings, result
         ),
     )
     if judged is None:
-        result.reason = "this stage change was judged by an earlier delivery"
+        result.reason = "this state of the version (stage, same LastModifiedTime) was judged by an earlier delivery"
     logger.info("stage gate done", extra={"result": result.__dict__})
     return result
 
@@ -156,7 +159,7 @@ def _judge(
             "revert": None,
             "details": {"stage_description": current.description, "observed": "stage of the version now"},
         }
-        if move is not StageMove.ENTERED:
+        if not _judged(move, current, settings):
             return planned
         cards, key_error = gate_cards(package, registry, state)
         decision = stage_gate_decision(
@@ -188,7 +191,7 @@ def _judge(
         return planned
 
     def act(p: Plan) -> None:
-        if p["move"] == StageMove.UNCHANGED.value:
+        if p["move"] == StageMove.UNCHANGED.value and not p.get("gate"):
             return
         record = recorder(audit, run.lease, group=package.group, subject=package.arn)
         by = "the approval gate's own revert" if p["move"] == StageMove.OWN_REVERT.value else None
@@ -210,11 +213,8 @@ def _judge(
         planned["card"],
     )
     record = recorder(audit, run.lease, group=package.group, card=planned["card"], subject=package.arn)
-    result.alerted = tell_ops_and_owner(run, planned, ops=ops, notices=notices, record=record)
-    if result.alerted:
-        metrics.add_metric(name="StageGateAlerts", unit=MetricUnit.Count, value=1)
     revert = planned["revert"]
-    if revert is not None:
+    if revert is not None:  # the revert first: a message that cannot be sent never delays it
         target = LifeCycle(revert["stage"], revert["stage_status"], revert["description"])
         run.step("revert", lambda: dict(revert), lambda _: _revert(registry, package, target))
         record(
@@ -224,6 +224,9 @@ def _judge(
             details={"stage_description": target.description, "reason": planned["reason"]},
         )
         result.reverted_to = target.label()
+    result.alerted = tell_ops_and_owner(run, planned, ops=ops, notices=notices, record=record)
+    if result.alerted:
+        metrics.add_metric(name="StageGateAlerts", unit=MetricUnit.Count, value=1)
     return True
 
 
@@ -232,13 +235,12 @@ def _revert(registry: StageRegistry, package: PackageFacts, target: LifeCycle) -
     metrics.add_metric(name="StagesReverted", unit=MetricUnit.Count, value=1)
 
 
-def _stage_change_id(change: ModelPackageStateChange, current: LifeCycle) -> str:
-    """Which stage change an event is about: the update at its time (every copy of one event has the same
-    detail.LastModifiedTime), else the stage it left the version in."""
-    modified = change.envelope.detail.get("LastModifiedTime")
-    if modified:
-        return parse_timestamp(modified, field_name="detail.LastModifiedTime").isoformat()
-    return current.label()
+def _judged(move: StageMove, current: LifeCycle, settings: StageGateSettings) -> bool:
+    """Entering a gated stage is judged; under enforce so is any state of a version active in a gated stage
+    (a status change inside it, an update that left it there): never one the gate itself put it in."""
+    if move is StageMove.ENTERED:
+        return True
+    return settings.mode == "enforce" and move is not StageMove.OWN_REVERT and current.active_in(settings.gated_stages)
 
 
 def _move_reason(move: StageMove, previous: StageMark | None, current: LifeCycle) -> str:
