@@ -435,10 +435,10 @@ CALLS = {
     "approval_gate_enforce": 52,
     "stage_gate": 52,
     "violation_alert": 42,
-    "account_sweep": 89,  # the lost v2 and v3 carried in one ordered replay (v1 is documented by hand)
-    "account_sweep_security_hub": 28,
+    "account_sweep": 88,  # the lost v2 and v3 carried in one ordered replay (v1 is documented by hand)
+    "account_sweep_security_hub": 27,
     "backfill": 34,
-    "encrypted_carry_forward": 23,
+    "encrypted_carry_forward": 25,
     "encrypted_card_review": 25,
 }
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]
