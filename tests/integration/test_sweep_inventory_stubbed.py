@@ -198,13 +198,14 @@ def test_package_metadata_is_read_by_search_a_hundred_packages_a_page():
             {"Resource": "ModelPackage", "MaxResults": PAGE_SIZE, "NextToken": "page-2"},
         )
         inventory = AccountInventory(client)
-        metadata = inventory.package_metadata()
+        searched = inventory.searched_packages()
         stub.assert_no_pending_responses()
 
-    assert metadata == {
+    assert {found: facts.customer_metadata for found, facts in searched.items()} == {
         arn.format(1): {"model-governance:model-card": "fraud-by-hand", "team": "fraud"},
         arn.format(2): {},
     }
+    assert searched[arn.format(1)].approval_status == "Approved" and searched[arn.format(2)].version == 2
     assert inventory.total_calls == 2
 
 

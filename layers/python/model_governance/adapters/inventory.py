@@ -21,8 +21,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from model_governance.adapters.sagemaker import _is_not_found, card_record
-from model_governance.cards.records import life_cycle
+from model_governance.adapters.sagemaker import _is_not_found, card_record, package_facts
+from model_governance.cards.records import PackageFacts, life_cycle
 from model_governance.sweep.inventory import CardSummary, Endpoint, MonitorSchedule, PackageVersion
 
 PAGE_SIZE = 100  # the maximum every list call and Search accept
@@ -108,16 +108,17 @@ class AccountInventory:
             )
         return summaries
 
-    def package_metadata(self) -> dict[str, dict[str, str]]:
-        """Every model package's CustomerMetadataProperties (where a hand-made card's confirmation is), by ARN: one
-        Search pass, 100 packages a page, instead of a DescribeModelPackage per version. Search's index lags a
+    def searched_packages(self) -> dict[str, PackageFacts]:
+        """Every model package as DescribeModelPackage would describe it, by ARN: its CustomerMetadataProperties
+        (where a hand-made card's confirmation is), approval, stage and LastModifiedTime (what the gate judges), in
+        one Search pass, 100 packages a page, instead of a DescribeModelPackage per version. Search's index lags a
         change by seconds: a package it has not indexed yet is missing here (the caller describes it)."""
-        metadata = {}
+        found = {}
         for result in self._pages(self._sagemaker, "search", "Results", Resource="ModelPackage", MaxResults=PAGE_SIZE):
-            package = result.get("ModelPackage") or {}
+            package = {k: v for k, v in (result.get("ModelPackage") or {}).items() if k != "ModelCard"}
             if package.get("ModelPackageArn"):
-                metadata[str(package["ModelPackageArn"])] = dict(package.get("CustomerMetadataProperties") or {})
-        return metadata
+                found[str(package["ModelPackageArn"])] = package_facts(package)
+        return found
 
     def endpoints_in_service(self) -> list[Endpoint]:
         return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from model_governance.cards.records import LifeCycle
+from model_governance.cards.records import LifeCycle, PackageFacts
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class Inventory:
     schedules: tuple[MonitorSchedule, ...] = ()
     links: dict[tuple[str, int], str] = field(default_factory=dict)
     unconfirmed: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
+    searched: dict[str, PackageFacts] = field(default_factory=dict)  # packages read by one Search pass, by ARN
 
     @property
     def groups(self) -> set[str]:

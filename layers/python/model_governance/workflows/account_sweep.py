@@ -61,7 +61,7 @@ class InventoryReader(Protocol):
     def total_calls(self) -> int: ...
     def package_versions(self) -> list[PackageVersion]: ...
     def cards(self) -> list[CardSummary]: ...
-    def package_metadata(self) -> dict[str, dict[str, str]]: ...
+    def searched_packages(self) -> dict[str, PackageFacts]: ...
     def endpoints_in_service(self) -> list[Endpoint]: ...
     def schedules(self, endpoints: set[str]) -> list[MonitorSchedule]: ...
 
@@ -140,7 +140,11 @@ def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monit
     judged |= {(p.group, p.version): p for p in inventory.latest_versions()}
     recorded = {key: links.link_for(*key) for key in sorted(judged)}
     unlinked = sum(1 for link in recorded.values() if link is None or link.card_created_before is None)
-    metadata = reader.package_metadata() if unlinked > -(-len(packages) // PACKAGE_PAGE) else {}
+    # Versions a DescribeModelPackage would otherwise be spent on: those the system did not link (for their
+    # confirmation), and the Approved ones (the gate's state, should their card not be approved).
+    to_describe = unlinked + sum(1 for p in judged.values() if p.approval_status == "Approved")
+    searched = reader.searched_packages() if to_describe > -(-len(packages) // PACKAGE_PAGE) else {}
+    metadata = {arn: facts.customer_metadata or {} for arn, facts in searched.items()}
     links_found: dict[tuple[str, int], str] = {}
     unconfirmed: dict[tuple[str, int], tuple[str, ...]] = {}
     for key, package in sorted(judged.items()):
@@ -159,6 +163,7 @@ def read_inventory(reader: InventoryReader, links: Links, cards: Cards, *, monit
         schedules=tuple(schedules),
         links=links_found,
         unconfirmed=unconfirmed,
+        searched=searched,
     )
 
 
@@ -360,7 +365,10 @@ def _reconciliation(
             if (package.group, package.version) not in flagged:
                 continue
             try:
-                gate[package.arn] = gate_check(cards.describe_package(package.arn))
+                # Search's copy when the sweep read one (it lags by seconds: a state changed since is judged by its
+                # own event, or by the next sweep), else the version described.
+                facts = inventory.searched.get(package.arn) or cards.describe_package(package.arn)
+                gate[package.arn] = gate_check(facts)
             except MissingResourceError:
                 continue  # deleted since the listing
     marks = reconciler.marks.read(wanted(inventory, now=now, settings=settings, gate=gate))
