@@ -248,10 +248,12 @@ def _folds(size: int) -> list[npt.NDArray[np.int64]]:
     return [np.arange(start, size, FOLDS) for start in range(FOLDS)] if size >= 2 * FOLDS else []
 
 
-def _with_spread(values: dict[str, float], fold_values: list[dict[str, float | None]]) -> dict[str, dict[str, float]]:
+def _with_spread(
+    values: Mapping[str, float], fold_values: Sequence[Mapping[str, float | None]]
+) -> dict[str, dict[str, float]]:
     out = {}
     for name, value in values.items():
-        folds = [f[name] for f in fold_values if f.get(name) is not None]
+        folds = [float(v) for f in fold_values if (v := f.get(name)) is not None]
         spread = float(np.std(folds, ddof=1) / np.sqrt(len(folds))) if len(folds) > 1 else 0.0
         out[name] = {"value": float(value), "standard_deviation": spread}
     return out
