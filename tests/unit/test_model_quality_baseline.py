@@ -42,7 +42,7 @@ def test_binary_baseline_writes_metrics_and_suggested_constraints(tmp_path: Path
     assert metrics["confusion_matrix"] == {"0": {"0": 1, "1": 1}, "1": {"0": 1, "1": 2}}
     constraints = json.loads((tmp_path / "out" / "constraints.json").read_text())
     assert constraints["binary_classification_constraints"]["f1"] == {
-        "threshold": pytest.approx(2 / 3),
+        "threshold": pytest.approx(2 / 3 * 0.9),  # 10% below the baseline (too few rows for a spread)
         "comparison_operator": "LessThanThreshold",
     }
     assert "auc = 0.8333" in capsys.readouterr().out

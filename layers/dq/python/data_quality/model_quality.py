@@ -42,6 +42,7 @@ SUGGESTED = {
     MULTICLASS: ("accuracy", "weighted_precision", "weighted_recall", "weighted_f1"),
     REGRESSION: ("mae", "mse", "rmse", "r2"),
 }
+MARGIN = 0.1  # of the baseline value: how much worse a suggested threshold allows
 LOWER_IS_BETTER = frozenset({"mae", "mse", "rmse", "false_positive_rate", "false_negative_rate"})
 
 Floats = npt.NDArray[np.float64]
@@ -312,13 +313,18 @@ def statistics_document(pairs: Pairs, *, at: datetime | None = None) -> dict[str
 
 def suggest_constraints(statistics: dict[str, Any], problem_type: str) -> dict[str, Any]:
     """constraints.json: each suggested metric must not fall below (or, for errors, rise above) its baseline
-    value. Edit the thresholds to allow the margin the model may lose."""
+    value by more than ``MARGIN`` of it plus three of its standard deviations: a run of a model as good as the
+    baseline, on fewer rows, stays inside. Edit the thresholds to the loss the model may afford."""
     section = statistics[SECTION[problem_type]]
     constraints = {}
     for name in SUGGESTED[problem_type]:
         if name in section:
-            worse = "GreaterThanThreshold" if name in LOWER_IS_BETTER else "LessThanThreshold"
-            constraints[name] = {"threshold": section[name]["value"], "comparison_operator": worse}
+            value, spread = float(section[name]["value"]), float(section[name].get("standard_deviation", 0.0))
+            slack = MARGIN * abs(value) + 3 * spread
+            if name in LOWER_IS_BETTER:
+                constraints[name] = {"threshold": value + slack, "comparison_operator": "GreaterThanThreshold"}
+            else:
+                constraints[name] = {"threshold": value - slack, "comparison_operator": "LessThanThreshold"}
     return {"version": 0.0, CONSTRAINTS[problem_type]: constraints}
 
 

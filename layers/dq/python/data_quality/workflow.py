@@ -16,6 +16,7 @@ from data_quality.runs import Period
 from data_quality.service import (
     READ_ERRORS,
     SINGLE_RUN_MAX_BYTES,
+    MonitorIdentity,
     RunOutcome,
     capture_objects,
     execution_event,
@@ -183,7 +184,7 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, objects))
 
 
-def replay_alert(monitor: DataQualityMonitor, marker: dict[str, Any], run: MonitorRun) -> dict[str, Any]:
+def replay_alert(monitor: MonitorIdentity, marker: dict[str, Any], run: MonitorRun) -> dict[str, Any]:
     """The sweep found this monitor's last run never alerted (sweep/reconcile.py): hand its recorded execution
     event to the violation workflow again, marked, without checking the period again."""
     last = run.runs.last(monitor.name) or {}
