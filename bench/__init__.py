@@ -7,5 +7,5 @@ and the comparisons with Evidently and the SageMaker Python SDK (each installed 
 
 import os
 
-ORDER = ("carry_forward", "cold_start", "violation_alerts", "account_sweep", "data_quality")
+ORDER = ("carry_forward", "cold_start", "violation_alerts", "account_sweep", "data_quality", "model_quality")
 FULL = os.environ.get("BENCH", "quick") == "full"
