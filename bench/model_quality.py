@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import BinaryIO
 
 from bench import FULL
 from bench.data_quality import EVIDENTLY_VENV, ROOT
@@ -16,16 +18,19 @@ from bench.data_quality import evidently as ensure_evidently_venv
 SIZE = int(os.environ.get("MQ_BENCH_SIZE", "1000000" if FULL else "50000"))
 
 OURS = """
-import json, resource, time
-import numpy as np
-from bench.model_quality import records
+import json, resource, tempfile, time
+from pathlib import Path
+from bench.model_quality import write_records
 from data_quality.model_quality import BINARY, statistics_document
 from data_quality.mq_merge import Merge, OutputReading
-capture, truth = records(%(size)d)
+folder = Path(tempfile.mkdtemp())
+write_records(%(size)d, folder)
 started, cpu = time.perf_counter(), time.process_time()
 merge = Merge(OutputReading(BINARY, probability_attribute="0"))
-merge.add_capture(capture, "bench")
-merge.add_ground_truth(truth, "bench")
+with (folder / "capture.jsonl").open("rb") as lines:  # streamed, as S3 bodies are
+    merge.add_capture(lines, "bench")
+with (folder / "truth.jsonl").open("rb") as lines:
+    merge.add_ground_truth(lines, "bench")
 statistics = statistics_document(merge.pairs())
 seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
 print(json.dumps({"merged": merge.merged, "seconds": seconds, "cpu_seconds": cpu_seconds,
@@ -52,27 +57,30 @@ print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds,
 """
 
 
-def records(size: int, seed: int = 7) -> tuple[list[bytes], list[bytes]]:
-    """Capture records (CSV probability output) and their ground truth, the same rows Evidently gets."""
+def write_records(size: int, folder: Path, seed: int = 7) -> None:
+    """capture.jsonl (CSV probability output) and truth.jsonl: the same rows Evidently gets."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     target = (rng.random(size) < 0.3).astype(int)
     proba = np.clip(rng.normal(0.3 + 0.4 * target, 0.15), 0, 1).round(4)
-    capture, truth = [], []
-    for i in range(size):
-        event = f"{i:08d}-bench"
-        capture.append(
-            b'{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1,2,3",'
-            b'"encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"%s",'
-            b'"encoding":"CSV"}},"eventMetadata":{"eventId":"%s","inferenceTime":"2026-11-23T08:00:00Z"},'
-            b'"eventVersion":"0"}' % (repr(float(proba[i])).encode(), event.encode())
-        )
-        truth.append(
-            b'{"groundTruthData":{"data":"%d","encoding":"CSV"},"eventMetadata":{"eventId":"%s"},"eventVersion":"0"}'
-            % (target[i], event.encode())
-        )
-    return capture, truth
+    with (folder / "capture.jsonl").open("wb") as capture, (folder / "truth.jsonl").open("wb") as truth:
+        for i in range(size):
+            _write(capture, truth, i, float(proba[i]), int(target[i]))
+
+
+def _write(capture: BinaryIO, truth: BinaryIO, i: int, probability: float, label: int) -> None:
+    event = f"{i:08d}-bench".encode()
+    capture.write(
+        b'{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1,2,3",'
+        b'"encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"%s",'
+        b'"encoding":"CSV"}},"eventMetadata":{"eventId":"%s","inferenceTime":"2026-11-23T08:00:00Z"},'
+        b'"eventVersion":"0"}\n' % (repr(probability).encode(), event)
+    )
+    truth.write(
+        b'{"groundTruthData":{"data":"%d","encoding":"CSV"},"eventMetadata":{"eventId":"%s"},"eventVersion":"0"}\n'
+        % (label, event)
+    )
 
 
 def _measure(python: str, code: str, env: dict[str, str]) -> dict[str, float] | None:
@@ -93,7 +101,7 @@ def run() -> list[str]:
         "",
         f"Merge by eventId (capture and ground truth records parsed) and every binary metric with curves:"
         f" {mine['seconds']:.1f} s wall, {mine['cpu_seconds']:.1f} s CPU, peak RSS {mine['peak_rss_mb']:.0f} MB"
-        f" (the generated records themselves included).",
+        f" (records streamed from files, as from S3).",
     ]
     compare = os.environ.get("MQ_BENCH_EVIDENTLY", "1" if FULL else "0") == "1"
     python = EVIDENTLY_VENV / "bin" / "python"
