@@ -54,6 +54,7 @@ class Merge:
     labels_without_inference: int = 0
     outside_window: int = 0
     tally: CaptureTally = field(default_factory=CaptureTally)
+    _times: dict[str, datetime | None] = field(default_factory=dict)  # inferenceTime text -> time (seconds repeat)
 
     def add_capture(self, lines: Iterable[bytes], where: str) -> None:
         for number, line in enumerate(lines, start=1):
@@ -61,7 +62,8 @@ class Merge:
                 continue
             try:
                 record = orjson.loads(line)
-                event_id, at = _event(record)
+                event_id, moment = _event(record)
+                at = self._times[moment] if moment in self._times else self._time(moment)
                 output = record["captureData"]["endpointOutput"]
             except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
                 self.tally.skip(f"{where} line {number}", _reason(error, "not a data capture record"))
@@ -89,7 +91,10 @@ class Merge:
             try:
                 record = orjson.loads(line)
                 event_id = record["eventMetadata"]["eventId"]
-                label = _text(record["groundTruthData"], "groundTruthData")
+                truth = record["groundTruthData"]
+                label = truth["data"]
+                if type(label) is not str or truth.get("encoding") != "CSV":  # the common record taken inline
+                    label = _text(truth, "groundTruthData")
             except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
                 self.tally.skip(f"{where} line {number}", _reason(error, "not a ground truth record"))
                 continue
@@ -129,6 +134,17 @@ class Merge:
             "first_problem": self.tally.first_problem,
         }
 
+    def _time(self, moment: str | None) -> datetime | None:
+        if moment is None:
+            return None
+        try:
+            at = parse_timestamp(moment, field_name="inferenceTime")
+        except ValueError:
+            raise UnreadableRecord("eventMetadata.inferenceTime is not a time") from None
+        if len(self._times) < 100_000:
+            self._times[moment] = at
+        return at
+
     def _prediction(self, output: Any) -> tuple[str, float]:
         reading = self.reading
         probability = float("nan")
@@ -149,16 +165,14 @@ def _reason(error: Exception, default: str) -> str:
     return str(error) if isinstance(error, UnreadableRecord) else f"{default} ({type(error).__name__})"
 
 
-def _event(record: dict[str, Any]) -> tuple[str, datetime | None]:
+def _event(record: dict[str, Any]) -> tuple[str, str | None]:
+    """(eventId, inferenceTime text or None)."""
     metadata = record.get("eventMetadata") or {}
     event_id = metadata.get("eventId")
     if not isinstance(event_id, str) or not event_id:
         raise UnreadableRecord("no eventMetadata.eventId")
     at = metadata.get("inferenceTime")
-    try:
-        return event_id, parse_timestamp(at, field_name="inferenceTime") if isinstance(at, str) else None
-    except ValueError:
-        raise UnreadableRecord("eventMetadata.inferenceTime is not a time") from None
+    return event_id, at if isinstance(at, str) else None
 
 
 def _text(payload: Any, where: str) -> str:
@@ -178,8 +192,14 @@ def _text(payload: Any, where: str) -> str:
 def _attribute(output: Any, attribute: str | None) -> Any:
     """The value an attribute names in a captured output: a column index of CSV, a field path of JSON
     (``score``, ``predictions[0].score``, ``$.label``); without one, the first CSV column or the JSON scalar."""
-    text = _text(output, "endpointOutput")
     content_type = str(output.get("observedContentType") or "").lower()
+    data = output.get("data")
+    if type(data) is str and output.get("encoding") == "CSV" and content_type == "text/csv" and "\n" not in data:
+        fields = data.split(",")  # the common record taken inline: one CSV row
+        column = int(attribute) if attribute and attribute.isdigit() else 0
+        if column < len(fields):
+            return fields[column]
+    text = _text(output, "endpointOutput")
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
             value: Any = json.loads(text)
