@@ -120,22 +120,28 @@ def run(world: LocalWorld, say: Any) -> None:
     documents = put_baseline(s3)
     limits = documents["constraints.json"]["binary_classification_constraints"]
     floors = ", ".join(f"{name} >= {limit['threshold']:.3f}" for name, limit in limits.items())
-    say(f"Baseline (validation set): {floors}")
+    say.detail(f"Baseline of a scored validation set (make baseline MONITOR=model-quality): {floors}")
     start = datetime(2026, 11, 23, 8, tzinfo=UTC)
     stories: list[tuple[str, dict[str, Any]]] = [
-        ("the model as validated", {"seed": 2}),
-        ("the model degrades (its probabilities no longer separate churners)", {"seed": 3, "degraded": True}),
-        ("the model recovers", {"seed": 4}),
-        ("no labels arrived for this hour", {"seed": 5, "labelled": 0.0}),
+        ("as validated", {"seed": 2}),
+        ("degraded", {"seed": 3, "degraded": True}),
+        ("recovered", {"seed": 4}),
+        ("no labels came", {"seed": 5, "labelled": 0.0}),
     ]
     for offset, (label, options) in enumerate(stories):
         hour = start + timedelta(hours=offset)
         serve_hour(s3, hour, **options)
         outcome = check(world, hour)
-        say(f"{hour:%H}:00 inferences, {label}: {outcome['status']}, {outcome['violations']} violations")
+        found = ""
+        if outcome["violations"]:
+            key = outcome["output_uri"].removeprefix(f"s3://{BUCKET}/") + "/constraint_violations.json"
+            violations = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())["violations"]
+            found = f" ({', '.join(v['metric_name'] for v in violations)})"
+        emails = [message.subject.split(" (schedule")[0] for message in world.inbox("AlertsOps")]
+        say(
+            f"{hour:%H}:00 inferences, {label}: {outcome['status']}, {outcome['violations']} violations{found}"
+            + "".join(f"; email: {subject}" for subject in emails)
+        )
         say.detail(
             f"  files: {outcome['output_uri']}/{{statistics.json, constraint_violations.json, run_summary.json, report.html}}"
         )
-        for message in world.inbox("AlertsOps"):
-            say(f"  email: {message.subject}")
-            say.block(message.body, kind="ops alert")
