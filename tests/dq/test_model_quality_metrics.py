@@ -3,6 +3,10 @@ including tied probabilities, a class absent, and constraints judged in Model Mo
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import numpy as np
 import pytest
 
@@ -142,4 +146,37 @@ def test_constraints_of_another_problem_type_or_operator_are_refused():
     with pytest.raises(mq.UnreadableConstraintsError, match="comparison_operator"):
         mq.read_constraints(
             {"regression_constraints": {"mae": {"threshold": 1, "comparison_operator": "Bigger"}}}, mq.REGRESSION
+        )
+
+
+SCHEMAS = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "model_monitor_model_quality.json").read_text())
+
+
+def _valid(document: dict, name: str) -> None:
+    schema = {**SCHEMAS[name], "$defs": SCHEMAS["$defs"]}
+    jsonschema.validate(json.loads(json.dumps(document)), schema)  # as written, as the SDK's json.loads reads it
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        _binary(500, seed=4),
+        mq.Pairs(mq.MULTICLASS, ["a", "b", "c"] * 100, ["a", "c", "c"] * 100),
+        mq.Pairs(mq.REGRESSION, [str(i) for i in range(300)], [str(i + 1.5) for i in range(300)]),
+    ],
+    ids=["binary", "multiclass", "regression"],
+)
+def test_each_problem_types_files_have_the_shapes_model_monitor_and_the_sdk_read(pairs):
+    statistics = mq.statistics_document(pairs)
+    constraints = mq.suggest_constraints(statistics, pairs.problem_type)
+    _valid(statistics, "statistics")
+    _valid(constraints, "constraints")
+    tight = {name: (1e9, "LessThanThreshold") for name in mq.read_constraints(constraints, pairs.problem_type)}
+    violations = mq.violations_document(mq.check_metrics(statistics[mq.SECTION[pairs.problem_type]], tight))
+    assert violations["violations"]
+    _valid(violations, "constraint_violations")
+    with pytest.raises(jsonschema.ValidationError):  # the schema can fail: a feature-style violation is not one
+        _valid(
+            {"violations": [{"feature_name": "f1", "constraint_check_type": "LessThanThreshold"}]},
+            "constraint_violations",
         )
