@@ -72,8 +72,11 @@ clean: ## remove every generated file and environment
 ledger: $(STAMP) ## print what the deployed system saw and did for a group: GROUP=<group> [CARD=<card>]
 	@$(PY) -m ops.ledger --group "$(GROUP)" $(if $(CARD),--card "$(CARD)",)
 
-baseline: $(STAMP) ## write a data-quality baseline: DATASET=<s3 or path> OUTPUT=<s3 or path> [HEADER=true|false]
-	@$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),)
+baseline: $(STAMP) ## write a baseline: DATASET=<s3 or path> OUTPUT=<s3 or path> [HEADER=true|false] [MONITOR=model-quality PROBLEM_TYPE=... LABEL=... PREDICTION=... PROBABILITY=...]
+	@$(PY) -m ops.baseline --dataset "$(DATASET)" --output "$(OUTPUT)" $(if $(HEADER),--header $(HEADER),) \
+		$(if $(MONITOR),--monitor "$(MONITOR)",) $(if $(PROBLEM_TYPE),--problem-type "$(PROBLEM_TYPE)",) \
+		$(if $(LABEL),--label "$(LABEL)",) $(if $(PREDICTION),--prediction "$(PREDICTION)",) \
+		$(if $(PROBABILITY),--probability "$(PROBABILITY)",)
 
 backfill: $(STAMP) ## carry cards forward to latest versions that have none (dry run; DRY_RUN=false applies)
 	@$(PY) -m ops.backfill $(if $(filter false,$(DRY_RUN)),--apply,--dry-run)

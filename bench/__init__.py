@@ -8,7 +8,7 @@ SageMaker Python SDK (each installed once in its own venv).
 
 import os
 
-ORDER = ("carry_forward", "burst", "cold_start", "violation_alerts", "account_sweep", "data_quality")
+ORDER = ("carry_forward", "burst", "cold_start", "violation_alerts", "account_sweep", "data_quality", "model_quality")
 FULL = os.environ.get("BENCH", "quick") == "full"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from model_governance.cards.records import stage_names
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, parse_monitors
+from model_governance.monitoring.mq_monitors import ModelQualityMonitor, parse_model_quality_monitors
 from model_governance.sweep.schedule import schedule_period
 
 _EMAIL = re.compile(
@@ -100,6 +101,7 @@ class GovernanceConfig:
     pending_review_max_days: int
     send_all_clear: bool
     data_quality_monitors: tuple[DataQualityMonitor, ...] = ()
+    model_quality_monitors: tuple[ModelQualityMonitor, ...] = ()
     reconcile: bool = True
     reconcile_lookback_hours: int = 72
     chat_channels: tuple[ChatChannel, ...] = ()
@@ -138,6 +140,7 @@ class GovernanceConfig:
             pending_review_max_days=read("pendingReviewMaxDays", _int_between(1, 365)),
             send_all_clear=read("sendAllClear", _bool),
             data_quality_monitors=read("dataQualityMonitors", _monitors),
+            model_quality_monitors=read("modelQualityMonitors", _model_quality_monitors(get("dataQualityMonitors"))),
             reconcile=read("reconcile", _bool),
             reconcile_lookback_hours=read("reconcileLookbackHours", _int_between(1, 24 * 30)),
             chat_channels=read("chatChannels", _chat_channels),
@@ -258,6 +261,19 @@ def _monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
         return parse_monitors(value or [])
     except ValueError as error:
         raise ConfigError(str(error)) from None
+
+
+def _model_quality_monitors(data_quality: Any) -> Callable[[Any], tuple[ModelQualityMonitor, ...]]:
+    """Parsed with the data-quality monitors' names taken: each name is one alert state."""
+    names = frozenset(str(m.get("name")) for m in data_quality or [] if isinstance(m, dict))
+
+    def parse(value: Any) -> tuple[ModelQualityMonitor, ...]:
+        try:
+            return parse_model_quality_monitors(value or [], taken=names)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+
+    return parse
 
 
 def _stages(value: Any) -> tuple[str, ...]:

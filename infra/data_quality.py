@@ -26,6 +26,7 @@ from infra.shared import SharedResources
 from infra.violation_alerts import grant_model_tracing
 from model_governance import constants
 from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key, monitors_json
+from model_governance.monitoring.mq_monitors import ModelQualityMonitor, model_quality_monitors_json
 
 DQ_LAYER_DIR = Path(__file__).resolve().parent.parent / "layers" / "dq"
 # DataSketches publishes no CPython 3.14 wheels: the monitor runs on the newest runtime it has wheels for.
@@ -95,6 +96,7 @@ class DataQualityMonitors(Construct):
         super().__init__(scope, construct_id)
         config = shared.config
         monitors = config.data_quality_monitors
+        quality_monitors = config.model_quality_monitors
         layer = DataQualityLayer(self, "Layer").layer
         self._retention = shared.log_retention
         self._monitors = monitors
@@ -113,6 +115,7 @@ class DataQualityMonitors(Construct):
                 constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
                 constants.ENV_VIOLATION_COOLDOWN_HOURS: str(config.violation_cooldown_hours),
                 constants.ENV_DQ_MONITORS: monitors_json(monitors),
+                constants.ENV_MQ_MONITORS: model_quality_monitors_json(quality_monitors),
             },
         )
         acknowledge(
@@ -124,25 +127,55 @@ class DataQualityMonitors(Construct):
         grant_model_tracing(fn)
         for monitor in monitors:
             self._grant(fn, monitor)
-        self.state_machine = self._state_machine(fn) if monitors else None
-        for monitor in monitors:
+        for quality in quality_monitors:
+            self._grant_model_quality(fn, quality)
+        self.state_machine = self._state_machine(fn) if monitors or quality_monitors else None
+        scheduled = [(m.name, m.endpoint, m.schedule, "Data-quality") for m in monitors]
+        scheduled += [(m.name, m.endpoint, m.schedule, "Model-quality") for m in quality_monitors]
+        for name, endpoint, schedule, kind in scheduled:
             assert self.state_machine is not None
             rule = events.Rule(
                 self,
-                f"Schedule-{monitor.name}",
-                description=f"Data-quality check of endpoint {monitor.endpoint} (monitor {monitor.name})",
-                schedule=events.Schedule.expression(monitor.schedule),
+                f"Schedule-{name}",
+                description=f"{kind} check of endpoint {endpoint} (monitor {name})",
+                schedule=events.Schedule.expression(schedule),
             )
             rule.add_target(
                 targets.SfnStateMachine(
                     self.state_machine,
                     input=events.RuleTargetInput.from_object(
-                        {"action": "check", "monitor": monitor.name, "time": events.EventField.time}
+                        {"action": "check", "monitor": name, "time": events.EventField.time}
                     ),
                     dead_letter_queue=fn.dead_letter_queue,
                     retry_attempts=8,
                     max_event_age=Duration.hours(2),
                 )
+            )
+
+    @staticmethod
+    def _grant_model_quality(fn: GovernedFunction, monitor: ModelQualityMonitor) -> None:
+        """Read its endpoint's capture, its ground truth prefix and its constraints.json; write its output."""
+        partition = Stack.of(fn).partition
+        reason = f"monitor {monitor.name}: objects under its own configured prefix only (dated sub-folders)"
+        capture_bucket, capture_key = bucket_and_key(monitor.capture_prefix)
+        truth_bucket, truth_key = bucket_and_key(monitor.ground_truth_prefix)
+        output_bucket, output_key = bucket_and_key(monitor.output_prefix)
+        readable = (
+            (capture_bucket, f"{capture_key}/{monitor.endpoint}/{monitor.variant}".strip("/")),
+            (truth_bucket, truth_key),
+        )
+        for bucket, prefix in readable:
+            fn.allow(["s3:ListBucket"], [f"arn:{partition}:s3:::{bucket}"], StringLike={"s3:prefix": [f"{prefix}/*"]})
+            fn.allow(["s3:GetObject"], [f"arn:{partition}:s3:::{bucket}/{prefix}/*"], wildcard_reason=reason)
+        baseline_bucket, baseline_key = bucket_and_key(monitor.baseline_prefix)
+        fn.allow(["s3:GetObject"], [f"arn:{partition}:s3:::{baseline_bucket}/{baseline_key}/constraints.json"])
+        output = f"{output_key}/{monitor.endpoint}/{monitor.name}".strip("/")
+        fn.allow(["s3:PutObject"], [f"arn:{partition}:s3:::{output_bucket}/{output}/*"], wildcard_reason=reason)
+        if monitor.kms_key_arns:
+            fn.allow(
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                list(monitor.kms_key_arns),
+                StringEquals={"kms:ViaService": f"s3.{Stack.of(fn).region}.amazonaws.com"},
             )
 
     @staticmethod

@@ -62,7 +62,7 @@ class ModelGovernanceStack(Stack):
         topics.grant_publish(topics.notices, card_review.role)
         topics.grant_publish(topics.ops, card_review.role)  # failed exports, keys not granted
         replayed = {"carry_forward": carry_forward, "card_review": card_review, "violation_alert": violations}
-        if config.data_quality_monitors:
+        if config.data_quality_monitors or config.model_quality_monitors:
             replayed["dq_monitor"] = data_quality
         if config.approval_gate != "off":  # off: no function, no rule, no permission on approvals
             approval_gate = ApprovalGate(self, "ApprovalGate", shared=shared).handler

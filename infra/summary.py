@@ -53,6 +53,11 @@ def deployment_summary(config: GovernanceConfig) -> list[str]:
         + (", ".join(config.monitoring_output_buckets) or "the SageMaker default bucket sagemaker-<region>-<account>"),
         "  data-quality monitors: "
         + (", ".join(f"{m.name} ({m.endpoint}, {m.schedule})" for m in config.data_quality_monitors) or "none"),
+        "  model-quality monitors: "
+        + (
+            ", ".join(f"{m.name} ({m.endpoint}, {m.problem_type}, {m.schedule})" for m in config.model_quality_monitors)
+            or "none"
+        ),
         "  chat: "
         + (", ".join(f"{c.name} ({c.platform}: {', '.join(c.topics)})" for c in config.chat_channels) or "none"),
         f"  Security Hub findings: {'imported by each sweep' if config.security_hub_findings else 'off'}",

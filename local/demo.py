@@ -71,9 +71,10 @@ def main() -> int:
     started = time.perf_counter()
     say.heading("The stack, synthesized (cdk-nag checks included), on an in-memory AWS")
     from local.scenarios.data_quality import CONTEXT as DATA_QUALITY_CONTEXT
+    from local.scenarios.model_quality import CONTEXT as MODEL_QUALITY_CONTEXT
 
-    # The encrypted-card scene's key, and the data-quality monitors of that story.
-    template = synthesize({**DATA_QUALITY_CONTEXT, "modelCardKmsKeyArns": [DEMO_CARD_KEY]})
+    # The encrypted-card scene's key, and the data-quality and model-quality monitors of those stories.
+    template = synthesize({**DATA_QUALITY_CONTEXT, **MODEL_QUALITY_CONTEXT, "modelCardKmsKeyArns": [DEMO_CARD_KEY]})
     kinds: dict[str, int] = {}
     for resource in template["Resources"].values():
         kinds[resource["Type"]] = kinds.get(resource["Type"], 0) + 1

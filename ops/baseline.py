@@ -17,6 +17,9 @@ from typing import Any
 from data_quality.baseline import dataset_rows
 from data_quality.runs import baseline_files
 from ops.cli import CommandError, OneLineParser, UsageError, run, session
+from ops.model_quality_baseline import USAGE as MQ_USAGE
+from ops.model_quality_baseline import Columns, model_quality_documents
+from ops.model_quality_baseline import summary as model_quality_summary
 
 USAGE = "make baseline DATASET=<s3://bucket/key or path> OUTPUT=<s3://bucket/prefix or folder> [HEADER=auto|true|false]"
 MIN_ROWS = 2  # one row has no spread: every numeric feature's distance would be undefined
@@ -129,11 +132,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dataset", default="")
     parser.add_argument("--output", default="")
     parser.add_argument("--header", choices=("auto", "true", "false"), default="auto")
+    parser.add_argument("--monitor", choices=("data-quality", "model-quality"), default="data-quality")
+    parser.add_argument("--problem-type", default="")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--prediction", default="")
+    parser.add_argument("--probability", default="")
     args = parser.parse_args(argv)
     if not args.dataset or not args.output:
-        raise UsageError(f"DATASET and OUTPUT are required: {USAGE}")
+        raise UsageError(f"DATASET and OUTPUT are required: {USAGE if args.monitor == 'data-quality' else MQ_USAGE}")
     if not args.output.startswith("s3://") and Path(args.output).is_file():
         raise UsageError(f"OUTPUT {args.output} is a file: name a folder (or an s3:// prefix) for the two files")
+    if args.monitor == "model-quality":
+        return _model_quality(args)
     documents = baseline_documents(args.dataset, header=args.header)  # read and checked whole before any write
     for name, document in documents.items():
         print(f"wrote {_write(args.output, name, document)}")
@@ -141,6 +151,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = statistics.get("dataset", {}).get("item_count")
     print(f"{len(statistics['features'])} columns" + (f" from {rows} rows" if rows else "") + ":")
     print("\n".join(column_summary(statistics, constraints)))
+    return 0
+
+
+def _model_quality(args: Any) -> int:
+    if not args.problem_type or not args.label or not args.prediction:
+        raise UsageError(f"PROBLEM_TYPE, LABEL and PREDICTION are required: {MQ_USAGE}")
+    columns = Columns(args.label, args.prediction, args.probability or None)
+    documents = model_quality_documents(  # read and checked whole before any write
+        _lines(args.dataset), dataset=args.dataset, problem_type=args.problem_type, columns=columns, header=args.header
+    )
+    for name, document in documents.items():
+        print(f"wrote {_write(args.output, name, document)}")
+    print("\n".join(model_quality_summary(documents, args.problem_type)))
     return 0
 
 

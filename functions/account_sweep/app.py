@@ -23,6 +23,7 @@ from model_governance.adapters.sagemaker import ModelRegistry
 from model_governance.adapters.security_hub import SecurityHub
 from model_governance.adapters.state import StateStore
 from model_governance.monitoring.dq_monitors import parse_monitors
+from model_governance.monitoring.mq_monitors import parse_model_quality_monitors
 from model_governance.observability import logger, metrics
 from model_governance.review.decisions import GATE_MODES
 from model_governance.settings import env_bool, env_choice, env_int, env_stages, env_str
@@ -87,6 +88,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             AccountInventory(client("sagemaker")),
             parse_monitors(os.environ.get(constants.ENV_DQ_MONITORS, "[]")),
             MonitorRuns(client("dynamodb"), links.table_name),
+            parse_model_quality_monitors(os.environ.get(constants.ENV_MQ_MONITORS, "[]")),
         ),
         links=links,
         cards=registry,

@@ -11,11 +11,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from data_quality.baseline import baseline_of
+from data_quality.mq_run import check_window
 from data_quality.storage import S3Files
 from data_quality.workflow import (
     MonitorRun,
     finish_fan_out,
     fired_at,
+    model_quality_refusal,
     profile_batch,
     refusal,
     replay_alert,
@@ -27,6 +29,7 @@ from model_governance.adapters.dq_runs import MonitorRuns
 from model_governance.adapters.monitoring import RecordedRun
 from model_governance.events import RECONCILED_KEY, parse_processing_job_state_change
 from model_governance.monitoring.dq_monitors import DataQualityMonitor, bucket_and_key, parse_monitors
+from model_governance.monitoring.mq_monitors import ModelQualityMonitor, parse_model_quality_monitors
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_str
 from model_governance.wiring import violation_alert_dependencies
@@ -36,6 +39,11 @@ from model_governance.workflows.violation_alerts import handle_execution
 @cache
 def _monitors() -> dict[str, DataQualityMonitor]:
     return {m.name: m for m in parse_monitors(env_str(constants.ENV_DQ_MONITORS))}
+
+
+@cache
+def _model_quality_monitors() -> dict[str, ModelQualityMonitor]:
+    return {m.name: m for m in parse_model_quality_monitors(os.environ.get(constants.ENV_MQ_MONITORS, "[]"))}
 
 
 @cache
@@ -61,8 +69,20 @@ def _run(account: str) -> MonitorRun:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
+    now = datetime.now(UTC)
+    quality = _model_quality_monitors().get(str(event.get("monitor")))
+    if quality is not None:  # a model-quality monitor: one invocation checks its window, or replays its alert
+        problem = model_quality_refusal(event, now)
+        if problem is not None:
+            logger.warning(f"event refused: {problem}; nothing read or written")
+            return {"mode": "refused", "reason": problem}
+        logger.append_keys(monitor=quality.name)
+        run = _run(context.invoked_function_arn.split(":")[4])
+        if action == "check":
+            return run.conclude(check_window(run.files, quality, fired_at(event)))
+        return replay_alert(quality, dict(event.get(RECONCILED_KEY) or {}), run)
     monitor = _monitors().get(str(event.get("monitor")))
-    problem = refusal(event, monitor, datetime.now(UTC))
+    problem = refusal(event, monitor, now)
     if problem is not None or monitor is None:
         logger.warning(f"event refused: {problem}; nothing read or written")
         return {"mode": "refused", "reason": problem}

@@ -9,6 +9,7 @@ ORDER = (
     "stage_gate",
     "violation_alerts",
     "data_quality",
+    "model_quality",
     "account_sweep",
     "chat_and_security_hub",
 )
@@ -18,6 +19,7 @@ TOLD = (
     "stage_gate",
     "violation_alerts",
     "data_quality",
+    "model_quality",
     "account_sweep",
     "reconciliation",
     "chat_and_security_hub",

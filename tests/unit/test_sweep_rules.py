@@ -115,7 +115,7 @@ def schedule(name, endpoint, status="Scheduled", last=None, last_status="Complet
         name,
         endpoint,
         status,
-        monitoring_type="DataQuality",
+        monitoring_type=extra.pop("monitoring_type", "DataQuality"),
         expression=extra.pop("expression", "cron(0 * ? * * *)"),
         created=extra.pop("created", NOW - timedelta(days=30)),
         last_execution_status=last_status if last is not None else None,
@@ -178,4 +178,29 @@ def test_a_schedule_without_a_readable_period_is_not_called_idle():
 def test_counts_name_every_kind_even_at_zero():
     totals = counts(sweep(Inventory(packages=(version("churn", 1),))))
     assert totals["model_without_card"] == 1
-    assert len(totals) == 8 and sum(totals.values()) == 1
+    assert len(totals) == 9 and sum(totals.values()) == 1  # every kind, endpoint_without_model_quality_monitor too
+
+
+def test_once_the_account_checks_model_quality_monitored_endpoints_without_it_are_reported():
+    endpoints = tuple(
+        Endpoint(name, f"arn/{name}", "InService", NOW - timedelta(days=10))
+        for name in ("ours", "model-monitor", "data-only", "bare")
+    )
+    inventory = Inventory(
+        endpoints=endpoints,
+        schedules=(
+            schedule("ours-q", "ours", last=timedelta(minutes=30), monitoring_type="ModelQuality (serverless)"),
+            schedule("mm-q", "model-monitor", last=timedelta(minutes=30), monitoring_type="ModelQuality"),
+            schedule("data-q", "data-only", last=timedelta(minutes=30), monitoring_type="DataQuality (serverless)"),
+        ),
+    )
+    assert named(sweep(inventory)) == [
+        ("endpoint_without_monitor", "endpoint bare"),  # reported once, under the more serious finding
+        ("endpoint_without_model_quality_monitor", "endpoint data-only"),
+    ]
+    without_model_quality = Inventory(endpoints=endpoints, schedules=inventory.schedules[2:])
+    assert named(sweep(without_model_quality)) == [
+        ("endpoint_without_monitor", "endpoint bare"),
+        ("endpoint_without_monitor", "endpoint model-monitor"),
+        ("endpoint_without_monitor", "endpoint ours"),
+    ]

@@ -21,6 +21,7 @@ ENV_RECONCILE = "RECONCILE"  # the sweep replays lost events (sweep/reconcile.py
 ENV_RECONCILE_LOOKBACK_HOURS = "RECONCILE_LOOKBACK_HOURS"
 ENV_RECONCILE_FUNCTIONS = "RECONCILE_FUNCTIONS"  # JSON: handler name -> function name
 ENV_DQ_MONITORS = "DATA_QUALITY_MONITORS"  # our own data-quality monitors, as JSON (issue 10)
+ENV_MQ_MONITORS = "MODEL_QUALITY_MONITORS"  # our own model-quality monitors, as JSON
 ENV_SECURITY_HUB_FINDINGS = "SECURITY_HUB_FINDINGS"  # "true": the sweep imports its findings (issue 11)
 
 # Event sources and detail-types as SageMaker sends them (aws-facts.md section 1).

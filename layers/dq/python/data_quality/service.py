@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 from data_quality.capture import CaptureTally, hour_prefixes, rows_of_lines
 from data_quality.constraints import Baseline, UnreadableBaselineError, read_baseline
@@ -29,11 +29,22 @@ SINGLE_RUN_MAX_BYTES = 1_500_000_000
 SUMMARY_FILE = "run_summary.json"
 
 
+class MonitorIdentity(Protocol):
+    """What a run's outcome needs of its monitor: data-quality and model-quality monitors both have it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def output_prefix(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """What a run concluded, in the terms of a Model Monitor execution."""
 
-    monitor: DataQualityMonitor
+    monitor: MonitorIdentity
     period: Period
     output_uri: str
     status: str  # Completed | Failed
@@ -56,7 +67,7 @@ def run_period(monitor: DataQualityMonitor, fired_at: datetime) -> Period:
     return Period.ending_at(fired_at, length)
 
 
-def output_uri(monitor: DataQualityMonitor, period: Period) -> str:
+def output_uri(monitor: MonitorIdentity, period: Period) -> str:
     """``<output>/<endpoint>/<monitor>/yyyy/mm/dd/hh``: the layout commonly seen under Model Monitor outputs."""
     return f"{monitor.output_prefix}/{monitor.endpoint}/{monitor.name}/{period.end:%Y/%m/%d/%H}"
 
@@ -136,7 +147,7 @@ def finish(
     return RunOutcome(monitor, period, out, "Completed", exit_message=message, violations=len(result.violations))
 
 
-def failed(monitor: DataQualityMonitor, period: Period, error: Exception) -> RunOutcome:
+def failed(monitor: MonitorIdentity, period: Period, error: Exception) -> RunOutcome:
     """A run that could not read its baseline or capture: the reason names what to fix."""
     return RunOutcome(monitor, period, output_uri(monitor, period), "Failed", failure_reason=str(error))
 

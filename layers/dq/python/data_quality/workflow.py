@@ -16,6 +16,7 @@ from data_quality.runs import Period
 from data_quality.service import (
     READ_ERRORS,
     SINGLE_RUN_MAX_BYTES,
+    MonitorIdentity,
     RunOutcome,
     capture_objects,
     execution_event,
@@ -41,6 +42,7 @@ BATCH_MAX_BYTES = 256 * 1024 * 1024
 BATCH_MAX_JSON_BYTES = 128 * 1024
 ACTIONS = ("baseline", "check", "profile", "finish", "alert")
 TIMED_ACTIONS = ("check", "profile", "finish")
+MODEL_QUALITY_ACTIONS = ("check", "alert")
 FUTURE_SKEW = timedelta(minutes=5)  # a run may not be fired for a time that has not come yet (clock skew aside)
 
 
@@ -188,7 +190,7 @@ def finish_fan_out(monitor: DataQualityMonitor, fired_at: datetime, run: Monitor
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, objects))
 
 
-def replay_alert(monitor: DataQualityMonitor, marker: dict[str, Any], run: MonitorRun) -> dict[str, Any]:
+def replay_alert(monitor: MonitorIdentity, marker: dict[str, Any], run: MonitorRun) -> dict[str, Any]:
     """The sweep found this monitor's last run never alerted (sweep/reconcile.py): hand its recorded execution
     event to the violation workflow again, marked, without checking the period again."""
     last = run.runs.last(monitor.name) or {}
@@ -239,13 +241,24 @@ def refusal(event: dict[str, Any], monitor: DataQualityMonitor | None, now: date
         items = event.get("Items")
         if not isinstance(items, list) or not all(_captured_item(i, monitor) for i in items):
             return "the batch names objects outside the monitor's capture prefix"
-    if action in TIMED_ACTIONS:
-        try:
-            moment = fired_at(event)
-        except (InvalidEventError, KeyError):
-            return f"time {text.name(event.get('time'))} is not a timestamp"
-        if moment > now + FUTURE_SKEW:
-            return f"time {moment.isoformat()} is in the future"
+    return _time_refusal(event, now) if action in TIMED_ACTIONS else None
+
+
+def model_quality_refusal(event: dict[str, Any], now: datetime) -> str | None:
+    """Why an invocation for a model-quality monitor (one the stack configured) may do nothing, or None."""
+    action = event.get("action")
+    if action not in MODEL_QUALITY_ACTIONS:
+        return f"unknown action {text.name(action)} for a model-quality monitor: expected check or alert"
+    return _time_refusal(event, now) if action == "check" else None
+
+
+def _time_refusal(event: dict[str, Any], now: datetime) -> str | None:
+    try:
+        moment = fired_at(event)
+    except (InvalidEventError, KeyError):
+        return f"time {text.name(event.get('time'))} is not a timestamp"
+    if moment > now + FUTURE_SKEW:
+        return f"time {moment.isoformat()} is in the future"
     return None
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from model_governance.adapters.state import from_item, to_item
 from model_governance.monitoring.dq_monitors import MONITORING_TYPE, DataQualityMonitor
+from model_governance.monitoring.mq_monitors import MONITORING_TYPE as MODEL_QUALITY_TYPE
+from model_governance.monitoring.mq_monitors import ModelQualityMonitor
 from model_governance.sweep.inventory import MonitorSchedule
 
 SORT_KEY = "DQ_LAST_RUN"
@@ -55,7 +57,7 @@ class MonitorRuns:
 
 
 def as_schedules(
-    monitors: tuple[DataQualityMonitor, ...], runs: MonitorRuns, endpoints: set[str]
+    monitors: tuple[DataQualityMonitor | ModelQualityMonitor, ...], runs: MonitorRuns, endpoints: set[str]
 ) -> list[MonitorSchedule]:
     """Our monitors of in-service endpoints, shaped like Model Monitor schedules for the sweep's rules."""
     schedules = []
@@ -68,7 +70,7 @@ def as_schedules(
                 name=monitor.name,
                 endpoint=monitor.endpoint,
                 status="Scheduled",
-                monitoring_type=MONITORING_TYPE,
+                monitoring_type=MODEL_QUALITY_TYPE if isinstance(monitor, ModelQualityMonitor) else MONITORING_TYPE,
                 expression=monitor.schedule,
                 last_execution_status=last.get("status"),
                 last_execution_time=datetime.fromisoformat(last["at"]) if last.get("at") else None,
@@ -80,11 +82,18 @@ def as_schedules(
 
 
 class WithDataQualityMonitors:
-    """The sweep's inventory reader, with our data-quality monitors listed beside Model Monitor's schedules."""
+    """The sweep's inventory reader, with our data-quality and model-quality monitors listed beside Model
+    Monitor's schedules."""
 
-    def __init__(self, reader: Any, monitors: tuple[DataQualityMonitor, ...], runs: MonitorRuns) -> None:
+    def __init__(
+        self,
+        reader: Any,
+        monitors: tuple[DataQualityMonitor, ...],
+        runs: MonitorRuns,
+        model_quality: tuple[ModelQualityMonitor, ...] = (),
+    ) -> None:
         self._reader = reader
-        self._monitors = monitors
+        self._monitors: tuple[DataQualityMonitor | ModelQualityMonitor, ...] = (*monitors, *model_quality)
         self._runs = runs
 
     def __getattr__(self, name: str) -> Any:  # package_versions, cards, endpoints_in_service, total_calls

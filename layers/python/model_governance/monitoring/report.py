@@ -1,6 +1,7 @@
 """``constraint_violations.json``: parsed strictly enough to trust, tolerantly enough not to crash-loop.
 
-Schema (aws-facts.md 2.2): ``{"violations": [{"feature_name", "constraint_check_type", "description"}]}``.
+Schema (aws-facts.md 2.2): ``{"violations": [{"feature_name", "constraint_check_type", "description"}]}``; a
+model-quality report names a ``metric_name`` instead of a feature.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def parse_violations(raw: bytes | str) -> list[Violation]:
 def _violation(item: Any, index: int) -> Violation:
     if not isinstance(item, dict):
         raise UnreadableReportError(f"violations[{index}] is not an object")
-    feature, check = item.get("feature_name"), item.get("constraint_check_type")
+    feature, check = item.get("feature_name", item.get("metric_name")), item.get("constraint_check_type")
     # Dataset-level checks (missing/extra column) may name no feature; keep them rather than fail.
     if feature is not None and not isinstance(feature, str):
         raise UnreadableReportError(f"violations[{index}].feature_name is not a string")

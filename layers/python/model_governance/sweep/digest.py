@@ -168,6 +168,7 @@ _SHORT = {
     "monitor_not_scheduled": "monitor stopped",
     "endpoint_without_monitor": "unmonitored",
     "monitor_idle": "monitor idle",
+    "endpoint_without_model_quality_monitor": "no model quality",
     "model_without_card": "no card",
     "review_overdue": "review overdue",
 }

@@ -24,6 +24,7 @@ from model_governance import constants, text
 from model_governance.cards.records import PackageFacts
 from model_governance.events import MAX_ORDERED_REPLAYS, ORDERED_REPLAYS_KEY, RECONCILED_KEY
 from model_governance.monitoring.dq_monitors import MONITORING_TYPE as DATA_QUALITY_MONITORING_TYPE
+from model_governance.monitoring.mq_monitors import MONITORING_TYPE as MODEL_QUALITY_MONITORING_TYPE
 from model_governance.review.decisions import APPROVAL_GATE_EFFECT, STAGE_GATE_EFFECT, approval_state, stage_state
 from model_governance.sweep.inventory import CardSummary, Inventory, MonitorSchedule, PackageVersion
 from model_governance.workflows.effects import state_effect_key
@@ -449,7 +450,7 @@ def _export_event(job_arn: str) -> dict[str, Any]:
 def _execution(schedule: MonitorSchedule, job_arn: str, run: SweepRun) -> Action:
     status = str(schedule.last_execution_status)
     reason = f"monitor {text.name(schedule.name)}'s execution ended {text.name(status)}; no alert workflow saw it"
-    if schedule.monitoring_type == DATA_QUALITY_MONITORING_TYPE:
+    if schedule.monitoring_type in {DATA_QUALITY_MONITORING_TYPE, MODEL_QUALITY_MONITORING_TYPE}:
         # Our own monitor: its function replays the run it recorded (no SageMaker processing job to describe).
         return _action(run, DATA_QUALITY, job_arn, reason, {"action": "alert", "monitor": schedule.name})
     detail: dict[str, Any] = {

@@ -60,6 +60,13 @@ MONITOR_IDLE = Kind(
     "SweepMonitorIdle",
     "Check the endpoint's data capture and the schedule's job definition: the monitor has stopped producing results.",
 )
+ENDPOINT_WITHOUT_MODEL_QUALITY_MONITOR = Kind(
+    "endpoint_without_model_quality_monitor",
+    "Monitored in-service endpoints without a model-quality monitor",
+    "SweepEndpointWithoutModelQualityMonitor",
+    "Capture the endpoint's predictions, write ground truth by eventId, and add a modelQualityMonitors entry"
+    " (or a Model Monitor model-quality schedule): nothing checks that the model is still right.",
+)
 MODEL_WITHOUT_CARD = Kind(
     "model_without_card",
     "Latest model versions without a model card",
@@ -80,9 +87,11 @@ KINDS = (
     MONITOR_NOT_SCHEDULED,
     ENDPOINT_WITHOUT_MONITOR,
     MONITOR_IDLE,
+    ENDPOINT_WITHOUT_MODEL_QUALITY_MONITOR,
     MODEL_WITHOUT_CARD,
     REVIEW_OVERDUE,
 )
+MODEL_QUALITY_TYPE = "ModelQuality"  # Model Monitor's MonitoringType; ours is "ModelQuality (serverless)"
 _RISK_PRIORITY = {"High": 1, "Medium": 2, "Unknown": 3, "Low": 4}
 
 
@@ -253,6 +262,8 @@ def _monitor_findings(inventory: Inventory, *, now: datetime) -> list[Finding]:
         if schedule.endpoint:
             by_endpoint[schedule.endpoint].append(schedule)
     findings: list[Finding] = []
+    # An account that checks model quality anywhere is told which monitored endpoints it does not check.
+    checks_model_quality = any(_is_model_quality(s) for s in inventory.schedules)
     for endpoint in inventory.endpoints:
         if endpoint.status != "InService":
             continue
@@ -267,11 +278,26 @@ def _monitor_findings(inventory: Inventory, *, now: datetime) -> list[Finding]:
                     endpoint=endpoint.name,
                 )
             )
+        elif checks_model_quality and not any(_is_model_quality(s) for s in schedules):
+            # Monitored, but only its data: an unmonitored endpoint is reported once, under the finding above.
+            findings.append(
+                Finding(
+                    ENDPOINT_WITHOUT_MODEL_QUALITY_MONITOR,
+                    f"endpoint {text.name(endpoint.name)}",
+                    "in service, monitored, with no model-quality monitor",
+                    since=endpoint.created,
+                    endpoint=endpoint.name,
+                )
+            )
         for schedule in schedules:
             finding = _schedule_finding(endpoint.name, schedule, now)
             if finding is not None:
                 findings.append(finding)
     return findings
+
+
+def _is_model_quality(schedule: MonitorSchedule) -> bool:
+    return (schedule.monitoring_type or "").startswith(MODEL_QUALITY_TYPE)
 
 
 def _schedule_finding(endpoint: str, schedule: MonitorSchedule, now: datetime) -> Finding | None:

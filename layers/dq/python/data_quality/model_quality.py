@@ -1,0 +1,387 @@
+"""Model quality in Model Monitor's formats: the metrics of merged (label, prediction) pairs, the constraints a
+baseline suggests, and the violations of a run (aws-facts 8, "Model Monitor model quality").
+
+Pure numpy (no scikit-learn in the Lambda layer); tests compare every metric with scikit-learn. Conventions, the
+same as scikit-learn's: a ratio whose denominator is 0 (precision without positive predictions) is 0; AUC is the
+trapezoid over distinct thresholds (tied scores count half), and is left out when one class is absent (it is
+undefined); weighted multiclass metrics weigh each class by its number of true labels.
+
+``standard_deviation`` is estimated from ``FOLDS`` interleaved folds of the rows (the spread of the fold
+metrics over sqrt(FOLDS)): one extra pass, where Model Monitor bootstraps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+BINARY, MULTICLASS, REGRESSION = "BinaryClassification", "MulticlassClassification", "Regression"
+PROBLEM_TYPES = (BINARY, MULTICLASS, REGRESSION)
+SECTION = {
+    BINARY: "binary_classification_metrics",
+    MULTICLASS: "multiclass_classification_metrics",
+    REGRESSION: "regression_metrics",
+}
+CONSTRAINTS = {problem: section.replace("_metrics", "_constraints") for problem, section in SECTION.items()}
+FOLDS = 10
+CURVE_POINTS = 200  # ROC and PR curves are kept to at most this many points (the ends always kept)
+OPERATORS: dict[str, Callable[[float, float], bool]] = {  # the operator names the violating side
+    "LessThanThreshold": lambda value, threshold: value < threshold,
+    "LessThanOrEqualToThreshold": lambda value, threshold: value <= threshold,
+    "GreaterThanThreshold": lambda value, threshold: value > threshold,
+    "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
+}
+# Metrics a baseline constrains: higher is better unless named in LOWER_IS_BETTER.
+SUGGESTED = {
+    BINARY: ("accuracy", "precision", "recall", "f1", "auc"),
+    MULTICLASS: ("accuracy", "weighted_precision", "weighted_recall", "weighted_f1"),
+    REGRESSION: ("mae", "mse", "rmse", "r2"),
+}
+MARGIN = 0.1  # of the baseline value: how much worse a suggested threshold allows
+LOWER_IS_BETTER = frozenset({"mae", "mse", "rmse", "false_positive_rate", "false_negative_rate"})
+
+Floats = npt.NDArray[np.float64]
+
+
+class MetricsError(ValueError):
+    """Labels or predictions that cannot be the problem type's (a non-numeric regression label, a 2 in binary)."""
+
+
+# -- binary ------------------------------------------------------------------------------------------------
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else 0.0
+
+
+def _f_beta(precision: float, recall: float, beta: float) -> float:
+    b2 = beta * beta
+    return _ratio((1 + b2) * precision * recall, b2 * precision + recall)
+
+
+def _binary_scalars(truth: npt.NDArray[np.bool_], predicted: npt.NDArray[np.bool_]) -> dict[str, float]:
+    n = truth.size
+    tp = int(np.count_nonzero(truth & predicted))
+    fp = int(np.count_nonzero(~truth & predicted))
+    fn = int(np.count_nonzero(truth & ~predicted))
+    tn = n - tp - fp - fn
+    positives = tp + fn
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, positives)
+    prevalence = _ratio(positives, n)
+    # The best constant classifier: always the majority label for accuracy, always positive for the rest.
+    scalars = {
+        "recall": recall,
+        "precision": precision,
+        "accuracy": _ratio(tp + tn, n),
+        "recall_best_constant_classifier": 1.0 if positives else 0.0,
+        "precision_best_constant_classifier": prevalence,
+        "accuracy_best_constant_classifier": max(prevalence, 1.0 - prevalence) if n else 0.0,
+        "true_positive_rate": recall,
+        "true_negative_rate": _ratio(tn, tn + fp),
+        "false_positive_rate": _ratio(fp, tn + fp),
+        "false_negative_rate": _ratio(fn, positives),
+    }
+    constant_recall = scalars["recall_best_constant_classifier"]
+    for beta, name in ((0.5, "f0_5"), (1.0, "f1"), (2.0, "f2")):
+        scalars[name] = _f_beta(precision, recall, beta)
+        scalars[f"{name}_best_constant_classifier"] = _f_beta(prevalence, constant_recall, beta)
+    return scalars
+
+
+def _threshold_counts(truth: npt.NDArray[np.bool_], scores: Floats) -> tuple[Floats, Floats]:
+    """Cumulative (true positives, false positives) when predicting positive at each distinct score, highest first."""
+    order = np.argsort(-scores, kind="stable")
+    ranked, hits = scores[order], truth[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+    tps = np.cumsum(hits, dtype=np.float64)[last_of_tie]
+    fps = (last_of_tie + 1) - tps
+    return tps, fps
+
+
+def auc(truth: npt.NDArray[np.bool_], scores: Floats) -> float | None:
+    """Area under the ROC curve; None when one class is absent."""
+    positives = int(np.count_nonzero(truth))
+    negatives = truth.size - positives
+    if not positives or not negatives:
+        return None
+    tps, fps = _threshold_counts(truth, scores)
+    tpr, fpr = np.r_[0.0, tps / positives], np.r_[0.0, fps / negatives]
+    return float(np.trapezoid(tpr, fpr))
+
+
+def _thin(*columns: Floats) -> list[list[float]]:
+    size = columns[0].size
+    if size > CURVE_POINTS:
+        keep = np.unique(np.linspace(0, size - 1, CURVE_POINTS).round().astype(np.int64))
+        columns = tuple(c[keep] for c in columns)
+    return [[round(float(v), 6) for v in c] for c in columns]
+
+
+def _curves(truth: npt.NDArray[np.bool_], scores: Floats) -> dict[str, Any]:
+    tps, fps = _threshold_counts(truth, scores)
+    positives, negatives = tps[-1] if tps.size else 0.0, fps[-1] if fps.size else 0.0
+    fpr, tpr = _thin(
+        np.r_[0.0, fps / negatives if negatives else fps * 0], np.r_[0.0, tps / positives if positives else tps * 0]
+    )
+    precisions = np.divide(tps, tps + fps, out=np.zeros_like(tps), where=(tps + fps) > 0)
+    recalls = tps / positives if positives else tps * 0
+    precision_list, recall_list = _thin(np.r_[1.0, precisions], np.r_[0.0, recalls])
+    return {
+        "receiver_operating_characteristic_curve": {"false_positive_rates": fpr, "true_positive_rates": tpr},
+        "precision_recall_curve": {"precisions": precision_list, "recalls": recall_list},
+    }
+
+
+def _confusion(truth: npt.NDArray[np.int64], predicted: npt.NDArray[np.int64], labels: list[str]) -> dict[str, Any]:
+    """{actual: {predicted: count}} as Model Monitor writes it."""
+    k = len(labels)
+    counts = np.bincount(truth * k + predicted, minlength=k * k).reshape(k, k)
+    return {labels[a]: {labels[p]: int(counts[a, p]) for p in range(k)} for a in range(k)}
+
+
+# -- multiclass ----------------------------------------------------------------------------------------------
+
+
+def _multiclass_scalars(truth: npt.NDArray[np.int64], predicted: npt.NDArray[np.int64], k: int) -> dict[str, float]:
+    n = truth.size
+    support = np.bincount(truth, minlength=k).astype(np.float64)
+    predicted_count = np.bincount(predicted, minlength=k).astype(np.float64)
+    hits = np.bincount(truth[truth == predicted], minlength=k).astype(np.float64)
+    precision = np.divide(hits, predicted_count, out=np.zeros(k), where=predicted_count > 0)
+    recall = np.divide(hits, support, out=np.zeros(k), where=support > 0)
+    weights = support / n if n else support
+    majority = int(np.argmax(support)) if n else 0
+    constant_precision = np.zeros(k)  # always predicting the majority class
+    constant_precision[majority] = support[majority] / n if n else 0.0
+    constant_recall = np.zeros(k)
+    constant_recall[majority] = 1.0 if n else 0.0
+    scalars = {"accuracy": _ratio(hits.sum(), n), "accuracy_best_constant_classifier": _ratio(support.max(), n)}
+    for suffix, p, r in (("", precision, recall), ("_best_constant_classifier", constant_precision, constant_recall)):
+        scalars[f"weighted_recall{suffix}"] = float(weights @ r)
+        scalars[f"weighted_precision{suffix}"] = float(weights @ p)
+        for beta, name in ((0.5, "f0_5"), (1.0, "f1"), (2.0, "f2")):
+            b2 = beta * beta
+            denominator = b2 * p + r
+            f = np.divide((1 + b2) * p * r, denominator, out=np.zeros(k), where=denominator > 0)
+            scalars[f"weighted_{name}{suffix}"] = float(weights @ f)
+    return scalars
+
+
+# -- regression ----------------------------------------------------------------------------------------------
+
+
+def _regression_scalars(truth: Floats, predicted: Floats) -> dict[str, float]:
+    errors = predicted - truth
+    mse = float(np.mean(errors * errors)) if truth.size else 0.0
+    spread = float(np.sum((truth - truth.mean()) ** 2)) if truth.size else 0.0
+    residual = float(np.sum(errors * errors))
+    r2 = 1.0 - residual / spread if spread else (1.0 if residual == 0 else 0.0)
+    return {"mae": float(np.mean(np.abs(errors))) if truth.size else 0.0, "mse": mse, "rmse": mse**0.5, "r2": r2}
+
+
+# -- the pairs of one run or baseline -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Merged rows: each row's true label, predicted label and (binary) the predicted probability.
+
+    Labels are text as captured and as ground truth sends them; ``prepared`` turns them into the problem type's
+    numbers, or raises MetricsError naming the first label that cannot be one."""
+
+    problem_type: str
+    labels: list[str]
+    predictions: list[str]
+    probabilities: Floats | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+
+def _binary_values(values: list[str], what: str) -> npt.NDArray[np.bool_]:
+    try:
+        numbers = np.asarray([float(v) for v in values], dtype=np.float64)
+    except ValueError:
+        bad = next(v for v in values if not _is_number(v))
+        raise MetricsError(f"{what} {bad!r} is not 0 or 1 (binary classification)") from None
+    outside = numbers[(numbers != 0) & (numbers != 1)]
+    if outside.size:
+        raise MetricsError(f"{what} {outside[0]:g} is not 0 or 1 (binary classification)")
+    return numbers == 1
+
+
+def _regression_values(values: list[str], what: str) -> Floats:
+    try:
+        numbers = np.asarray([float(v) for v in values], dtype=np.float64)
+    except ValueError:
+        bad = next(v for v in values if not _is_number(v))
+        raise MetricsError(f"{what} {bad!r} is not a number (regression)") from None
+    if not np.all(np.isfinite(numbers)):
+        raise MetricsError(f"{what} {numbers[~np.isfinite(numbers)][0]} is not a finite number (regression)")
+    return numbers
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def canonical_label(text: str) -> str:
+    """'1', '1.0' and ' 1 ' are one class; other text is kept as it is."""
+    text = text.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return f"{int(number)}" if number.is_integer() else f"{number:g}"
+
+
+def _folds(size: int) -> list[npt.NDArray[np.int64]]:
+    return [np.arange(start, size, FOLDS) for start in range(FOLDS)] if size >= 2 * FOLDS else []
+
+
+def _with_spread(
+    values: Mapping[str, float], fold_values: Sequence[Mapping[str, float | None]]
+) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, value in values.items():
+        folds = [float(v) for f in fold_values if (v := f.get(name)) is not None]
+        spread = float(np.std(folds, ddof=1) / np.sqrt(len(folds))) if len(folds) > 1 else 0.0
+        out[name] = {"value": float(value), "standard_deviation": spread}
+    return out
+
+
+def metrics(pairs: Pairs) -> dict[str, Any]:
+    """The problem type's section of statistics.json (MetricsError for labels it cannot use)."""
+    if pairs.problem_type == REGRESSION:
+        truth = _regression_values(pairs.labels, "label")
+        predicted = _regression_values(pairs.predictions, "prediction")
+        folds = [_regression_scalars(truth[i], predicted[i]) for i in _folds(truth.size)]
+        return _with_spread(_regression_scalars(truth, predicted), folds)
+    if pairs.problem_type == BINARY:
+        truth_b = _binary_values(pairs.labels, "label")
+        predicted_b = _binary_values(pairs.predictions, "prediction")
+        scalars: dict[str, float] = _binary_scalars(truth_b, predicted_b)
+        scores = pairs.probabilities
+        area = auc(truth_b, scores) if scores is not None else None
+        fold_values: list[dict[str, float | None]] = []
+        for i in _folds(truth_b.size):
+            fold: dict[str, float | None] = dict(_binary_scalars(truth_b[i], predicted_b[i]))
+            fold["auc"] = auc(truth_b[i], scores[i]) if scores is not None else None
+            fold_values.append(fold)
+        if area is not None:
+            scalars["auc"] = area
+        section: dict[str, Any] = {
+            "confusion_matrix": _confusion(truth_b.astype(np.int64), predicted_b.astype(np.int64), ["0", "1"])
+        }
+        section |= _with_spread(scalars, fold_values)
+        if scores is not None:
+            section |= _curves(truth_b, scores)
+        return section
+    if pairs.problem_type == MULTICLASS:
+        labels = [canonical_label(v) for v in pairs.labels]
+        predictions = [canonical_label(v) for v in pairs.predictions]
+        classes = sorted(set(labels) | set(predictions))
+        index = {c: i for i, c in enumerate(classes)}
+        truth_i = np.asarray([index[v] for v in labels], dtype=np.int64)
+        predicted_i = np.asarray([index[v] for v in predictions], dtype=np.int64)
+        k = len(classes)
+        folds_m = [_multiclass_scalars(truth_i[i], predicted_i[i], k) for i in _folds(truth_i.size)]
+        section = {"confusion_matrix": _confusion(truth_i, predicted_i, classes)}
+        return section | _with_spread(_multiclass_scalars(truth_i, predicted_i, k), folds_m)
+    raise MetricsError(f"problem type {pairs.problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}")
+
+
+def statistics_document(pairs: Pairs, *, at: datetime | None = None) -> dict[str, Any]:
+    """statistics.json of a baseline or a run."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "version": 0.0,
+        "dataset": {"item_count": pairs.size, "evaluation_time": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+        SECTION[pairs.problem_type]: metrics(pairs),
+    }
+
+
+def suggest_constraints(statistics: dict[str, Any], problem_type: str) -> dict[str, Any]:
+    """constraints.json: each suggested metric must not fall below (or, for errors, rise above) its baseline
+    value by more than ``MARGIN`` of it plus three of its standard deviations: a run of a model as good as the
+    baseline, on fewer rows, stays inside. Edit the thresholds to the loss the model may afford."""
+    section = statistics[SECTION[problem_type]]
+    constraints = {}
+    for name in SUGGESTED[problem_type]:
+        if name in section:
+            value, spread = float(section[name]["value"]), float(section[name].get("standard_deviation", 0.0))
+            slack = MARGIN * abs(value) + 3 * spread
+            if name in LOWER_IS_BETTER:
+                constraints[name] = {"threshold": value + slack, "comparison_operator": "GreaterThanThreshold"}
+            else:
+                constraints[name] = {"threshold": value - slack, "comparison_operator": "LessThanThreshold"}
+    return {"version": 0.0, CONSTRAINTS[problem_type]: constraints}
+
+
+@dataclass(frozen=True)
+class MetricViolation:
+    metric_name: str
+    constraint_check_type: str
+    description: str
+
+    def document(self) -> dict[str, str]:
+        return {
+            "metric_name": self.metric_name,
+            "constraint_check_type": self.constraint_check_type,
+            "description": self.description,
+        }
+
+
+class UnreadableConstraintsError(ValueError):
+    """constraints.json is not model-quality constraints of the monitor's problem type."""
+
+
+def read_constraints(document: Any, problem_type: str) -> dict[str, tuple[float, str]]:
+    """{metric: (threshold, comparison operator)}; UnreadableConstraintsError names what is wrong."""
+    key = CONSTRAINTS[problem_type]
+    section = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(section, dict):
+        raise UnreadableConstraintsError(f"constraints.json has no {key} object (problem type {problem_type})")
+    read = {}
+    for name, constraint in section.items():
+        threshold = constraint.get("threshold") if isinstance(constraint, dict) else None
+        operator = constraint.get("comparison_operator") if isinstance(constraint, dict) else None
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or operator not in OPERATORS:
+            raise UnreadableConstraintsError(
+                f"constraints.json {key}.{name} needs a numeric threshold and a comparison_operator of"
+                f" {', '.join(OPERATORS)}"
+            )
+        read[str(name)] = (float(threshold), str(operator))
+    return read
+
+
+def check_metrics(section: dict[str, Any], constraints: dict[str, tuple[float, str]]) -> list[MetricViolation]:
+    """The constraints a run's metrics break. A metric the run could not compute (AUC with one class) is not
+    judged: the run summary says it is missing."""
+    found = []
+    for name, (threshold, operator) in constraints.items():
+        metric = section.get(name)
+        if not isinstance(metric, dict):
+            continue
+        value, spread = float(metric["value"]), float(metric.get("standard_deviation", 0.0))
+        if OPERATORS[operator](value, threshold):
+            found.append(
+                MetricViolation(
+                    name, operator, f"Metric {name} with {value:.4g} +/- {spread:.4g} was {operator} '{threshold:.4g}'"
+                )
+            )
+    return found
+
+
+def violations_document(violations: list[MetricViolation]) -> dict[str, Any]:
+    return {"violations": [v.document() for v in violations]}
