@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bench import FULL
-from bench.data_quality import EVIDENTLY_VENV, ROOT
-from bench.data_quality import evidently_python
+from bench.data_quality import EVIDENTLY_VENV, ROOT, evidently_python
 
 SIZE = int(os.environ.get("MQ_BENCH_SIZE", "1000000" if FULL else "50000"))
 
