@@ -31,7 +31,7 @@ from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.encryption import NOT_SHOWN, digest, same_key, sealed_changes, shown
-from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
+from model_governance.cards.records import CardLink, CardRecord, EvidenceObject, ExportJob, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, LinkVerdict, judge_link
 from model_governance.errors import CardKeyNotGrantedError, InvalidCardContentError, MissingResourceError
 from model_governance.events import Envelope, ModelCardExportJobStateChange, ModelCardStateChange, whole_seconds
@@ -84,6 +84,10 @@ class ReviewState(Protocol):
     def update_export(self, card: str, version: int, expected_job: str, **fields: Any) -> bool: ...
 
 
+class Evidence(Protocol):
+    def pin(self, uri: str) -> EvidenceObject: ...
+
+
 @dataclass(frozen=True)
 class ReviewSettings:
     evidence_bucket: str
@@ -125,13 +129,14 @@ def review_card_change(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ReviewResult:
     result = ReviewResult(card=change.card_name, version=change.card_version, status=change.status)
     if future := _in_the_future(now(), event=change.envelope.time, modified=change.last_modified):
         return _refused(result, future)
     try:
-        return _review(change, result, registry, state, effects, notices, ops, audit, settings, now)
+        return _review(change, result, registry, state, effects, notices, ops, audit, settings, evidence, now)
     except CardKeyNotGrantedError as error:
         result.outcome, result.reason = "key-not-granted", str(error)
         report_key_not_granted(
@@ -155,6 +160,7 @@ def _review(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
     now: Callable[[], datetime],
 ) -> ReviewResult:
     card = registry.describe_card(change.card_name, change.card_version)
@@ -187,7 +193,7 @@ def _review(
         key,
         change.envelope,
         lambda run: _act(
-            run, change, card, latest, claim, result, registry, state, effects, notices, ops, audit, settings
+            run, change, card, latest, claim, result, registry, state, effects, notices, ops, audit, settings, evidence
         ),
     )
     if done is None:
@@ -211,6 +217,7 @@ def _act(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
 ) -> bool:
     # The effect's steps share the time of the attempt that began it; the ledger keeps them in write order.
     record = recorder(audit, run.lease, group=result.group, card=change.card_name)
@@ -242,13 +249,13 @@ def _act(
     if change.status == "PendingReview":
         _request_review(run, change, card, result, registry, notices, record)
     elif change.status == "Approved":
-        _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, record)
+        _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, evidence, record)
     if change.status != "Approved":  # the fallback for a lost export event: this version's job, if still pending
         export = state.export_for(card.name, card.version)
         if export is not None and export.get("status", EXPORT_REQUESTED) == EXPORT_REQUESTED:
             job = registry.describe_card_export_job(str(export["job_arn"]))
             if job is not None:
-                _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
+                _settle_export(job, export, result, registry, state, effects, ops, audit, settings, evidence)
 
     if claim is not None and claim.verdict.trusted:
         _sync_embedded_card(run, latest, claim.package, result, registry, record)
@@ -373,6 +380,7 @@ def _export_evidence(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
     record: Recorder,
 ) -> None:
     """Ask for the PDF of the approved version; it is evidence only once its job Completed (``_settle_export``)."""
@@ -418,7 +426,7 @@ def _export_evidence(
                 f"export job {job_name} exists (name conflict) but cannot be read; the retry will look again"
             )
         if job.status != "InProgress":
-            _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
+            _settle_export(job, export, result, registry, state, effects, ops, audit, settings, evidence)
 
 
 def confirm_export(
@@ -430,6 +438,7 @@ def confirm_export(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
 ) -> ReviewResult:
     """`SageMaker Model Card Export Job State Change`: record the PDF when the job Completed; when it Failed,
     alert ops and start the next attempt. Jobs the system did not ask for, and earlier attempts, are ignored."""
@@ -447,7 +456,7 @@ def confirm_export(
     result.export_s3_path = export.get("s3_output_path")
     record = recorder(audit, change.envelope, group=result.group, card=job.card)
     try:
-        _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
+        _settle_export(job, export, result, registry, state, effects, ops, audit, settings, evidence)
     except CardKeyNotGrantedError as error:  # the next attempt could not start
         result.outcome, result.reason = "key-not-granted", str(error)
         report_key_not_granted(
@@ -467,6 +476,7 @@ def _settle_export(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
 ) -> None:
     """Act on what the export job did: InProgress waits for its event, Completed is evidence, Failed is an ops
     alert and the next attempt under a new name (at most MAX_EXPORT_ATTEMPTS jobs)."""
@@ -478,6 +488,7 @@ def _settle_export(
     # event, a retry, the card's next event), the record is the same one.
     by_job = recorder(audit, job, group=result.group, card=job.card)
     if job.status == "Completed":
+        pinned = _pin_evidence(job, export, evidence)
         if state.update_export(
             job.card,
             job.card_version,
@@ -486,12 +497,18 @@ def _settle_export(
             job_status=job.status,
             artifact=job.artifact,
             completed_at=datetime.now(UTC).isoformat(),
+            **(pinned.fields() if pinned else {}),
         ):
             metrics.add_metric(name="CardExportsCompleted", unit=MetricUnit.Count, value=1)
         by_job(
             "export_completed",
             after={"artifact": job.artifact, "export_job": job.name},
-            details={"export_job_arn": job.arn, "card_version": job.card_version, "attempt": attempt},
+            details={
+                "export_job_arn": job.arn,
+                "card_version": job.card_version,
+                "attempt": attempt,
+                **(pinned.fields() if pinned else {}),
+            },
         )
         return
     retry = attempt < MAX_EXPORT_ATTEMPTS
@@ -534,6 +551,15 @@ def _settle_export(
         after={"s3_output_path": path, "export_job": next_name},
         details={"export_job_arn": next_arn, "card_version": job.card_version, "attempt": attempt + 1},
     )
+
+
+def _pin_evidence(job: ExportJob, export: dict[str, Any], evidence: Evidence) -> EvidenceObject | None:
+    """The object version that is the evidence: pinned once, when the job is first seen Completed. A later
+    delivery keeps what the record pins, so an object written since under the same key cannot take its place."""
+    pinned = EvidenceObject.from_record(export)
+    if pinned is not None and pinned.uri == job.artifact:
+        return pinned
+    return evidence.pin(job.artifact) if job.artifact else None
 
 
 def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> Message:
