@@ -22,7 +22,8 @@ from model_governance.events import parse_model_card_export_job_state_change, pa
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_str
 from model_governance.wiring import effect_store
-from model_governance.workflows.card_review import ReviewResult, ReviewSettings, confirm_export, review_card_change
+from model_governance.workflows.card_export import ReviewResult, ReviewSettings, confirm_export
+from model_governance.workflows.card_review import review_card_change
 
 
 @cache
