@@ -146,9 +146,12 @@ def account_state(world: Any) -> dict[str, Any]:
         listed = s3.list_object_versions(Bucket=bucket["Name"]).get("Versions", [])
         for key in sorted({v["Key"] for v in listed}):
             of_key = sorted((v for v in listed if v["Key"] == key), key=lambda v: v["LastModified"])
+            # A retried write of the same object adds a version (the evidence bucket keeps them): the account holds
+            # the same objects; only a record that pins a version must name the same one.
             for n, version in enumerate(of_key, 1):
-                objects.append(f"{bucket['Name']}/{key}@{n}")
-                versions[version["VersionId"]] = objects[-1]
+                versions[version["VersionId"]] = f"{bucket['Name']}/{key}@{n}"
+        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            objects.append(f"{bucket['Name']}/{obj['Key']}")
     versions.pop("null", None)  # unversioned buckets
     ddb = boto3.client("dynamodb")
     items = []
