@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import event_patterns
@@ -68,6 +69,15 @@ class CardReview(Construct):
         # CreateModelCardExportJob takes no role: SageMaker writes the PDF with the caller's credentials, so the
         # function itself may put objects, and only under the evidence prefix.
         shared.evidence.grant_put(self.handler.role, f"{EVIDENCE_PREFIX}/")
+        # Reads the exported PDF back to pin the version that is the evidence: HeadObject and GetObject of the
+        # current version need s3:GetObject, GetObject of a named version s3:GetObjectVersion. No s3:ListBucket:
+        # the object is named by the job.
+        self.handler.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[bucket.arn_for_objects(f"{EVIDENCE_PREFIX}/*")],
+            )
+        )
         # cdk-nag prints the bucket ARN as <LogicalId.Arn>; allow() can only name literal resources.
         bucket_id = Stack.of(self).resolve(Stack.of(self).get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
         acknowledge(

@@ -199,6 +199,9 @@ class LocalWorld:
         for logical_id in self._of_type("AWS::S3::Bucket"):
             name = f"local-{logical_id.lower()}"[:63]
             s3.create_bucket(Bucket=name)
+            properties = self.template["Resources"][logical_id].get("Properties") or {}
+            if (properties.get("VersioningConfiguration") or {}).get("Status") == "Enabled":
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
             self.physical[logical_id] = name
 
     def _create_functions(self) -> None:

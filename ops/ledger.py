@@ -20,6 +20,8 @@ from ops.cli import CommandError, OneLineParser, UsageError, run, session
 
 DEFAULT_STACK = "ModelGovernance"
 _DETAIL_KEYS = ("reason", "verdict", "s3_output_path", "export_job_arn", "subject", "changed_sections", "owner")
+# The object version an export_completed record pins as the evidence (docs/evidence-and-ledger.md: verifying).
+_EVIDENCE_KEYS = ("version_id", "etag", "content_length", "sha256", "sha256_from")
 
 
 def format_history(records: Iterable[Mapping[str, Any]]) -> str:
@@ -37,7 +39,7 @@ def format_history(records: Iterable[Mapping[str, Any]]) -> str:
         if change:
             lines.append(f"      {change}")
         details = record.get("details") or {}
-        for key in _DETAIL_KEYS:
+        for key in (*_DETAIL_KEYS, *_EVIDENCE_KEYS):
             if details.get(key) not in (None, "", []):
                 lines.append(f"      {key}: {text.one_line(_text(details[key]))}")
     return "\n".join(lines) if lines else "(no ledger records)"

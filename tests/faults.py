@@ -146,18 +146,30 @@ def account_state(world: Any) -> dict[str, Any]:
                 if embedded
                 else None,
             }
+    s3 = boto3.client("s3")
+    # Every object version, named by its key and its place among the key's versions: S3 draws a VersionId at
+    # random, so a record that pins one is compared by the version it names, not by the random string.
+    versions: dict[str, str] = {}
+    objects = []
+    for bucket in s3.list_buckets()["Buckets"]:
+        listed = s3.list_object_versions(Bucket=bucket["Name"]).get("Versions", [])
+        for key in sorted({v["Key"] for v in listed}):
+            of_key = sorted((v for v in listed if v["Key"] == key), key=lambda v: v["LastModified"])
+            # A retried write of the same object adds a version (the evidence bucket keeps them): the account holds
+            # the same objects; only a record that pins a version must name the same one.
+            for n, version in enumerate(of_key, 1):
+                versions[version["VersionId"]] = f"{bucket['Name']}/{key}@{n}"
+        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
+            objects.append(f"{bucket['Name']}/{obj['Key']}")
+    versions.pop("null", None)  # unversioned buckets
     ddb = boto3.client("dynamodb")
     items = []
     for table in ddb.list_tables()["TableNames"]:
         for item in ddb.scan(TableName=table)["Items"]:
             if item["pk"]["S"].startswith(INTERNAL_PREFIXES):
                 continue
+            item = _version_named(item, versions)
             items.append(_timeless_if_aws_time({k: v for k, v in sorted(item.items()) if k not in VOLATILE}))
-    s3 = boto3.client("s3")
-    objects = []
-    for bucket in s3.list_buckets()["Buckets"]:
-        for obj in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []):
-            objects.append(f"{bucket['Name']}/{obj['Key']}")
     messages = [(m.topic, m.subject, m.body) for m in world.inbox("")]
     hub = boto3.client("securityhub").get_findings()["Findings"]
     security_hub = sorted((f["Id"], f["RecordState"], f["UpdatedAt"], f["CreatedAt"], f["Title"]) for f in hub)
@@ -169,6 +181,19 @@ def account_state(world: Any) -> dict[str, Any]:
         "messages": sorted(messages),
         "security_hub": security_hub,
     }
+
+
+def _version_named(value: Any, versions: dict[str, str]) -> Any:
+    """``value`` with every S3 VersionId in it replaced by the version it names (unversioned objects keep
+    "null")."""
+    if isinstance(value, dict):
+        return {k: _version_named(v, versions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_version_named(v, versions) for v in value]
+    if isinstance(value, str):  # a whole attribute, or inside a JSON document (the ledger's details)
+        for version_id, label in versions.items():
+            value = value.replace(version_id, label)
+    return value
 
 
 def _timeless_if_aws_time(item: dict[str, Any]) -> dict[str, Any]:

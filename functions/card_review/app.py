@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from model_governance import constants
 from model_governance.adapters.clients import client
 from model_governance.adapters.effects import EffectStore
+from model_governance.adapters.evidence import EvidenceObjects
 from model_governance.adapters.ledger import Ledger
 from model_governance.adapters.notifications import Publisher
 from model_governance.adapters.review_state import ReviewStateStore
@@ -21,12 +22,13 @@ from model_governance.events import parse_model_card_export_job_state_change, pa
 from model_governance.observability import logger, metrics
 from model_governance.settings import env_str
 from model_governance.wiring import effect_store
-from model_governance.workflows.card_review import ReviewResult, ReviewSettings, confirm_export, review_card_change
+from model_governance.workflows.card_export import ReviewResult, ReviewSettings, confirm_export
+from model_governance.workflows.card_review import review_card_change
 
 
 @cache
 def _dependencies() -> tuple[
-    ModelRegistry, ReviewStateStore, EffectStore, Publisher, Publisher, Ledger, ReviewSettings
+    ModelRegistry, ReviewStateStore, EffectStore, Publisher, Publisher, Ledger, ReviewSettings, EvidenceObjects
 ]:
     """Read the environment and build the adapters once per container."""
     table = env_str(constants.ENV_STATE_TABLE)
@@ -38,19 +40,27 @@ def _dependencies() -> tuple[
         Publisher(client("sns"), env_str(constants.ENV_OPS_TOPIC)),
         Ledger(client("dynamodb"), table),
         ReviewSettings(evidence_bucket=env_str(constants.ENV_EVIDENCE_BUCKET)),
+        EvidenceObjects(client("s3")),
     )
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    registry, state, effects, notices, ops, audit, settings = _dependencies()
+    registry, state, effects, notices, ops, audit, settings, evidence = _dependencies()
     result: ReviewResult
     if isinstance(event, dict) and event.get("detail-type") == constants.MODEL_CARD_EXPORT_JOB_STATE_CHANGE:
         export = parse_model_card_export_job_state_change(event)
         logger.append_keys(model_card=export.card_name, export_job=export.job_name, event_id=export.envelope.id)
         result = confirm_export(
-            export, registry=registry, state=state, effects=effects, ops=ops, audit=audit, settings=settings
+            export,
+            registry=registry,
+            state=state,
+            effects=effects,
+            ops=ops,
+            audit=audit,
+            settings=settings,
+            evidence=evidence,
         )
     else:
         change = parse_model_card_state_change(event)
@@ -64,5 +74,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             ops=ops,
             audit=audit,
             settings=settings,
+            evidence=evidence,
         )
     return result.__dict__

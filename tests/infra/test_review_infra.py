@@ -134,9 +134,28 @@ def test_card_review_permissions_are_least_privilege(template: dict[str, Any]) -
     (update,) = allowing(template, "CardReview", "sagemaker:UpdateModelPackage")
     assert update["Condition"] == EMBEDDED_CARD_ONLY
     (put,) = allowing(template, "CardReview", "s3:PutObject")
-    assert put["Action"] == "s3:PutObject"
     assert put["Resource"]["Fn::Join"][1][1] == "/model-cards/*"
-    assert allowing(template, "CardReview", "s3:GetObject") == allowing(template, "CardReview", "s3:*") == []
+    assert allowing(template, "CardReview", "s3:*") == []
+
+
+def test_card_review_reads_back_only_the_exported_pdfs_to_pin_their_version(template: dict[str, Any]) -> None:
+    """HeadObject and GetObject need s3:GetObject, GetObject of a named version s3:GetObjectVersion: on the
+    evidence bucket's model-cards/ objects, nothing else (no listing, no other bucket, no other prefix)."""
+    bucket = next(iter(resources(template, "AWS::S3::Bucket", "EvidenceBucket")))
+    on_evidence = [s for s in statements(template, "CardReview") if any(a.startswith("s3:") for a in _actions(s))]
+    # One statement (CDK merges the writer's PutObject with these reads: same resource).
+    assert on_evidence == [
+        {
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/model-cards/*"]]},
+        }
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
 
 
 def test_state_table_name_is_a_stack_output_for_the_ledger_command(template: dict[str, Any]) -> None:

@@ -430,7 +430,7 @@ STORIES = [
 CALLS = {
     "carry_forward": 23,
     "squatted_name": 26,
-    "card_review": 49,
+    "card_review": 51,  # the export settles: HeadObject, then GetObject to hash the PDF (no S3 checksum)
     "approval_gate": 22,
     "approval_gate_enforce": 52,
     "stage_gate": 52,

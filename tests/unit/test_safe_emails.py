@@ -44,13 +44,9 @@ from model_governance.sweep.inventory import CardSummary, Endpoint, Inventory, M
 from model_governance.sweep.rules import SweepSettings, find_problems
 from model_governance.text import SUBJECT_NAME_LIMIT, name, one_line, shell_word, value
 from model_governance.workflows.approval_gate import gate_messages
+from model_governance.workflows.card_export import export_failed_alert
 from model_governance.workflows.card_keys import key_alert
-from model_governance.workflows.card_review import (
-    ClaimedPackage,
-    export_failed_alert,
-    link_refused_notice,
-    review_notice,
-)
+from model_governance.workflows.card_review import ClaimedPackage, link_refused_notice, review_notice
 from model_governance.workflows.carry_forward import _card_created_notice, _no_predecessor_notice
 from tests.conftest import read_event
 

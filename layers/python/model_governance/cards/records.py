@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -191,6 +191,43 @@ def kms_key_arn(key_id: str, resource_arn: str | None) -> str:
         return key_id
     partition, region, account = resource_arn.split(":")[1], resource_arn.split(":")[3], resource_arn.split(":")[4]
     return f"arn:{partition}:kms:{region}:{account}:key/{key_id}"
+
+
+@dataclass(frozen=True)
+class EvidenceObject:
+    """The one S3 object version an export record names as evidence: a later write under the same key is a new
+    version, with another VersionId (and, for other bytes, another SHA-256), so it cannot pass for this one."""
+
+    uri: str  # s3://bucket/key
+    version_id: str
+    etag: str
+    content_length: int
+    sha256: str  # hex, as `sha256sum` prints it
+    sha256_from: str  # "s3-checksum" (S3's full-object ChecksumSHA256) | "computed" (read back and hashed)
+
+    def fields(self) -> dict[str, Any]:
+        """The export record's and the ledger record's attributes."""
+        return {
+            "version_id": self.version_id,
+            "etag": self.etag,
+            "content_length": self.content_length,
+            "sha256": self.sha256,
+            "sha256_from": self.sha256_from,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> EvidenceObject | None:
+        """The evidence an export record already pins, if it pins one."""
+        if not record.get("version_id") or not record.get("artifact"):
+            return None
+        return cls(
+            uri=str(record["artifact"]),
+            version_id=str(record["version_id"]),
+            etag=str(record.get("etag", "")),
+            content_length=int(record.get("content_length") or 0),
+            sha256=str(record.get("sha256", "")),
+            sha256_from=str(record.get("sha256_from", "")),
+        )
 
 
 @dataclass(frozen=True)

@@ -31,28 +31,32 @@ from model_governance import text
 from model_governance.adapters.notifications import Message
 from model_governance.cards import content as card_content
 from model_governance.cards.encryption import NOT_SHOWN, digest, same_key, sealed_changes, shown
-from model_governance.cards.records import CardLink, CardRecord, ExportJob, PackageFacts
+from model_governance.cards.records import CardLink, CardRecord, PackageFacts
 from model_governance.cards.trust import CARD_METADATA_KEY, LinkVerdict, judge_link
 from model_governance.errors import CardKeyNotGrantedError, InvalidCardContentError, MissingResourceError
-from model_governance.events import Envelope, ModelCardExportJobStateChange, ModelCardStateChange, whole_seconds
+from model_governance.events import ModelCardStateChange, whole_seconds
 from model_governance.observability import MetricUnit, logger, metrics
 from model_governance.review.decisions import (
-    EXPORT_COMPLETED,
-    EXPORT_FAILED,
-    EXPORT_REQUESTED,
-    MAX_EXPORT_ATTEMPTS,
     CardMark,
     EmbeddedSync,
     Freshness,
     card_owner,
     embedded_card_sync,
-    export_job_name,
-    export_s3_path,
     first_version_needed,
     freshness,
     next_mark,
 )
 from model_governance.review.diff import changed_sections, diff_content, render_diff, render_encrypted_diff
+from model_governance.workflows.card_export import (
+    Evidence,
+    ExportPorts,
+    ExportRegistry,
+    ExportState,
+    ReviewResult,
+    ReviewSettings,
+    export_evidence,
+    settle_pending_export,
+)
 from model_governance.workflows.card_keys import report_key_not_granted
 from model_governance.workflows.carry_forward import console_card_url
 from model_governance.workflows.effects import EffectRun, Effects, Plan, once
@@ -65,46 +69,18 @@ CLOCK_SKEW = timedelta(minutes=5)
 Recorder = Callable[..., None]
 
 
-class Registry(Protocol):
+class Registry(ExportRegistry, Protocol):
     def describe_card(self, name: str, version: int | None = None) -> CardRecord | None: ...
     def previous_card_version(self, name: str, version: int) -> int | None: ...
     def describe_package(self, arn: str) -> PackageFacts: ...
     def update_package_card_content(self, package_arn: str, content: dict[str, Any]) -> None: ...
     def update_package_card_status(self, package_arn: str, status: str) -> None: ...
-    def create_card_export_job(self, name: str, version: int, job_name: str, s3_output_path: str) -> str | None: ...
-    def describe_card_export_job(self, arn: str) -> ExportJob | None: ...
 
 
-class ReviewState(Protocol):
+class ReviewState(ExportState, Protocol):
     def link_for(self, group: str, version: int) -> CardLink | None: ...
     def card_mark(self, card: str) -> CardMark | None: ...
     def advance_card_mark(self, mark: CardMark, expected: CardMark | None) -> bool: ...
-    def record_export(self, card: str, version: int, **details: Any) -> bool: ...
-    def export_for(self, card: str, version: int) -> dict[str, Any] | None: ...
-    def update_export(self, card: str, version: int, expected_job: str, **fields: Any) -> bool: ...
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    evidence_bucket: str
-
-
-@dataclass
-class ReviewResult:
-    card: str
-    version: int
-    status: str
-    outcome: str = "skipped"  # acted | duplicate | stale | card-missing | key-not-granted | refused
-    group: str | None = None
-    review_notice_published: bool = False
-    export_job_arn: str | None = None
-    export_s3_path: str | None = None
-    export_status: str | None = None  # the job's: InProgress | Completed | Failed
-    embedded_content_updated: bool = False
-    embedded_status_updated: bool = False
-    embedded_content_withheld: bool = False  # encrypted content the package's key does not protect: not copied
-    link_refused: bool = False  # the card claims a package that neither the system nor the package confirms
-    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,13 +101,14 @@ def review_card_change(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ReviewResult:
     result = ReviewResult(card=change.card_name, version=change.card_version, status=change.status)
     if future := _in_the_future(now(), event=change.envelope.time, modified=change.last_modified):
         return _refused(result, future)
     try:
-        return _review(change, result, registry, state, effects, notices, ops, audit, settings, now)
+        return _review(change, result, registry, state, effects, notices, ops, audit, settings, evidence, now)
     except CardKeyNotGrantedError as error:
         result.outcome, result.reason = "key-not-granted", str(error)
         report_key_not_granted(
@@ -155,6 +132,7 @@ def _review(
     ops: Notices,
     audit: Audit,
     settings: ReviewSettings,
+    evidence: Evidence,
     now: Callable[[], datetime],
 ) -> ReviewResult:
     card = registry.describe_card(change.card_name, change.card_version)
@@ -187,7 +165,17 @@ def _review(
         key,
         change.envelope,
         lambda run: _act(
-            run, change, card, latest, claim, result, registry, state, effects, notices, ops, audit, settings
+            run,
+            change,
+            card,
+            latest,
+            claim,
+            result,
+            registry,
+            state,
+            effects,
+            notices,
+            ExportPorts(registry, state, effects, ops, audit, settings, evidence),
         ),
     )
     if done is None:
@@ -208,12 +196,10 @@ def _act(
     state: ReviewState,
     effects: Effects,
     notices: Notices,
-    ops: Notices,
-    audit: Audit,
-    settings: ReviewSettings,
+    exports: ExportPorts,
 ) -> bool:
     # The effect's steps share the time of the attempt that began it; the ledger keeps them in write order.
-    record = recorder(audit, run.lease, group=result.group, card=change.card_name)
+    record = recorder(exports.audit, run.lease, group=result.group, card=change.card_name)
     observed = run.step(
         "observed",
         lambda: _observation(change, state),
@@ -242,13 +228,9 @@ def _act(
     if change.status == "PendingReview":
         _request_review(run, change, card, result, registry, notices, record)
     elif change.status == "Approved":
-        _export_evidence(change, card, result, registry, state, effects, ops, audit, settings, record)
-    if change.status != "Approved":  # the fallback for a lost export event: this version's job, if still pending
-        export = state.export_for(card.name, card.version)
-        if export is not None and export.get("status", EXPORT_REQUESTED) == EXPORT_REQUESTED:
-            job = registry.describe_card_export_job(str(export["job_arn"]))
-            if job is not None:
-                _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
+        export_evidence(change, card, result, exports, record)
+    if change.status != "Approved":
+        settle_pending_export(card, result, exports)
 
     if claim is not None and claim.verdict.trusted:
         _sync_embedded_card(run, latest, claim.package, result, registry, record)
@@ -361,208 +343,6 @@ def _request_review(
             "changed_sections": planned["changed_sections"],
         },
     )
-
-
-def _export_evidence(
-    change: ModelCardStateChange,
-    card: CardRecord,
-    result: ReviewResult,
-    registry: Registry,
-    state: ReviewState,
-    effects: Effects,
-    ops: Notices,
-    audit: Audit,
-    settings: ReviewSettings,
-    record: Recorder,
-) -> None:
-    """Ask for the PDF of the approved version; it is evidence only once its job Completed (``_settle_export``)."""
-    path = export_s3_path(settings.evidence_bucket, card.name, card.version)
-    result.export_s3_path = path
-    export = state.export_for(card.name, card.version)
-    if export is not None and export.get("status") in (EXPORT_COMPLETED, EXPORT_FAILED):
-        result.export_job_arn, result.export_status = export.get("job_arn"), export.get("job_status")
-        return
-    if export is None:
-        job_name = export_job_name(card.name, card.version)
-        export = {
-            "job_name": job_name,
-            "job_arn": _job_arn(card, job_name, change.envelope),
-            "attempt": 1,
-            "status": EXPORT_REQUESTED,
-            "s3_output_path": path,
-            "group": result.group,
-            "requested_at": datetime.now(UTC).isoformat(),
-            "source_event_id": change.envelope.id,
-        }
-        # Recorded before the job starts: a retry after a failed start asks for the same job again.
-        state.record_export(card.name, card.version, **export)
-        export = state.export_for(card.name, card.version) or export  # another delivery may have recorded first
-    job_name, job_arn = str(export["job_name"]), str(export["job_arn"])
-    result.export_job_arn = job_arn
-    started = registry.create_card_export_job(card.name, card.version, job_name, path)
-    if started is not None:
-        metrics.add_metric(name="CardExportsStarted", unit=MetricUnit.Count, value=1)
-    # Recorded whether this attempt started the job or an earlier one did and lost the answer.
-    record(
-        "export_requested",
-        after={"s3_output_path": path, "export_job": job_name},
-        details={"export_job_arn": job_arn, "card_version": card.version, "attempt": export.get("attempt", 1)},
-    )
-    result.export_status = "InProgress"
-    if started is None:
-        # The name is taken: by this same request from an earlier attempt, or by a job that failed. A name is
-        # not evidence; what the job did is.
-        job = registry.describe_card_export_job(job_arn)
-        if job is None:
-            raise RuntimeError(
-                f"export job {job_name} exists (name conflict) but cannot be read; the retry will look again"
-            )
-        if job.status != "InProgress":
-            _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
-
-
-def confirm_export(
-    change: ModelCardExportJobStateChange,
-    *,
-    registry: Registry,
-    state: ReviewState,
-    effects: Effects,
-    ops: Notices,
-    audit: Audit,
-    settings: ReviewSettings,
-) -> ReviewResult:
-    """`SageMaker Model Card Export Job State Change`: record the PDF when the job Completed; when it Failed,
-    alert ops and start the next attempt. Jobs the system did not ask for, and earlier attempts, are ignored."""
-    job = registry.describe_card_export_job(change.job_arn)
-    if job is None:
-        return ReviewResult(change.card_name, 0, change.status or "", outcome="job-missing", reason="no such job")
-    result = ReviewResult(card=job.card, version=job.card_version, status="Approved", export_job_arn=job.arn)
-    result.export_status = job.status
-    export = state.export_for(job.card, job.card_version)
-    if export is None or export.get("job_name") != job.name:
-        result.outcome = "not-ours"
-        result.reason = "not the export job this system keeps for that version (made by hand, or an earlier attempt)"
-        return result
-    result.outcome, result.group = "acted", export.get("group")
-    result.export_s3_path = export.get("s3_output_path")
-    record = recorder(audit, change.envelope, group=result.group, card=job.card)
-    try:
-        _settle_export(job, export, result, registry, state, effects, ops, audit, settings)
-    except CardKeyNotGrantedError as error:  # the next attempt could not start
-        result.outcome, result.reason = "key-not-granted", str(error)
-        report_key_not_granted(
-            error, effects=effects, origin=change.envelope, ops=ops, record=record, skipped="the next export attempt"
-        )
-    logger.info("export confirmed", extra={"result": result.__dict__})
-    return result
-
-
-def _settle_export(
-    job: ExportJob,
-    export: dict[str, Any],
-    result: ReviewResult,
-    registry: Registry,
-    state: ReviewState,
-    effects: Effects,
-    ops: Notices,
-    audit: Audit,
-    settings: ReviewSettings,
-) -> None:
-    """Act on what the export job did: InProgress waits for its event, Completed is evidence, Failed is an ops
-    alert and the next attempt under a new name (at most MAX_EXPORT_ATTEMPTS jobs)."""
-    result.export_job_arn, result.export_status = job.arn, job.status
-    if job.status == "InProgress":
-        return
-    attempt = int(export.get("attempt") or 1)
-    # What a job did is recorded with the job as its origin: whichever delivery sees it first (the job's own
-    # event, a retry, the card's next event), the record is the same one.
-    by_job = recorder(audit, job, group=result.group, card=job.card)
-    if job.status == "Completed":
-        if state.update_export(
-            job.card,
-            job.card_version,
-            job.name,
-            status=EXPORT_COMPLETED,
-            job_status=job.status,
-            artifact=job.artifact,
-            completed_at=datetime.now(UTC).isoformat(),
-        ):
-            metrics.add_metric(name="CardExportsCompleted", unit=MetricUnit.Count, value=1)
-        by_job(
-            "export_completed",
-            after={"artifact": job.artifact, "export_job": job.name},
-            details={"export_job_arn": job.arn, "card_version": job.card_version, "attempt": attempt},
-        )
-        return
-    retry = attempt < MAX_EXPORT_ATTEMPTS
-    next_name = export_job_name(job.card, job.card_version, attempt + 1) if retry else None
-    alerted = publish_once(
-        effects,
-        f"export-failed#{job.arn}",
-        job,
-        ops,
-        export_failed_alert(job, attempt, next_name),
-        record=lambda lease: by_job(
-            "export_failed",
-            after={"export_job": job.name},
-            details={"export_job_arn": job.arn, "failure_reason": job.failure_reason, "attempt": attempt},
-        ),
-    )
-    if alerted:
-        metrics.add_metric(name="CardExportsFailed", unit=MetricUnit.Count, value=1)
-    if next_name is None:
-        state.update_export(job.card, job.card_version, job.name, status=EXPORT_FAILED, job_status=job.status)
-        return
-    path = str(export.get("s3_output_path") or export_s3_path(settings.evidence_bucket, job.card, job.card_version))
-    next_arn = job.arn.rsplit("/", 1)[0] + f"/{next_name}"
-    # Start first, then point the record at it: a retry after a failed start finds the record unchanged and
-    # starts the same job (a name conflict then means it already exists).
-    registry.create_card_export_job(job.card, job.card_version, next_name, path)
-    state.update_export(
-        job.card,
-        job.card_version,
-        job.name,
-        job_name=next_name,
-        job_arn=next_arn,
-        attempt=attempt + 1,
-        status=EXPORT_REQUESTED,
-        previous_failure=job.failure_reason or "no reason given",
-    )
-    result.export_job_arn, result.export_status = next_arn, "InProgress"
-    by_job(
-        "export_requested",
-        after={"s3_output_path": path, "export_job": next_name},
-        details={"export_job_arn": next_arn, "card_version": job.card_version, "attempt": attempt + 1},
-    )
-
-
-def export_failed_alert(job: ExportJob, attempt: int, next_name: str | None) -> Message:
-    then = (
-        f"A new export job was started: {text.name(next_name)} (attempt {attempt + 1} of {MAX_EXPORT_ATTEMPTS})."
-        if next_name
-        else f"No more attempts ({MAX_EXPORT_ATTEMPTS} jobs failed): fix the cause, then approve the card again."
-    )
-    lines = [
-        f"The PDF export of model card {text.name(job.card)} version {job.card_version} failed: it is not evidence.",
-        "",
-        f"Export job:     {text.name(job.name)} (attempt {attempt})",
-        f"Job ARN:        {text.name(job.arn)}",
-        f"Failure reason: {text.value(job.failure_reason, 600) if job.failure_reason else '(none given)'}",
-        f"Output path:    {text.value(job.s3_output_path, 1100) if job.s3_output_path else '(unknown)'}",
-        "",
-        then,
-    ]
-    return Message(
-        subject=f"Model card export failed: {text.name(job.card, text.SUBJECT_NAME_LIMIT)} v{job.card_version}",
-        body="\n".join(lines),
-        attributes={"event_type": "model_card_export_failed", "severity": "Medium"},
-    )
-
-
-def _job_arn(card: CardRecord, job_name: str, envelope: Envelope) -> str:
-    partition = "aws-cn" if envelope.region.startswith("cn-") else "aws"
-    card_arn = card.arn or f"arn:{partition}:sagemaker:{envelope.region}:{envelope.account}:model-card/{card.name}"
-    return f"{card_arn}/export-job/{job_name}"
 
 
 def _claimed_package(
