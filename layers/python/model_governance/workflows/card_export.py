@@ -10,7 +10,7 @@ the records are the same whichever does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -192,6 +192,17 @@ def settle_export(job: ExportJob, export: dict[str, Any], result: ReviewResult, 
     if job.status == "InProgress":
         return
     attempt = int(export.get("attempt") or 1)
+    expected = str(
+        export.get("s3_output_path") or export_s3_path(ports.settings.evidence_bucket, job.card, job.card_version)
+    )
+    if job.status == "Completed" and not _written_under(job.artifact, expected):
+        # Job names are predictable: someone who may export cards can start one under our name first, writing
+        # elsewhere. Its PDF is not evidence: treated as a failed attempt (ops told, the next name started).
+        job = replace(
+            job,
+            status="Failed",
+            failure_reason=f"the job wrote {job.artifact or 'nothing'}, not under {expected}: not this system's export",
+        )
     # What a job did is recorded with the job as its origin: whichever delivery sees it first (the job's own
     # event, a retry, the card's next event), the record is the same one.
     by_job = recorder(audit, job, group=result.group, card=job.card)
@@ -261,6 +272,10 @@ def settle_export(job: ExportJob, export: dict[str, Any], result: ReviewResult, 
         after={"s3_output_path": path, "export_job": next_name},
         details={"export_job_arn": next_arn, "card_version": job.card_version, "attempt": attempt + 1},
     )
+
+
+def _written_under(artifact: str | None, folder: str) -> bool:
+    return bool(artifact) and str(artifact).startswith(folder.rstrip("/") + "/")
 
 
 def _pin_evidence(job: ExportJob, export: dict[str, Any], evidence: Evidence) -> EvidenceObject | None:
