@@ -194,6 +194,17 @@ def test_an_access_denied_report_becomes_an_alert_naming_the_configuration_keys(
     assert "monitoringOutputBuckets" in message.body
 
 
+def test_a_clean_report_beside_an_exit_message_that_counted_violations_is_unreadable_not_resolved():
+    # The sample's exit message: "CompletedWithViolations: Job completed successfully with 3 violations."
+    replaced = json.dumps({"violations": []}).encode()
+
+    result, parts = handle(read_event("processing_job_state_change"), jobs=Jobs(report=replaced))
+
+    assert result.outcome == "unreadable"
+    [message] = parts["alerts"].sent
+    assert "lists no violations, but the exit message says" in message.body
+
+
 def test_the_sample_failed_event_alerts_with_the_reason_describe_gives():
     result, parts = handle(read_event("processing_job_failed"))
 

@@ -290,9 +290,14 @@ def _violations(execution: MonitoringExecution, jobs: Jobs) -> list[Violation]:
             f"(exit message: {execution.exit_message or 'none'}): the previous state stands"
         )
     try:
-        return parse_violations(raw)
+        violations = parse_violations(raw)
     except UnreadableReportError as error:
         raise UnreadableReportError(f"{uri}: {error}") from None
+    if not violations and execution.exit_reports_violations:
+        # The report is in a bucket many roles may write: a clean report beside an exit message that counted
+        # violations was replaced, or is wrong. Neither is "resolved".
+        raise UnreadableReportError(f"{uri} lists no violations, but the exit message says: {execution.exit_message}")
+    return violations
 
 
 def _publish(plan: Plan, alerts: Alerts) -> None:
