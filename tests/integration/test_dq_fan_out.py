@@ -6,52 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from data_quality.sketches import WeightedItems, normalized_rank_error, numerical_distance
 from local.scenarios import data_quality as scenario
-from model_governance.adapters.clients import reset_clients
 from tests.dq.churn import capture_lines, rows
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)
 OBJECTS = 5  # capture objects in the hour, 1,600 rows each: 8,000 rows, past the sketch's exact range (k = 2048)
 BATCH = 2  # capture objects' bytes per ProfileBatch invocation (the manifest groups them, small here)
-
-
-@pytest.fixture(scope="module")
-def dq_template() -> dict[str, Any]:
-    from local.world import synthesize
-
-    return synthesize(scenario.CONTEXT)
-
-
-@pytest.fixture
-def dq_world(dq_template: dict[str, Any]) -> Iterator[Any]:
-    from local.moto_gaps import sagemaker_gaps_filled
-    from local.moto_monitoring import monitoring_emulated
-    from local.world import LocalWorld
-
-    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
-        world = LocalWorld(dq_template)
-        s3 = boto3.client("s3", region_name="us-east-1")
-        dataset = scenario.put_training_data(s3)
-        baseline = world.function("dq_monitor").invoke(
-            {
-                "action": "baseline",
-                "monitor": scenario.MONITOR,
-                "dataset": dataset,
-                "output": f"s3://{scenario.BUCKET}/baselines/churn",
-            }
-        )
-        assert baseline.error is None
-        yield world, s3
-    reset_clients()
 
 
 def capture(s3: Any, hour: datetime) -> None:

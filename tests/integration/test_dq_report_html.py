@@ -20,7 +20,7 @@ from data_quality.report_html import render_report
 from data_quality.runs import baseline_files, profile_rows
 from local.scenarios import data_quality as scenario
 from tests.dq.churn import rows
-from tests.integration.test_dq_flow import HOUR, dq_template, dq_world  # noqa: F401 (fixtures)
+from tests.integration.test_dq_flow import HOUR
 
 DRIFTING = {"State_AL", "Eve Mins", "CustServ Calls"}
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,7 +64,7 @@ def drifting_report(world_and_s3: tuple[Any, Any]) -> tuple[str, Any]:
 
 
 @pytest.fixture
-def report(dq_world: Any) -> tuple[str, Any]:  # noqa: F811 (the fixture above)
+def report(dq_world: Any) -> tuple[str, Any]:
     return drifting_report(dq_world)
 
 

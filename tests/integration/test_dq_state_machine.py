@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from local import asl
 from local.scenarios import data_quality as scenario
-from model_governance.adapters.clients import reset_clients
 from tests.dq.churn import capture_lines, rows
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -27,36 +21,6 @@ DRIFTING = {
     ("Eve Mins", "baseline_drift_check"),
     ("CustServ Calls", "baseline_drift_check"),
 }
-
-
-@pytest.fixture(scope="module")
-def dq_template() -> dict[str, Any]:
-    from local.world import synthesize
-
-    return synthesize(scenario.CONTEXT)
-
-
-@pytest.fixture
-def dq_world(dq_template: dict[str, Any]) -> Iterator[Any]:
-    from local.moto_gaps import sagemaker_gaps_filled
-    from local.moto_monitoring import monitoring_emulated
-    from local.world import LocalWorld
-
-    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
-        world = LocalWorld(dq_template)
-        s3 = boto3.client("s3", region_name="us-east-1")
-        dataset = scenario.put_training_data(s3)
-        baseline = world.function("dq_monitor").invoke(
-            {
-                "action": "baseline",
-                "monitor": scenario.MONITOR,
-                "dataset": dataset,
-                "output": f"s3://{scenario.BUCKET}/baselines/churn",
-            }
-        )
-        assert baseline.error is None
-        yield world, s3
-    reset_clients()
 
 
 def scheduled_input(template: dict[str, Any], hour: datetime) -> dict[str, Any]:
