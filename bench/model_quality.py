@@ -21,15 +21,17 @@ import json, resource, tempfile, time
 from pathlib import Path
 from bench.model_quality import write_records
 from data_quality.model_quality import BINARY, statistics_document
+from data_quality.capture import capped_blocks
 from data_quality.mq_merge import Merge, OutputReading
 folder = Path(tempfile.mkdtemp())
 write_records(%(size)d, folder)
 started, cpu = time.perf_counter(), time.process_time()
 merge = Merge(OutputReading(BINARY, probability_attribute="0"))
-with (folder / "capture.jsonl").open("rb") as lines:  # streamed, as S3 bodies are
-    merge.add_capture(lines, "bench")
-with (folder / "truth.jsonl").open("rb") as lines:
-    merge.add_ground_truth(lines, "bench")
+def chunks(name):  # streamed in 8 MB chunks, as the monitor reads S3 bodies
+    with (folder / name).open("rb") as body:
+        yield from iter(lambda: body.read(8 << 20), b"")
+merge.add_capture(capped_blocks(chunks("capture.jsonl")), "bench")
+merge.add_ground_truth(capped_blocks(chunks("truth.jsonl")), "bench")
 statistics = statistics_document(merge.pairs())
 seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
 print(json.dumps({"merged": merge.merged, "seconds": seconds, "cpu_seconds": cpu_seconds,

@@ -50,7 +50,7 @@ def test_binary_probabilities_become_labels_and_merge_by_event_id():
         [truth("a", "1"), truth("b", "0", "BASE64"), truth("z", "1"), b'{"groundTruthData": 1}'], "truth"
     )
     pairs = merge.pairs()
-    assert (pairs.labels, pairs.predictions) == (["1", "0"], ["1", "1"])
+    assert (list(pairs.labels), list(pairs.predictions)) == (["1", "0"], ["1", "1"])
     assert np.array_equal(pairs.probabilities, [0.9, 0.6])
     summary = merge.document()
     assert {k: summary[k] for k in ("inferences_read", "ground_truth_records_read", "merged")} == {
@@ -78,5 +78,5 @@ def test_json_outputs_are_read_by_field_path_and_labels_by_the_inference_attribu
     )
     merge.add_ground_truth([truth("a", "cat"), truth("b", "cat")], "truth")
     pairs = merge.pairs()
-    assert (pairs.labels, pairs.predictions, pairs.probabilities) == (["cat", "cat"], ["cat", "dog"], None)
+    assert (list(pairs.labels), list(pairs.predictions), pairs.probabilities) == (["cat", "cat"], ["cat", "dog"], None)
     assert merge.document()["unreadable_reasons"] == {"endpointOutput has no predictions[0].label": 1}

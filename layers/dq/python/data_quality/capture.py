@@ -107,6 +107,42 @@ def capped_lines(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterat
         yield b"".join(held).rstrip(b"\r\n")
 
 
+def capped_blocks(chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """The whole lines of a stream of chunks, as many at a time as each chunk completes (one newline-ended block
+    per chunk, for readers that take a block at once), never holding more than ``limit`` bytes of one line: a
+    longer line is dropped as it streams and stands as one ``OverlongLine``."""
+    held: list[bytes] = []  # the current line's start, while no chunk has ended it
+    size, overlong = 0, False
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n")
+        if cut < 0:  # the line goes on, kept while it may fit
+            if not overlong:
+                held.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    held, size, overlong = [], 0, True
+            continue
+        complete, rest = chunk[: cut + 1], chunk[cut + 1 :]
+        if overlong or held:
+            first_end = complete.find(b"\n")
+            if overlong or size + first_end > limit:
+                yield OverlongLine()
+                complete = complete[first_end + 1 :]
+            else:
+                complete = b"".join([*held, complete])
+        if len(complete) > limit:  # only when chunks are larger than the limit: cap each line of it
+            for line in complete.split(b"\n")[:-1]:
+                yield OverlongLine() if len(line) > limit else line + b"\n"
+        elif complete:
+            yield complete
+        overlong = len(rest) > limit
+        held, size = ([rest], len(rest)) if rest and not overlong else ([], 0)
+    if overlong:
+        yield OverlongLine()
+    elif held:
+        yield b"".join(held)
+
+
 def hour_prefixes(capture_prefix: str, endpoint: str, variant: str, start: datetime, end: datetime) -> list[str]:
     """``<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/`` for every hour in [start, end)."""
     prefixes = []

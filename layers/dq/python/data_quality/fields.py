@@ -112,6 +112,23 @@ def split_and_type(rows: list[str]) -> FieldTable:
     return FieldTable(len(rows), width, kind_matrix, values_matrix, strings)
 
 
+def numbers_of(values: npt.NDArray[np.bytes_]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """Which of ``values`` (a fixed-width bytes array) are Integral or Fractional, and their numbers, typed as
+    ``split_and_type`` types CSV fields (the rest: NaN)."""
+    width = values.dtype.itemsize
+    if not len(values):
+        return np.zeros(0, dtype=np.bool_), np.zeros(0)
+    cells = values.view(np.uint8).reshape(len(values), width)
+    lengths = width - np.argmax(cells[:, ::-1] != 0, axis=1)  # numpy's padding is trailing NULs
+    lengths[~cells.any(axis=1)] = 0
+    rows = np.full((len(values), width + 1), _NEWLINE, dtype=np.uint8)  # a separator after each field, as in CSV
+    rows[:, :width] = np.where(cells == 0, _NEWLINE, cells)  # and the padding reads as separators too
+    encoded = rows.tobytes()
+    starts = np.arange(len(values), dtype=np.intp) * (width + 1)
+    kind, numbers = _type_fields(encoded, np.frombuffer(encoded, dtype=np.uint8), starts, starts + lengths)
+    return (kind == INTEGRAL) | (kind == FRACTIONAL), numbers
+
+
 def _texts(
     text: str, encoded: bytes, starts: npt.NDArray[np.intp], ends: npt.NDArray[np.intp], which: npt.NDArray[np.intp]
 ) -> list[str]:

@@ -12,7 +12,7 @@ metrics over sqrt(FOLDS)): one extra pass, where Model Monitor bootstraps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -93,25 +93,41 @@ def _binary_scalars(truth: npt.NDArray[np.bool_], predicted: npt.NDArray[np.bool
     return scalars
 
 
-def _threshold_counts(truth: npt.NDArray[np.bool_], scores: Floats) -> tuple[Floats, Floats]:
-    """Cumulative (true positives, false positives) when predicting positive at each distinct score, highest first."""
-    order = np.argsort(-scores, kind="stable")
-    ranked, hits = scores[order], truth[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
-    tps = np.cumsum(hits, dtype=np.float64)[last_of_tie]
-    fps = (last_of_tie + 1) - tps
-    return tps, fps
+@dataclass(frozen=True)
+class Ranking:
+    """Rows ordered by score, highest first: the ROC and PR curves, and the AUC of all rows or
+    of any subset (a fold keeps the order of its rows in it, so one sort serves every fold)."""
+
+    order: npt.NDArray[np.int64]
+    scores: Floats
+
+    @classmethod
+    def of(cls, scores: Floats) -> Ranking:
+        return cls(np.argsort(-scores), scores)  # the order inside a tie changes no count at its end
+
+    def counts(self, truth: npt.NDArray[np.bool_], rows: npt.NDArray[np.bool_] | None = None) -> tuple[Floats, Floats]:
+        """Cumulative (true positives, false positives) when predicting positive at each distinct score."""
+        order = self.order if rows is None else self.order[rows[self.order]]
+        ranked, hits = self.scores[order], truth[order]
+        if not ranked.size:
+            return np.zeros(0), np.zeros(0)
+        last_of_tie = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+        tps = np.cumsum(hits, dtype=np.float64)[last_of_tie]
+        fps = (last_of_tie + 1) - tps
+        return tps, fps
+
+    def auc(self, truth: npt.NDArray[np.bool_], rows: npt.NDArray[np.bool_] | None = None) -> float | None:
+        """Area under the ROC curve (of ``rows``); None when one class is absent."""
+        tps, fps = self.counts(truth, rows)
+        positives, negatives = (tps[-1], fps[-1]) if tps.size else (0.0, 0.0)
+        if not positives or not negatives:
+            return None
+        return float(np.trapezoid(np.r_[0.0, tps / positives], np.r_[0.0, fps / negatives]))
 
 
 def auc(truth: npt.NDArray[np.bool_], scores: Floats) -> float | None:
     """Area under the ROC curve; None when one class is absent."""
-    positives = int(np.count_nonzero(truth))
-    negatives = truth.size - positives
-    if not positives or not negatives:
-        return None
-    tps, fps = _threshold_counts(truth, scores)
-    tpr, fpr = np.r_[0.0, tps / positives], np.r_[0.0, fps / negatives]
-    return float(np.trapezoid(tpr, fpr))
+    return Ranking.of(scores).auc(truth)
 
 
 def _thin(*columns: Floats) -> list[list[float]]:
@@ -122,8 +138,8 @@ def _thin(*columns: Floats) -> list[list[float]]:
     return [[round(float(v), 6) for v in c] for c in columns]
 
 
-def _curves(truth: npt.NDArray[np.bool_], scores: Floats) -> dict[str, Any]:
-    tps, fps = _threshold_counts(truth, scores)
+def _curves(truth: npt.NDArray[np.bool_], ranking: Ranking) -> dict[str, Any]:
+    tps, fps = ranking.counts(truth)
     positives, negatives = tps[-1] if tps.size else 0.0, fps[-1] if fps.size else 0.0
     fpr, tpr = _thin(
         np.r_[0.0, fps / negatives if negatives else fps * 0], np.r_[0.0, tps / positives if positives else tps * 0]
@@ -188,15 +204,51 @@ def _regression_scalars(truth: Floats, predicted: Floats) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
+class Texts:
+    """A column of texts as a code per row into its distinct texts: a million labels of two classes are two strings
+    and an integer array, and the metrics convert each distinct text once."""
+
+    codes: npt.NDArray[np.int64]
+    distinct: tuple[str, ...]
+
+    @classmethod
+    def of(cls, values: Sequence[str] | Texts) -> Texts:
+        if isinstance(values, Texts):
+            return values
+        seen: dict[str, int] = {}
+        codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
+        return cls(codes, tuple(seen))
+
+    @classmethod
+    def compact(cls, codes: npt.NDArray[np.int64], texts: Sequence[str]) -> Texts:
+        """Rows' codes into ``texts``, keeping only the texts some row has."""
+        used = np.flatnonzero(np.bincount(codes, minlength=len(texts)))
+        renumbered = np.zeros(len(texts), dtype=np.int64)
+        renumbered[used] = np.arange(len(used))
+        return cls(renumbered[codes], tuple(texts[i] for i in used.tolist()))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([self.distinct[c] for c in self.codes.tolist()])
+
+    def mapped(self, convert: Callable[[str], Any], dtype: Any) -> npt.NDArray[Any]:
+        """Each row's converted text (each distinct text converted once)."""
+        table = np.array([convert(text) for text in self.distinct], dtype=dtype)
+        return table[self.codes] if len(table) else np.zeros(0, dtype=dtype)
+
+
+@dataclass(frozen=True)
 class Pairs:
     """Merged rows: each row's true label, predicted label and (binary) the predicted probability.
 
-    Labels are text as captured and as ground truth sends them; ``prepared`` turns them into the problem type's
-    numbers, or raises MetricsError naming the first label that cannot be one."""
+    Labels are text as captured and as ground truth sends them; the metrics turn them into the problem type's
+    numbers, or raise MetricsError naming a label that cannot be one."""
 
     problem_type: str
-    labels: list[str]
-    predictions: list[str]
+    labels: Sequence[str] | Texts
+    predictions: Sequence[str] | Texts
     probabilities: Floats | None = None
 
     @property
@@ -204,24 +256,25 @@ class Pairs:
         return len(self.labels)
 
 
-def _binary_values(values: list[str], what: str) -> npt.NDArray[np.bool_]:
-    try:
-        numbers = np.asarray([float(v) for v in values], dtype=np.float64)
-    except ValueError:
-        bad = next(v for v in values if not _is_number(v))
-        raise MetricsError(f"{what} {bad!r} is not 0 or 1 (binary classification)") from None
+def _numbers(values: Sequence[str] | Texts, what: str, problem: str) -> Floats:
+    texts = Texts.of(values)
+    bad = next((t for t in texts.distinct if not _is_number(t)), None)
+    if bad is not None:
+        expected = "0 or 1 (binary classification)" if problem == BINARY else "a number (regression)"
+        raise MetricsError(f"{what} {bad!r} is not {expected}")
+    return texts.mapped(float, np.float64)
+
+
+def _binary_values(values: Sequence[str] | Texts, what: str) -> npt.NDArray[np.bool_]:
+    numbers = _numbers(values, what, BINARY)
     outside = numbers[(numbers != 0) & (numbers != 1)]
     if outside.size:
         raise MetricsError(f"{what} {outside[0]:g} is not 0 or 1 (binary classification)")
     return numbers == 1
 
 
-def _regression_values(values: list[str], what: str) -> Floats:
-    try:
-        numbers = np.asarray([float(v) for v in values], dtype=np.float64)
-    except ValueError:
-        bad = next(v for v in values if not _is_number(v))
-        raise MetricsError(f"{what} {bad!r} is not a number (regression)") from None
+def _regression_values(values: Sequence[str] | Texts, what: str) -> Floats:
+    numbers = _numbers(values, what, REGRESSION)
     if not np.all(np.isfinite(numbers)):
         raise MetricsError(f"{what} {numbers[~np.isfinite(numbers)][0]} is not a finite number (regression)")
     return numbers
@@ -271,12 +324,13 @@ def metrics(pairs: Pairs) -> dict[str, Any]:
         truth_b = _binary_values(pairs.labels, "label")
         predicted_b = _binary_values(pairs.predictions, "prediction")
         scalars: dict[str, float] = _binary_scalars(truth_b, predicted_b)
-        scores = pairs.probabilities
-        area = auc(truth_b, scores) if scores is not None else None
+        ranking = Ranking.of(pairs.probabilities) if pairs.probabilities is not None else None
+        area = ranking.auc(truth_b) if ranking else None
         fold_values: list[dict[str, float | None]] = []
-        for i in _folds(truth_b.size):
+        fold_of_row = np.arange(truth_b.size) % FOLDS
+        for number, i in enumerate(_folds(truth_b.size)):
             fold: dict[str, float | None] = dict(_binary_scalars(truth_b[i], predicted_b[i]))
-            fold["auc"] = auc(truth_b[i], scores[i]) if scores is not None else None
+            fold["auc"] = ranking.auc(truth_b, fold_of_row == number) if ranking else None
             fold_values.append(fold)
         if area is not None:
             scalars["auc"] = area
@@ -284,16 +338,17 @@ def metrics(pairs: Pairs) -> dict[str, Any]:
             "confusion_matrix": _confusion(truth_b.astype(np.int64), predicted_b.astype(np.int64), ["0", "1"])
         }
         section |= _with_spread(scalars, fold_values)
-        if scores is not None:
-            section |= _curves(truth_b, scores)
+        if ranking:
+            section |= _curves(truth_b, ranking)
         return section
     if pairs.problem_type == MULTICLASS:
-        labels = [canonical_label(v) for v in pairs.labels]
-        predictions = [canonical_label(v) for v in pairs.predictions]
-        classes = sorted(set(labels) | set(predictions))
+        labels, predictions = Texts.of(pairs.labels), Texts.of(pairs.predictions)
+        classes = sorted(
+            {canonical_label(t) for t in labels.distinct} | {canonical_label(t) for t in predictions.distinct}
+        )
         index = {c: i for i, c in enumerate(classes)}
-        truth_i = np.asarray([index[v] for v in labels], dtype=np.int64)
-        predicted_i = np.asarray([index[v] for v in predictions], dtype=np.int64)
+        truth_i = labels.mapped(lambda t: index[canonical_label(t)], np.int64)
+        predicted_i = predictions.mapped(lambda t: index[canonical_label(t)], np.int64)
         k = len(classes)
         folds_m = [_multiclass_scalars(truth_i[i], predicted_i[i], k) for i in _folds(truth_i.size)]
         section = {"confusion_matrix": _confusion(truth_i, predicted_i, classes)}

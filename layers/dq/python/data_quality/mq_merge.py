@@ -1,31 +1,76 @@
 """Captured predictions merged with late ground truth by ``eventId`` (aws-facts 8).
 
-The window's captured predictions are read first into one index (eventId -> row): memory grows with the
-window's inference count, whatever the number of ground truth records streamed against it afterwards (labels of
-later inferences are read and dropped). An unreadable record is counted with its reason (``CaptureTally``, as
-the data-quality monitor counts them) and skipped.
+The window's captured predictions are read first: one row per inference (a record captured twice is one), kept
+as columns (eventId, prediction code, probability), so memory grows with the window's inference count, whatever the
+number of ground truth records streamed against them afterwards (labels of other inferences are read and dropped).
+
+Records in the layout SageMaker writes (a one-value CSV output; ground truth as Model Monitor documents it, compact
+or as Python's json.dumps writes it) are read a block of lines at a time (``record_layout``); every other line is
+parsed alone with orjson and walked as before, so its verdict does not depend on the path. An unreadable record is
+counted with its reason (``CaptureTally``, as the data-quality monitor counts them) and skipped.
+
+Rows are joined on a 64-bit hash of the eventId and then compared byte for byte: two different eventIds of one
+window with the same hash make the merge fall back to a dictionary of the eventIds themselves.
+
+A fan-out run (a window too large for one invocation) reads its capture and ground truth objects in batches, each
+worker's ``part()`` saved to S3; the finishing invocation adds the parts in order (``add_part``), capture first.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import re
-from array import array
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
-from data_quality.capture import CaptureTally, UnreadableRecord
-from data_quality.model_quality import BINARY, Pairs
+from data_quality.capture import MAX_LINE_BYTES, CaptureTally, OverlongLine, UnreadableRecord
+from data_quality.fields import numbers_of
+from data_quality.model_quality import BINARY, Pairs, Texts
+from data_quality.record_layout import Found, Layout, Lines, Skip, Value, distinct, read_layout, value_hashes
 from model_governance.events import parse_timestamp
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+_NUMBER_BYTES = np.zeros(256, dtype=np.bool_)  # a one-value output that may be a number (NUL: the padding)
+_NUMBER_BYTES[list(b"\x000123456789.-+eE")] = True
+_OUTPUT = b'"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"'
+_CSV_THEN_EVENT = b'","encoding":"CSV"}},"eventMetadata":{"eventId":"'
+_TIME_THEN_END = (b'","inferenceTime":"', Value("time", 40), b'"},"eventVersion":"0"}')
+_REQUEST = Skip(opens=b'"endpointInput":{', closes=b"},")
+CAPTURE_LAYOUTS = (  # SageMaker's: without and with an inferenceId
+    Layout(b'{"captureData":{', (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event"), *_TIME_THEN_END), _REQUEST),
+    Layout(
+        b'{"captureData":{',
+        (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event"), b'","inferenceId":"', Value("inference"),
+         *_TIME_THEN_END),
+        _REQUEST,
+    ),
+)  # fmt: skip
+GROUND_TRUTH_LAYOUTS = (  # Model Monitor's, compact and as json.dumps writes it
+    Layout(
+        b'{"groundTruthData":{"data":"',
+        (Value("label", 256), b'","encoding":"CSV"},"eventMetadata":{"eventId":"', Value("event"),
+         b'"},"eventVersion":"0"}'),
+    ),
+    Layout(
+        b'{"groundTruthData": {"data": "',
+        (Value("label", 256), b'", "encoding": "CSV"}, "eventMetadata": {"eventId": "', Value("event"),
+         b'"}, "eventVersion": "0"}'),
+    ),
+)  # fmt: skip
+
+Strings = npt.NDArray[np.bytes_]
+Codes = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -37,6 +82,115 @@ class OutputReading:
     probability_attribute: str | None = None
     probability_threshold: float = 0.5
 
+    @property
+    def first_column(self) -> bool:
+        """Whether the attributes read a one-value CSV output whole (the layout's fast path)."""
+        return all(a is None or a == "0" for a in (self.inference_attribute, self.probability_attribute))
+
+
+class TextCodes:
+    """Distinct texts, each with a code (its index): rows keep codes."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._code: dict[str, int] = {}
+
+    def code(self, text: str) -> int:
+        code = self._code.get(text)
+        if code is None:
+            code = self._code[text] = len(self.texts)
+            self.texts.append(text)
+        return code
+
+    def of_strings(self, values: Strings) -> Codes:
+        """Codes of plain ASCII values (stripped, as the record-by-record path strips them)."""
+        if not len(values):
+            return np.zeros(0, dtype=np.int64)
+        texts, inverse = distinct(values)
+        table = np.array([self.code(v.decode("ascii").strip()) for v in texts.tolist()], dtype=np.int64)
+        return table[inverse]
+
+
+@dataclass
+class _Rows:
+    """Rows read from one block (or one part), in line order."""
+
+    events: Strings
+    codes: Codes
+    probabilities: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls(np.zeros(0, dtype="S1"), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    @classmethod
+    def joined(cls, parts: list[_Rows]) -> _Rows:
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.events for p in parts]),
+            np.concatenate([p.codes for p in parts]),
+            np.concatenate([p.probabilities for p in parts]),
+        )
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+@dataclass
+class _Index:
+    """The window's inferences by eventId: the sorted hashes of their eventIds, searched with numpy.
+
+    ``rows`` are the kept capture rows in capture order (a record captured twice is kept once, its first
+    capture); a lookup gives a row's position in ``rows``. Two different eventIds with one hash (never seen in
+    practice; checked) make the index a dictionary of the eventIds themselves."""
+
+    rows: Codes
+    keys: npt.NDArray[np.uint64]  # sorted hashes of the kept rows' eventIds
+    key_events: Strings  # their eventIds, in key order
+    key_positions: Codes  # their positions in ``rows``, in key order
+    exact: dict[bytes, int] | None = None
+
+    @classmethod
+    def of(cls, events: Strings) -> _Index:
+        hashes = value_hashes(events)
+        order = np.argsort(hashes)
+        keys, key_events = hashes[order], events[order]
+        same_hash = keys[1:] == keys[:-1]
+        if not same_hash.any():  # the common window: no eventId twice, every row kept
+            return cls(np.arange(len(events), dtype=np.int64), keys, key_events, order.astype(np.int64))
+        if np.any(same_hash & (key_events[1:] != key_events[:-1])):
+            return cls._exact(events)
+        first = np.r_[True, ~same_hash]
+        group = np.cumsum(first) - 1
+        earliest = np.full(int(group[-1]) + 1, len(events), dtype=np.int64)
+        np.minimum.at(earliest, group, order)  # a duplicate's first capture
+        rows = np.sort(earliest)
+        return cls(rows, keys[first], key_events[first], np.searchsorted(rows, earliest))
+
+    @classmethod
+    def _exact(cls, events: Strings) -> _Index:
+        first_of: dict[bytes, int] = {}
+        for row, event in enumerate(events.tolist()):
+            first_of.setdefault(event, row)
+        rows = np.array(sorted(first_of.values()), dtype=np.int64)
+        exact = {event: position for position, event in enumerate(events[rows].tolist())}
+        return cls(rows, np.zeros(0, dtype=np.uint64), events[:0], rows[:0], exact)
+
+    def positions(self, events: Strings) -> Codes:
+        """The position in ``rows`` of each eventId's inference, -1 for an eventId the window did not capture."""
+        if self.exact is not None:
+            return np.fromiter((self.exact.get(e, -1) for e in events.tolist()), dtype=np.int64, count=len(events))
+        if not len(self.keys):
+            return np.full(len(events), -1, dtype=np.int64)
+        hashes = value_hashes(events)
+        by_hash = np.argsort(hashes)  # sorted queries: each search starts where the last one ended
+        at = np.empty(len(hashes), dtype=np.int64)
+        at[by_hash] = np.minimum(np.searchsorted(self.keys, hashes[by_hash]), len(self.keys) - 1)
+        hit = self.keys[at] == hashes
+        hit[hit] = self.key_events[at[hit]] == events[hit]  # the eventId itself, not only its hash
+        return np.where(hit, self.key_positions[at], -1)
+
 
 @dataclass
 class Merge:
@@ -45,94 +199,256 @@ class Merge:
     reading: OutputReading
     start: datetime | None = None
     end: datetime | None = None
-    index: dict[str, int] = field(default_factory=dict)
-    predictions: list[str] = field(default_factory=list)
-    probabilities: array[float] = field(default_factory=lambda: array("d"))
-    labels: list[str | None] = field(default_factory=list)
     inferences: int = 0
     ground_truth_records: int = 0
     labels_without_inference: int = 0
     outside_window: int = 0
     tally: CaptureTally = field(default_factory=CaptureTally)
+    predicted: TextCodes = field(default_factory=TextCodes)
+    truth: TextCodes = field(default_factory=TextCodes)
+    _captured: list[_Rows] = field(default_factory=list)
+    _unjoined: list[_Rows] = field(default_factory=list)  # a fan-out worker's labels, for its part
+    _index: _Index | None = None
+    _capture: _Rows | None = None
+    _labels: Codes = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     _times: dict[str, datetime | None] = field(default_factory=dict)  # inferenceTime text -> time (seconds repeat)
 
-    def add_capture(self, lines: Iterable[bytes], where: str) -> None:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-                event_id, moment = _event(record)
-                at = self._times[moment] if moment in self._times else self._time(moment)
-                output = record["captureData"]["endpointOutput"]
-            except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
-                self.tally.skip(f"{where} line {number}", _reason(error, "not a data capture record"))
-                continue
-            if at is not None and ((self.start and at < self.start) or (self.end and at >= self.end)):
-                self.outside_window += 1
-                continue
-            try:
-                prediction, probability = self._prediction(output)
-            except UnreadableRecord as error:
-                self.tally.skip(f"{where} line {number}", str(error))
-                continue
-            self.inferences += 1
-            if event_id in self.index:  # a record captured twice is one inference
-                continue
-            self.index[event_id] = len(self.predictions)
-            self.predictions.append(prediction)
-            self.probabilities.append(probability)
-            self.labels.append(None)
+    # -- reading ------------------------------------------------------------------------------------------------
 
-    def add_ground_truth(self, lines: Iterable[bytes], where: str) -> None:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-                event_id = record["eventMetadata"]["eventId"]
-                truth = record["groundTruthData"]
-                label = truth["data"]
-                if type(label) is not str or truth.get("encoding") != "CSV":  # the common record taken inline
-                    label = _text(truth, "groundTruthData")
-            except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
-                self.tally.skip(f"{where} line {number}", _reason(error, "not a ground truth record"))
-                continue
-            self.ground_truth_records += 1
-            row = self.index.get(str(event_id))
-            if row is None:
-                self.labels_without_inference += 1
-            elif self.labels[row] is None:
-                self.labels[row] = label.strip()
+    def add_capture(self, blocks: Iterable[bytes], where: str) -> None:
+        """Capture records: ``blocks`` of whole lines (a list of single lines is blocks too)."""
+        if self._index is not None:
+            raise RuntimeError("capture must be read before ground truth")
+        self._captured.extend(self._each_block(blocks, where, self._capture_block))
+
+    def add_ground_truth(self, blocks: Iterable[bytes], where: str) -> None:
+        """Ground truth records, joined at once against the capture read before."""
+        for rows in self._each_block(blocks, where, self._truth_block):
+            self._join(rows)
+
+    def keep_ground_truth(self, blocks: Iterable[bytes], where: str) -> None:
+        """Ground truth records kept unjoined: a fan-out worker's, for its ``part``."""
+        self._unjoined.extend(self._each_block(blocks, where, self._truth_block))
+
+    # -- fan-out parts ------------------------------------------------------------------------------------------
+
+    def part(self) -> bytes:
+        """What this worker read (capture rows, unjoined labels, counts) as one .npz file (no pickled objects)."""
+        capture, labels = _Rows.joined(self._captured), _Rows.joined(self._unjoined)
+        counts = {
+            "inferences": self.inferences,
+            "outside_window": self.outside_window,
+            "skipped": self.tally.skipped,
+            "reasons": dict(self.tally.reasons),
+            "first_problem": self.tally.first_problem,
+        }
+        out = io.BytesIO()
+        np.savez(
+            out,
+            capture_events=capture.events,
+            capture_codes=capture.codes,
+            capture_probabilities=capture.probabilities,
+            predicted=np.array(self.predicted.texts, dtype=np.str_),
+            label_events=labels.events,
+            label_codes=labels.codes,
+            truth=np.array(self.truth.texts, dtype=np.str_),
+            counts=np.array(json.dumps(counts)),
+        )
+        return out.getvalue()
+
+    def add_part(self, part: bytes) -> None:
+        """A worker's part: its capture rows after those added before, its labels joined (add capture parts first)."""
+        with np.load(io.BytesIO(part), allow_pickle=False) as saved:
+            counts = json.loads(str(saved["counts"]))
+            predicted = np.array([self.predicted.code(t) for t in saved["predicted"].tolist()], dtype=np.int64)
+            truth = np.array([self.truth.code(t) for t in saved["truth"].tolist()], dtype=np.int64)
+            capture = _Rows(
+                saved["capture_events"], _remap(saved["capture_codes"], predicted), saved["capture_probabilities"]
+            )
+            labels = _Rows(saved["label_events"], _remap(saved["label_codes"], truth), np.zeros(0))
+        if len(capture):
+            if self._index is not None:
+                raise RuntimeError("capture parts must be added before ground truth")
+            self._captured.append(capture)
+        self.inferences += counts["inferences"]
+        self.outside_window += counts["outside_window"]
+        self.tally.merge(CaptureTally(skipped=counts["skipped"], reasons=Counter(counts["reasons"]),
+                                      first_problem=counts["first_problem"]))  # fmt: skip
+        if len(labels):
+            self._join(labels)
+
+    # -- results ------------------------------------------------------------------------------------------------
 
     def pairs(self) -> Pairs:
-        rows = [i for i, label in enumerate(self.labels) if label is not None]
-        probabilities = np.frombuffer(self.probabilities, dtype=np.float64)[rows] if rows else np.zeros(0)
+        index, capture = self._joined_index()
+        labeled = np.flatnonzero(self._labels >= 0)
+        rows = index.rows[labeled]
         with_probability = self.reading.probability_attribute is not None and self.reading.problem_type == BINARY
         return Pairs(
             self.reading.problem_type,
-            [str(self.labels[i]) for i in rows],
-            [self.predictions[i] for i in rows],
-            probabilities if with_probability else None,
+            Texts.compact(self._labels[labeled], self.truth.texts),
+            Texts.compact(capture.codes[rows], self.predicted.texts),
+            capture.probabilities[rows] if with_probability else None,
         )
 
     @property
     def merged(self) -> int:
-        return sum(1 for label in self.labels if label is not None)
+        self._joined_index()
+        return int(np.count_nonzero(self._labels >= 0))
 
     def document(self) -> dict[str, Any]:
+        index, _ = self._joined_index()
         merged = self.merged
         return {
             "inferences_read": self.inferences,
             "ground_truth_records_read": self.ground_truth_records,
             "merged": merged,
-            "inferences_without_label": len(self.labels) - merged,
+            "inferences_without_label": len(index.rows) - merged,
             "labels_without_inference": self.labels_without_inference,
             "inferences_outside_window": self.outside_window,
             "unreadable_records": self.tally.skipped,
             "unreadable_reasons": dict(self.tally.reasons.most_common(5)),
             "first_problem": self.tally.first_problem,
         }
+
+    # -- inside -------------------------------------------------------------------------------------------------
+
+    def _joined_index(self) -> tuple[_Index, _Rows]:
+        if self._index is None or self._capture is None:
+            self._capture = _Rows.joined(self._captured)
+            self._captured = [self._capture]
+            self._index = _Index.of(self._capture.events)
+            self._labels = np.full(len(self._index.rows), -1, dtype=np.int64)
+        return self._index, self._capture
+
+    def _join(self, labels: _Rows) -> None:
+        index, _ = self._joined_index()
+        self.ground_truth_records += len(labels)
+        positions = index.positions(labels.events)
+        found = positions >= 0
+        self.labels_without_inference += int(np.count_nonzero(~found))
+        positions, codes = positions[found], labels.codes[found]
+        if len(np.unique(positions)) < len(positions):  # a label sent twice: its first one counts
+            positions, first = np.unique(positions, return_index=True)
+            codes = codes[first]
+        unset = self._labels[positions] < 0  # the first label of an inference stands
+        self._labels[positions[unset]] = codes[unset]
+
+    def _each_block(
+        self, blocks: Iterable[bytes], where: str, read: Callable[[Lines, str, int], _Rows]
+    ) -> Iterator[_Rows]:
+        first_line = 1  # of the block, in its object (the tally names lines)
+        for block in blocks:
+            if type(block) is OverlongLine:
+                self.tally.skip(f"{where} line {first_line}", f"longer than {MAX_LINE_BYTES} bytes")
+                first_line += 1
+                continue
+            lines = Lines.of(block)
+            yield read(lines, where, first_line)
+            first_line += len(lines)
+
+    def _capture_block(self, lines: Lines, where: str, first_line: int) -> _Rows:
+        found, slow = _read(lines, CAPTURE_LAYOUTS)
+        fast, kept, rows = self._fast_capture(lines, found)
+        slow = np.sort(np.r_[slow, found.lines[~fast]])
+        slow_rows = []
+        for line in slow.tolist():
+            read = self._capture_record(lines.text(line).rstrip(b"\r"), f"{where} line {first_line + line}")
+            if read is not None:
+                slow_rows.append((line, read[0].encode(), self.predicted.code(read[1]), read[2]))
+        return _in_line_order(found.lines[kept], rows, slow_rows)
+
+    def _fast_capture(self, lines: Lines, found: Found) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], _Rows]:
+        """Which matched lines this path reads (the rest go record by record), which of those are inferences of
+        the window, and their rows."""
+        fast = np.full(len(found.lines), self.reading.first_column, dtype=np.bool_)
+        if not len(found.lines) or not fast.any():
+            return fast, fast, _Rows.empty()
+        outputs = found.strings(lines, "output")
+        outputs_bytes = outputs.view(np.uint8).reshape(len(outputs), -1)
+        fast &= outputs_bytes[:, 0] != 0  # an empty output: the record-by-record path names it
+        if self.reading.probability_attribute is not None:
+            plain, probabilities = numbers_of(outputs)  # what float() gives, for each number in Deequ's grammar
+            fast &= plain & _NUMBER_BYTES[outputs_bytes].all(axis=1)  # others (".5", "nan", "+ 5"): float() itself
+        else:
+            probabilities = np.full(len(outputs), np.nan)
+            fast &= ~(outputs_bytes == ord(",")).any(axis=1)  # one value: column 0 is the whole output
+        times, inverse = found.distinct(lines, "time")
+        moments = [self._moment(t.decode("ascii")) for t in times.tolist()]
+        readable = np.array([m is not None for m in moments], dtype=np.bool_)[inverse]
+        inside = np.array([self._inside(m) for m in moments], dtype=np.bool_)[inverse]
+        fast &= readable
+        self.outside_window += int(np.count_nonzero(fast & ~inside))
+        kept = fast & inside
+        self.inferences += int(np.count_nonzero(kept))
+        reading = self.reading
+        if (
+            reading.inference_attribute is None
+            and reading.probability_attribute is not None
+            and reading.problem_type == BINARY
+        ):
+            labels = np.array([self.predicted.code("0"), self.predicted.code("1")], dtype=np.int64)
+            codes = labels[(probabilities[kept] >= reading.probability_threshold).astype(np.int64)]
+        else:
+            codes = self.predicted.of_strings(outputs[kept])
+        return fast, kept, _Rows(found.strings(lines, "event")[kept], codes, probabilities[kept])
+
+    def _capture_record(self, line: bytes, where: str) -> tuple[str, str, float] | None:
+        if not line.strip():
+            return None
+        try:
+            record = orjson.loads(line)
+            event_id, moment = _event(record)
+            at = self._times[moment] if moment in self._times else self._time(moment)
+            output = record["captureData"]["endpointOutput"]
+        except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
+            self.tally.skip(where, _reason(error, "not a data capture record"))
+            return None
+        if not self._inside(at):
+            self.outside_window += 1
+            return None
+        try:
+            prediction, probability = self._prediction(output)
+        except UnreadableRecord as error:
+            self.tally.skip(where, str(error))
+            return None
+        self.inferences += 1
+        return event_id, prediction, probability
+
+    def _truth_block(self, lines: Lines, where: str, first_line: int) -> _Rows:
+        found, slow = _read(lines, GROUND_TRUTH_LAYOUTS)
+        labels = self.truth.of_strings(found.strings(lines, "label"))
+        rows = _Rows(found.strings(lines, "event"), labels, np.zeros(len(labels)))
+        slow_rows = []
+        for line in slow.tolist():
+            read = self._truth_record(lines.text(line).rstrip(b"\r"), f"{where} line {first_line + line}")
+            if read is not None:
+                slow_rows.append((line, read[0].encode(), self.truth.code(read[1]), 0.0))
+        return _in_line_order(found.lines, rows, slow_rows)
+
+    def _truth_record(self, line: bytes, where: str) -> tuple[str, str] | None:
+        if not line.strip():
+            return None
+        try:
+            record = orjson.loads(line)
+            event_id = record["eventMetadata"]["eventId"]
+            truth = record["groundTruthData"]
+            label = truth["data"]
+            if type(label) is not str or truth.get("encoding") != "CSV":
+                label = _text(truth, "groundTruthData")
+        except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
+            self.tally.skip(where, _reason(error, "not a ground truth record"))
+            return None
+        return str(event_id), label.strip()
+
+    def _inside(self, at: datetime | None) -> bool:
+        return at is None or not ((self.start and at < self.start) or (self.end and at >= self.end))
+
+    def _moment(self, text: str) -> datetime | None:
+        try:
+            return self._times[text] if text in self._times else self._time(text)
+        except UnreadableRecord:
+            return None
 
     def _time(self, moment: str | None) -> datetime | None:
         if moment is None:
@@ -159,6 +475,53 @@ class Merge:
         if reading.probability_attribute is not None and reading.problem_type == BINARY:
             return ("1" if probability >= reading.probability_threshold else "0"), probability
         return str(_attribute(output, None)).strip(), probability
+
+
+def _read(lines: Lines, layouts: tuple[Layout, ...]) -> tuple[Found, Codes]:
+    """The lines any of ``layouts`` matches (in line order) and the others."""
+    rest = np.arange(len(lines), dtype=np.int64)
+    matched: list[Found] = []
+    for layout in layouts:
+        if not len(rest):
+            break
+        found = read_layout(lines, layout, rest)
+        matched.append(found)
+        rest = np.setdiff1d(rest, found.lines, assume_unique=True)
+    return _combined(matched) if matched else read_layout(lines, layouts[0], rest), rest
+
+
+def _combined(found: list[Found]) -> Found:
+    """One Found of several layouts' (the values all of them name), in line order."""
+    if len(found) == 1:
+        return found[0]
+    lines = np.concatenate([f.lines for f in found])
+    order = np.argsort(lines, kind="stable")
+    names = set.intersection(*(set(f.values) for f in found))
+    values = {
+        name: (
+            np.concatenate([f.values[name][0] for f in found])[order],
+            np.concatenate([f.values[name][1] for f in found])[order],
+        )
+        for name in names
+    }
+    return Found(lines[order], values)
+
+
+def _in_line_order(fast_lines: Codes, fast: _Rows, slow: list[tuple[int, bytes, int, float]]) -> _Rows:
+    """The rows of both paths of one block, in the order of their lines."""
+    if not slow:
+        return fast
+    line, events, codes, probabilities = zip(*slow, strict=True)
+    order = np.argsort(np.r_[fast_lines, np.array(line, dtype=np.int64)], kind="stable")
+    return _Rows(
+        np.concatenate([fast.events, np.array(events, dtype=np.bytes_)])[order],
+        np.r_[fast.codes, np.array(codes, dtype=np.int64)][order],
+        np.r_[fast.probabilities, np.array(probabilities, dtype=np.float64)][order],
+    )
+
+
+def _remap(codes: Codes, table: Codes) -> Codes:
+    return table[codes] if len(codes) else np.zeros(0, dtype=np.int64)
 
 
 def _reason(error: Exception, default: str) -> str:

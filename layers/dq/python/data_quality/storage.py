@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from data_quality.capture import capped_lines
+from data_quality.capture import capped_blocks, capped_lines
 from model_governance.monitoring.dq_monitors import bucket_and_key
 
 READ_CHUNK = 8 * 1024 * 1024
@@ -49,6 +49,14 @@ class S3Files:
         except ClientError as error:
             raise _access(error, f"reading s3://{bucket}/{key}") from error
         yield from capped_lines(body.iter_chunks(chunk_size=READ_CHUNK))
+
+    def blocks(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The object's whole lines, a chunk's worth at a time (memory: one chunk and at most one capped line)."""
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+        except ClientError as error:
+            raise _access(error, f"reading s3://{bucket}/{key}") from error
+        yield from capped_blocks(body.iter_chunks(chunk_size=READ_CHUNK))
 
     def read(self, uri: str) -> bytes | None:
         bucket, key = bucket_and_key(uri)
