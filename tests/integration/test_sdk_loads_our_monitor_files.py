@@ -224,6 +224,8 @@ def test_each_problem_types_baseline_loads_with_the_metrics_and_thresholds_we_wr
     assert statistics["dataset"]["item_count"] == len(rows.lines)
     suggested = constraints[f"{SECTIONS[rows.problem_type]}_constraints"]
     assert set(suggested) == set(expected)  # each metric the baseline constrains, with a threshold on its worse side
+    table = loaded[f"{rows.problem_type}/constraints.json"]["table"]  # pd.DataFrame(body_dict[...]).T, as AWS shows
+    assert (set(table["rows"]), table["columns"]) == (set(expected), ["threshold", "comparison_operator"])
     for name, constraint in suggested.items():
         worse = constraint["comparison_operator"] == "GreaterThanThreshold"
         assert worse == (name in {"mae", "mse", "rmse"}), name

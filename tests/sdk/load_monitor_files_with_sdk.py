@@ -4,7 +4,9 @@
 Run by the SDK's interpreter (``.venv-bench``, see bench/requirements-sdk.txt), never imported by the test suite:
 it imports nothing of ours. Reads ``[{"name": ..., "kind": "statistics" | "constraints" | "violations", "uri":
 "s3://..."}, ...]`` as JSON on stdin and prints one result per file: ``{"name", "loaded", "error", "class",
-"uri", "body"}``, where ``body`` is the loaded object's ``body_dict`` and ``uri`` its ``file_s3_uri``.
+"uri", "body", "table"}``, where ``body`` is the loaded object's ``body_dict``, ``uri`` its ``file_s3_uri``, and
+``table`` (constraints only) the rows and columns of the SDK guide's own view of suggested constraints,
+``pd.DataFrame(body_dict["<problem>_constraints"]).T``.
 
 S3 is whatever ``AWS_ENDPOINT_URL`` names (the test's moto server): the SDK builds its own S3 client from the
 boto3 session, exactly as it does against AWS, and botocore sends every call to that endpoint.
@@ -34,7 +36,18 @@ def load(file: dict[str, str], session: Any) -> dict[str, Any]:
         "class": type(loaded).__name__,
         "uri": loaded.file_s3_uri,
         "body": loaded.body_dict,
+        "table": constraints_table(loaded.body_dict) if file["kind"] == "constraints" else None,
     }
+
+
+def constraints_table(body: dict[str, Any]) -> dict[str, list[str]] | str:
+    import pandas as pd
+
+    sections = [key for key in body if key.endswith("_constraints")]
+    if len(sections) != 1:
+        return f"not one <problem>_constraints section: {sections}"
+    table = pd.DataFrame(body[sections[0]]).T
+    return {"rows": [str(i) for i in table.index], "columns": [str(c) for c in table.columns]}
 
 
 def main() -> None:
