@@ -2,8 +2,8 @@
 a monitor's output: ``Statistics``, ``Constraints`` and ``ConstraintViolations.from_s3_uri``.
 
 What is loaded is what the product writes, where it writes it: `make baseline MONITOR=model-quality` (ops.baseline)
-for each problem type, and the monitor's run (``check_window``) on an hour as validated and on a degraded hour,
-both into S3 served by moto's ``ThreadedMotoServer``. The SDK runs in its own interpreter (``.venv-bench``, see
+for each problem type, and the runs (``check_window``) of a binary and a regression monitor on an hour as validated
+and on a degraded hour, all into S3 served by moto's ``ThreadedMotoServer``. The SDK runs in its own interpreter (``.venv-bench``, see
 tests/integration/test_sdk_loads_our_cards.py), in a child process whose boto3 sends every call to that server
 (``AWS_ENDPOINT_URL``); the test is skipped where no SDK is installed. Expected values come from scikit-learn on
 the same rows, not from our files.
@@ -25,10 +25,11 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
+from data_quality.model_quality import BINARY, MULTICLASS, REGRESSION
 from data_quality.mq_run import check_window
 from data_quality.storage import S3Files
 from local.scenarios import model_quality as scenario
-from model_governance.monitoring.mq_monitors import parse_model_quality_monitors
+from model_governance.monitoring.mq_monitors import ModelQualityMonitor, parse_model_quality_monitors
 from ops import baseline
 from ops.cli import run
 from tests.dq.test_model_quality_metrics import SCHEMAS
@@ -60,12 +61,16 @@ class Rows:
     predicted: list[Any]
     scores: list[float] | None = None
 
+    @property
+    def baseline(self) -> str:
+        return f"s3://{BUCKET}/baselines/{self.problem_type}"
+
 
 def binary_rows() -> Rows:
-    truth, scores = scenario.scored(2000, seed=1)  # the demo's validation set: the runs below are checked against it
+    truth, scores = scenario.scored(2000, seed=1)  # the demo's validation set: its runs are checked against it
     predicted = [int(p >= 0.5) for p in scores]
     lines = [f"{t},{p},{s}" for t, p, s in zip(truth, predicted, scores, strict=True)]
-    return Rows("BinaryClassification", "churn,predicted,probability", lines, list(truth), predicted, list(scores))
+    return Rows(BINARY, "churn,predicted,probability", lines, list(truth), predicted, list(scores))
 
 
 def multiclass_rows() -> Rows:
@@ -73,25 +78,33 @@ def multiclass_rows() -> Rows:
     truth = [CLASSES[i] for i in rng.integers(0, 3, 900)]
     predicted = [t if rng.random() < 0.8 else CLASSES[rng.integers(0, 3)] for t in truth]
     lines = [f"{t},{p}" for t, p in zip(truth, predicted, strict=True)]
-    return Rows("MulticlassClassification", "animal,predicted", lines, truth, predicted)
+    return Rows(MULTICLASS, "animal,predicted", lines, truth, predicted)
 
 
 def regression_rows() -> Rows:
-    rng = np.random.default_rng(8)
-    truth = rng.normal(50, 10, 700).round(3)
-    predicted = (truth + rng.normal(0.5, 2, 700)).round(3)
-    lines = [f"{t},{p}" for t, p in zip(truth, predicted, strict=True)]
-    return Rows("Regression", "price,predicted", lines, list(truth), list(predicted))
+    """The same validation set, the churn probability read as a regression of the label (its error grows when the
+    model degrades): the demo's captures serve a regression monitor too."""
+    truth, scores = scenario.scored(2000, seed=1)
+    lines = [f"{t},{s}" for t, s in zip(truth, scores, strict=True)]
+    return Rows(REGRESSION, "churn,probability", lines, list(truth), list(scores))
 
 
-def write_baseline(rows: Rows, folder: Path, output: str) -> None:
-    """`make baseline MONITOR=model-quality ...` of the rows into ``output``."""
+def monitors() -> dict[str, ModelQualityMonitor]:
+    """{problem type: monitor}: the demo's binary monitor and a regression monitor of the same captures."""
+    binary = {**scenario.CONTEXT["modelQualityMonitors"][0], "baselinePrefix": binary_rows().baseline}
+    regression = {k: v for k, v in binary.items() if not k.startswith("probability")}
+    regression |= {"name": "churn-score-error", "problemType": REGRESSION, "baselinePrefix": regression_rows().baseline}
+    return {monitor.problem_type: monitor for monitor in parse_model_quality_monitors([binary, regression])}
+
+
+def write_baseline(rows: Rows, folder: Path) -> None:
+    """`make baseline MONITOR=model-quality ...` of the rows into their baseline prefix."""
     dataset = folder / f"{rows.problem_type}.csv"
     dataset.write_text("\n".join([rows.header, *rows.lines]) + "\n")
     label, prediction, *probability = rows.header.split(",")
     argv = ["--monitor", "model-quality", "--problem-type", rows.problem_type, "--dataset", str(dataset)]
-    argv += ["--header", "true", "--output", output, "--label", label, "--prediction", prediction]
-    argv += ["--probability", probability[0]] if probability else []
+    argv += ["--header", "true", "--output", rows.baseline, "--label", label, "--prediction", prediction]
+    argv += ["--probability", probability[0]] if rows.problem_type == BINARY else []
     assert run(baseline.main, argv) == 0
 
 
@@ -130,7 +143,8 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def loaded(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
-    """Every file the product writes for model quality, written into the moto server, then loaded by the SDK."""
+    """Every file the product writes for model quality, written into the moto server, then loaded by the SDK:
+    ``<problem type>/<file>`` of each baseline, ``<problem type>-<story>/<file>`` of each run."""
     python = sdk_python()
     if python is None:
         pytest.skip("SageMaker Python SDK not installed: `make sdk-venv` builds .venv-bench")
@@ -151,20 +165,16 @@ def loaded(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         files = {}
         folder = tmp_path_factory.mktemp("datasets")
         for rows in (binary_rows(), multiclass_rows(), regression_rows()):
-            # the binary baseline is the monitor's own: the runs below are checked against its constraints
-            prefix = scenario.BASELINE if rows.problem_type == "BinaryClassification" else rows.problem_type
-            output = f"s3://{BUCKET}/{prefix}"
-            write_baseline(rows, folder, output)
+            write_baseline(rows, folder)
             for name in ("statistics.json", "constraints.json"):
-                files[f"{rows.problem_type}/{name}"] = f"{output}/{name}"
-
-        [monitor] = parse_model_quality_monitors(scenario.CONTEXT["modelQualityMonitors"])
+                files[f"{rows.problem_type}/{name}"] = f"{rows.baseline}/{name}"
         for story, hour, options in RUNS:
             scenario.serve_hour(s3, hour, **options)
-            outcome = check_window(S3Files(s3), monitor, hour + timedelta(hours=2, minutes=5))
-            assert (outcome.status, outcome.violations > 0) == ("Completed", story == "violated")
-            for name in ("statistics.json", "constraint_violations.json"):
-                files[f"run-{story}/{name}"] = f"{outcome.output_uri}/{name}"
+            for problem_type, monitor in monitors().items():
+                outcome = check_window(S3Files(s3), monitor, hour + timedelta(hours=2, minutes=5))
+                assert (outcome.status, outcome.violations > 0) == ("Completed", story == "violated")
+                for name in ("statistics.json", "constraint_violations.json"):
+                    files[f"{problem_type}-{story}/{name}"] = f"{outcome.output_uri}/{name}"
         yield load_with_sdk(python, files, s3_endpoint)
 
 
@@ -182,14 +192,14 @@ def follows_the_oracle(body: dict[str, Any], kind: str) -> None:
 
 
 def scikit_learn_metrics(rows: Rows) -> dict[str, float]:
-    if rows.problem_type == "Regression":
+    if rows.problem_type == REGRESSION:
         return {
             "mae": sk.mean_absolute_error(rows.truth, rows.predicted),
             "mse": sk.mean_squared_error(rows.truth, rows.predicted),
             "rmse": sk.mean_squared_error(rows.truth, rows.predicted) ** 0.5,
             "r2": sk.r2_score(rows.truth, rows.predicted),
         }
-    if rows.problem_type == "MulticlassClassification":
+    if rows.problem_type == MULTICLASS:
         return {
             "accuracy": sk.accuracy_score(rows.truth, rows.predicted),
             "weighted_precision": sk.precision_score(rows.truth, rows.predicted, average="weighted"),
@@ -205,10 +215,10 @@ def scikit_learn_metrics(rows: Rows) -> dict[str, float]:
     }
 
 
-SECTIONS = {
-    "BinaryClassification": "binary_classification",
-    "MulticlassClassification": "multiclass_classification",
-    "Regression": "regression",
+SECTIONS = {BINARY: "binary_classification", MULTICLASS: "multiclass_classification", REGRESSION: "regression"}
+PAST = {  # the side of its threshold where a metric is in violation, per the constraint's operator
+    "LessThanThreshold": lambda value, threshold: value < threshold,
+    "GreaterThanThreshold": lambda value, threshold: value > threshold,
 }
 
 
@@ -247,35 +257,53 @@ def test_a_binary_baselines_curves_and_confusion_matrix_survive_the_sdk(loaded):
     )
 
 
-def test_a_clean_runs_files_load_with_its_metrics_and_no_violations(loaded):
-    statistics = loaded_body(loaded, "run-clean/statistics.json", "Statistics")
-    violations = loaded_body(loaded, "run-clean/constraint_violations.json", "ConstraintViolations")
+def truth_and_scores(story: str) -> tuple[Any, Any]:
+    """The labels and probabilities the run of ``story`` was served (scenario.serve_hour: 600 inferences)."""
+    [options] = [options for name, _, options in RUNS if name == story]
+    return scenario.scored(600, **options)
 
-    truth, scores = scenario.scored(600, seed=2)
-    predicted = (scores >= 0.5).astype(int)
-    section = statistics["binary_classification_metrics"]
+
+@pytest.mark.parametrize("problem_type", [BINARY, REGRESSION])
+def test_a_clean_runs_files_load_with_its_metrics_and_no_violations(loaded, problem_type):
+    statistics = loaded_body(loaded, f"{problem_type}-clean/statistics.json", "Statistics")
+    violations = loaded_body(loaded, f"{problem_type}-clean/constraint_violations.json", "ConstraintViolations")
+
+    truth, scores = truth_and_scores("clean")
+    section = statistics[f"{SECTIONS[problem_type]}_metrics"]
     assert statistics["dataset"]["item_count"] == 600
-    assert section["accuracy"]["value"] == pytest.approx(sk.accuracy_score(truth, predicted))
-    assert section["auc"]["value"] == pytest.approx(sk.roc_auc_score(truth, scores))
+    if problem_type == BINARY:
+        assert section["accuracy"]["value"] == pytest.approx(sk.accuracy_score(truth, scores >= 0.5))
+        assert section["auc"]["value"] == pytest.approx(sk.roc_auc_score(truth, scores))
+    else:
+        assert section["mae"]["value"] == pytest.approx(sk.mean_absolute_error(truth, scores))
+        assert section["r2"]["value"] == pytest.approx(sk.r2_score(truth, scores))
     assert violations == {"violations": []}
     follows_the_oracle(statistics, "statistics")
     follows_the_oracle(violations, "constraint_violations")
 
 
-def test_a_degraded_runs_violations_load_naming_each_metric_below_its_threshold(loaded):
-    statistics = loaded_body(loaded, "run-violated/statistics.json", "Statistics")
-    violations = loaded_body(loaded, "run-violated/constraint_violations.json", "ConstraintViolations")
-    thresholds = loaded_body(loaded, "BinaryClassification/constraints.json", "Constraints")[
-        "binary_classification_constraints"
-    ]
+@pytest.mark.parametrize(
+    ("problem_type", "violated"),
+    [(BINARY, {"accuracy", "precision", "recall", "f1", "auc"}), (REGRESSION, {"mae", "mse", "rmse", "r2"})],
+)
+def test_a_degraded_runs_violations_load_naming_each_metric_past_its_threshold(loaded, problem_type, violated):
+    statistics = loaded_body(loaded, f"{problem_type}-violated/statistics.json", "Statistics")
+    violations = loaded_body(loaded, f"{problem_type}-violated/constraint_violations.json", "ConstraintViolations")
+    thresholds = loaded_body(loaded, f"{problem_type}/constraints.json", "Constraints")
+    limits = thresholds[f"{SECTIONS[problem_type]}_constraints"]
 
-    truth, scores = scenario.scored(600, seed=3, degraded=True)
-    section = statistics["binary_classification_metrics"]
-    assert section["auc"]["value"] == pytest.approx(sk.roc_auc_score(truth, scores))
-    below = {name for name, limit in thresholds.items() if section[name]["value"] < limit["threshold"]}
-    assert below == {"accuracy", "precision", "recall", "f1", "auc"}
-    assert {v["metric_name"] for v in violations["violations"]} == below
+    truth, scores = truth_and_scores("violated")
+    section = statistics[f"{SECTIONS[problem_type]}_metrics"]
+    expected = sk.roc_auc_score(truth, scores) if problem_type == BINARY else sk.mean_squared_error(truth, scores)
+    assert section["auc" if problem_type == BINARY else "mse"]["value"] == pytest.approx(expected)
+    past = {  # judged here from the two files the SDK loaded, not by our code
+        name
+        for name, limit in limits.items()
+        if PAST[limit["comparison_operator"]](section[name]["value"], limit["threshold"])
+    }
+    assert past == violated
+    assert {v["metric_name"] for v in violations["violations"]} == violated
     for violation in violations["violations"]:
-        assert violation["constraint_check_type"] == "LessThanThreshold"
+        assert violation["constraint_check_type"] == limits[violation["metric_name"]]["comparison_operator"]
         assert violation["description"].startswith(f"Metric {violation['metric_name']} with ")
     follows_the_oracle(violations, "constraint_violations")
