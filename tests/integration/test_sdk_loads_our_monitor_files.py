@@ -44,7 +44,7 @@ LOADERS = {
     "constraints.json": "constraints",
     "constraint_violations.json": "violations",
 }
-RUNS = (  # (story, the hour whose inferences the run checks, how that hour was served)
+RUNS: tuple[tuple[str, datetime, dict[str, Any]], ...] = (  # (story, the hour the run checks, how it was served)
     ("clean", HOUR, {"seed": 2}),
     ("violated", HOUR + timedelta(hours=1), {"seed": 3, "degraded": True}),
 )
