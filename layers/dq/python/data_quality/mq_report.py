@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 
 from data_quality import model_quality as mq
-from data_quality.report_html import BASELINE_COLOUR, CURRENT_COLOUR, POLICY
+from data_quality.report_html import BASELINE_COLOUR, CURRENT_COLOUR, page_head
 from data_quality.storage import S3Files, StorageAccessError
 from model_governance.monitoring.mq_monitors import ModelQualityMonitor
 
@@ -72,7 +72,7 @@ def render_page(
     else:
         source = f"Baseline values from {monitor.baseline_prefix}/statistics.json."
     return _PAGE.format(
-        policy=POLICY,
+        head=page_head(f"Model quality: {monitor.name} on endpoint {monitor.endpoint}"),
         title=title,
         summary=escape(
             f"{monitor.problem_type}, {label}: {len(violations)} of {len(constraints)} metrics in violation."
@@ -391,11 +391,7 @@ def _change(value: float, reference: float) -> str:
     return f"{value - reference:+.4f}{relative}"
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{policy}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Model quality: {title}</title>
+_PAGE = """{head}
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; padding: 0 1em; }}
 h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.15em; margin: 1.4em 0 0.4em; }}
