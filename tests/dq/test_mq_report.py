@@ -6,6 +6,8 @@ baseline file that is not what `make baseline` writes never breaking the page.""
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, cast
@@ -286,8 +288,16 @@ def test_a_baseline_file_of_the_wrong_shape_leaves_its_values_out_and_the_page_w
         "receiver_operating_characteristic_curve": {"false_positive_rates": [0, 1], "true_positive_rates": [1]},
         "precision_recall_curve": "none",
     }
-    constraints = {"accuracy": (0.5, "LessThanThreshold"), "auc": (0.5, "LessThanThreshold")}
-    page = parse(render_page(monitor(mq.BINARY), "w", run, constraints, [], baseline=broken))
+    constraints = {  # json.loads reads Infinity and NaN: a hand-edited constraints.json may hold them
+        "accuracy": (0.5, "LessThanThreshold"),
+        "auc": (0.5, "LessThanThreshold"),
+        "recall": (float("inf"), "GreaterThanThreshold"),
+        "precision": (float("nan"), "LessThanThreshold"),
+    }
+    html = render_page(monitor(mq.BINARY), "w", run, constraints, [], baseline=broken)
+    page = parse(html)
+    geometry = re.findall(r' (?:x|y|x1|x2|y1|y2|width|height)="([^"]*)"', html)
+    assert geometry and all(math.isfinite(float(v)) for v in geometry)  # every shape drawable
     assert page.rows["accuracy"][1][2] == "-" and page.rows["auc"][1][2] == "-"
     assert "No confusion matrix in baseline's statistics." in page.text
     assert {series for _, series in page.polylines} == {"this run"}

@@ -144,6 +144,8 @@ def _gauge(
     name: str, value: float | None, reference: float | None, threshold: float | None, operator: str | None
 ) -> str:
     """One metric on its own scale: a bar for this run, a tick for the baseline, the violating side shaded."""
+    if threshold is not None and not math.isfinite(threshold):  # constraints.json may say Infinity or NaN
+        threshold = None
     known = [v for v in (value, reference, threshold) if v is not None]
     if not known:
         return "-"
