@@ -154,7 +154,7 @@ class DataQualityMonitors(Construct):
 
     @staticmethod
     def _grant_model_quality(fn: GovernedFunction, monitor: ModelQualityMonitor) -> None:
-        """Read its endpoint's capture, its ground truth prefix and its constraints.json; write its output."""
+        """Read its endpoint's capture, its ground truth prefix and its baseline's two files; write its output."""
         partition = Stack.of(fn).partition
         reason = f"monitor {monitor.name}: objects under its own configured prefix only (dated sub-folders)"
         capture_bucket, capture_key = bucket_and_key(monitor.capture_prefix)
@@ -168,7 +168,9 @@ class DataQualityMonitors(Construct):
             fn.allow(["s3:ListBucket"], [f"arn:{partition}:s3:::{bucket}"], StringLike={"s3:prefix": [f"{prefix}/*"]})
             fn.allow(["s3:GetObject"], [f"arn:{partition}:s3:::{bucket}/{prefix}/*"], wildcard_reason=reason)
         baseline_bucket, baseline_key = bucket_and_key(monitor.baseline_prefix)
-        fn.allow(["s3:GetObject"], [f"arn:{partition}:s3:::{baseline_bucket}/{baseline_key}/constraints.json"])
+        baseline = f"arn:{partition}:s3:::{baseline_bucket}/{baseline_key}"
+        # constraints.json to judge; statistics.json only for the baseline's values beside the run's in report.html
+        fn.allow(["s3:GetObject"], [f"{baseline}/constraints.json", f"{baseline}/statistics.json"])
         output = f"{output_key}/{monitor.endpoint}/{monitor.name}".strip("/")
         fn.allow(["s3:PutObject"], [f"arn:{partition}:s3:::{output_bucket}/{output}/*"], wildcard_reason=reason)
         if monitor.kms_key_arns:

@@ -71,6 +71,7 @@ def test_the_function_may_read_and_write_exactly_the_monitors_prefixes(mq_templa
         ("s3:ListBucket", bucket, listing.format(truth)),
         ("s3:GetObject", f"{bucket}/{truth}/*", "{}"),
         ("s3:GetObject", f"{bucket}/{scenario.BASELINE}/constraints.json", "{}"),
+        ("s3:GetObject", f"{bucket}/{scenario.BASELINE}/statistics.json", "{}"),  # the report's baseline values
         ("s3:PutObject", f"{bucket}/mq-reports/churn-endpoint/{scenario.MONITOR}/*", "{}"),
     }
 

@@ -7,12 +7,15 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from data_quality.checks import Violation
 from data_quality.constraints import read_baseline
@@ -103,9 +106,8 @@ def test_names_from_the_data_are_data() -> None:
     assert "&lt;script&gt;" in html
 
 
-@pytest.mark.skipif(BROWSER is None, reason="no Chromium: `make test-browser` installs it (Debian's chromium)")
-def test_the_report_loads_in_a_headless_browser_without_errors(report: tuple[str, Any], tmp_path: Path) -> None:
-    html, _ = report
+def load_in_browser(html: str, tmp_path: Path) -> tuple[str, list[str], Path]:
+    """(the DOM the browser built, its console and CSP messages, a screenshot) of ``html`` opened as a file."""
     page = tmp_path / "report.html"
     page.write_text(html)
     profile = tmp_path / "profile"
@@ -131,18 +133,96 @@ def test_the_report_loads_in_a_headless_browser_without_errors(report: tuple[str
         env={**os.environ, "HOME": str(tmp_path)},
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
-    rendered = Page()
-    rendered.feed(dom.stdout)
-    assert set(rendered.features) == DRIFTING  # what the browser built, not the file we wrote
-    assert rendered.charts == 3
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Refused to" in line]
-    assert console == [], console
     subprocess.run(
         [str(BROWSER), *flags, f"--screenshot={shot}", "--window-size=1000,1600", page.as_uri()],
         capture_output=True,
         timeout=120,
         env={**os.environ, "HOME": str(tmp_path)},
     )
-    assert shot.exists() and shot.stat().st_size > 20_000  # a page drawn, not a blank one
-    if os.environ.get("KEEP_REPORT"):
+    if os.environ.get("KEEP_REPORT") and shot.exists():
         shutil.copy(shot, os.environ["KEEP_REPORT"])
+    return dom.stdout, console, shot
+
+
+needs_browser = pytest.mark.skipif(
+    BROWSER is None, reason="no Chromium: `make browser` installs it (Debian's chromium)"
+)
+
+
+@needs_browser
+def test_the_report_loads_in_a_headless_browser_without_errors(report: tuple[str, Any], tmp_path: Path) -> None:
+    html, _ = report
+    dom, console, shot = load_in_browser(html, tmp_path)
+    rendered = Page()
+    rendered.feed(dom)
+    assert set(rendered.features) == DRIFTING  # what the browser built, not the file we wrote
+    assert rendered.charts == 3
+    assert console == [], console
+    assert shot.exists() and shot.stat().st_size > 20_000  # a page drawn, not a blank one
+
+
+@pytest.fixture
+def mq_report() -> Iterator[str]:
+    """report.html of a degraded model-quality hour, as the monitor's run writes it (with the baseline's
+    statistics read back from S3), on moto's S3 only: no stack needed."""
+    from data_quality.mq_run import check_window
+    from data_quality.storage import S3Files
+    from local.scenarios import model_quality as mq_scenario
+    from model_governance.monitoring.mq_monitors import parse_model_quality_monitors
+
+    [monitor] = parse_model_quality_monitors(mq_scenario.CONTEXT["modelQualityMonitors"])
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=mq_scenario.BUCKET)
+        mq_scenario.put_baseline(s3)
+        mq_scenario.serve_hour(s3, HOUR, seed=3, degraded=True)
+        outcome = check_window(S3Files(s3), monitor, HOUR + timedelta(hours=2, minutes=5))
+        assert (outcome.status, outcome.violations) == ("Completed", 5)
+        key = f"{outcome.output_uri.removeprefix(f's3://{mq_scenario.BUCKET}/')}/report.html"
+        yield s3.get_object(Bucket=mq_scenario.BUCKET, Key=key)["Body"].read().decode()
+
+
+class ModelQualityPage(HTMLParser):
+    """The charts and series a model-quality page holds, and anything that would run or fetch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.charts: list[str] = []
+        self.series: list[str] = []
+        self.violated_rows = 0
+        self.forbidden: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "svg":
+            assert found.get("role") == "img" and found.get("aria-label"), found
+            self.charts.append(str(found.get("class")))
+        if tag == "polyline" and found.get("data-series"):
+            self.series.append(str(found["data-series"]))
+        self.violated_rows += tag == "tr" and found.get("class") == "bad"
+        if tag in {"script", "img", "iframe", "object"} or any(
+            n in {"src", "href"} or n.startswith("on") for n in found
+        ):
+            self.forbidden.append(tag)
+
+
+def test_the_model_quality_report_states_its_curves_beside_the_baseline(mq_report: str) -> None:
+    page = ModelQualityPage()
+    page.feed(mq_report)
+    assert page.violated_rows == 5 and page.forbidden == []
+    assert page.charts.count("curve") == 2
+    assert sorted(page.series) == ["baseline", "baseline", "this run", "this run"]  # ROC and PR, each both
+    assert "default-src 'none'" in mq_report and len(mq_report.encode()) < 200_000
+
+
+@needs_browser
+def test_the_model_quality_report_loads_in_a_headless_browser_without_errors(mq_report: str, tmp_path: Path) -> None:
+    dom, console, shot = load_in_browser(mq_report, tmp_path)
+    rendered = ModelQualityPage()
+    rendered.feed(dom)  # what the browser built under the page's Content-Security-Policy
+    assert rendered.charts.count("curve") == 2 and rendered.charts.count("gauge") >= 5
+    assert sorted(rendered.series) == ["baseline", "baseline", "this run", "this run"]
+    assert rendered.violated_rows == 5 and rendered.forbidden == []
+    assert console == [], console
+    assert shot.exists() and shot.stat().st_size > 20_000

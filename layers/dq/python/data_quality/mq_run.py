@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from html import escape
-from typing import Any
 
 from data_quality import model_quality as mq
 from data_quality.capture import hour_prefixes
 from data_quality.mq_merge import Merge, OutputReading
-from data_quality.report_html import POLICY
+from data_quality.mq_report import baseline_section, render_page
 from data_quality.runs import Period
 from data_quality.service import SUMMARY_FILE, RunOutcome, failed, output_uri
 from data_quality.storage import S3Files, StorageAccessError
@@ -104,7 +102,8 @@ def check_window(files: S3Files, monitor: ModelQualityMonitor, fired_at: datetim
         f"{out}/{SUMMARY_FILE}", summary | {"violations": len(violations), "metrics_not_computed": missing}
     )
     files.write_html(
-        f"{out}/{constants.HTML_REPORT_FILE}", render_page(monitor, label, section, constraints, violations)
+        f"{out}/{constants.HTML_REPORT_FILE}",
+        render_page(monitor, label, section, constraints, violations, baseline=baseline_section(files, monitor)),
     )
     note = f" Not computed (one class only): {', '.join(missing)}." if missing else ""
     skipped = f" {merge.tally.skipped} unreadable records skipped." if merge.tally.skipped else ""
@@ -124,41 +123,3 @@ def _too_few(monitor: ModelQualityMonitor, merge: Merge, label: str) -> str:
         f" {counts['unreadable_records']} unreadable). Check that labels are written under"
         f" {monitor.ground_truth_prefix}/yyyy/mm/dd/hh/ with the captured eventId, and that data capture is on."
     )
-
-
-def render_page(
-    monitor: ModelQualityMonitor,
-    label: str,
-    section: dict[str, Any],
-    constraints: dict[str, tuple[float, str]],
-    violations: list[mq.MetricViolation],
-) -> str:
-    """report.html: every constrained metric against its threshold, no script, everything escaped."""
-    broken = {v.metric_name for v in violations}
-    rows = []
-    for name, (threshold, operator) in constraints.items():
-        metric = section.get(name)
-        value = (
-            f"{metric['value']:.4f} &plusmn; {metric['standard_deviation']:.4f}"
-            if isinstance(metric, dict)
-            else "not computed"
-        )
-        rows.append(
-            f"<tr{' class=bad' if name in broken else ''}><td>{escape(name)}</td><td>{value}</td>"
-            f"<td>{escape(operator)} {threshold:.4f}</td><td>{'violated' if name in broken else 'ok'}</td></tr>"
-        )
-    title = escape(f"{monitor.name} on endpoint {monitor.endpoint}")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{POLICY}">
-<title>Model quality: {title}</title>
-<style>body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 900px; }}
-table {{ border-collapse: collapse; width: 100%; }} th, td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; }}
-tr.bad td {{ background: #fff1f0; }}</style></head>
-<body><h1>Model quality: {title}</h1>
-<p>{escape(monitor.problem_type)}, {escape(label)}: {len(violations)} of {len(constraints)} metrics in violation.</p>
-<table><thead><tr><th>metric</th><th>this run</th><th>violates when</th><th>result</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table></body></html>
-"""

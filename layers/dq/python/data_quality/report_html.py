@@ -61,7 +61,7 @@ def render_report(
         f"{'s' if len(violated) != 1 else ''}; {current.item_count} rows checked against the baseline"
     )
     return _PAGE.format(
-        policy=POLICY,
+        head=page_head(f"Data quality: {title}"),
         title=escape(title),
         period=escape(period),
         summary=escape(summary),
@@ -194,11 +194,17 @@ def _checks(found: Sequence[Violation]) -> str:
     return "; ".join(f"<b>{escape(v.constraint_check_type)}</b>" for v in found)
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{policy}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Data quality: {title}</title>
+def page_head(title: str) -> str:
+    """A report's first lines: the policy that lets nothing run or load, and its (escaped) title."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>"
+    )
+
+
+_PAGE = """{head}
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 900px; color: #222; }}
 h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.15em; margin-bottom: 0.2em; }}
