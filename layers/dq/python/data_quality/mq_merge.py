@@ -487,7 +487,7 @@ def _read(lines: Lines, layouts: tuple[Layout, ...]) -> tuple[Found, Codes]:
         found = read_layout(lines, layout, rest)
         matched.append(found)
         rest = np.setdiff1d(rest, found.lines, assume_unique=True)
-    return _combined(matched) if matched else read_layout(lines, layouts[0], rest), rest
+    return (_combined(matched) if matched else Found(rest[:0], {})), rest
 
 
 def _combined(found: list[Found]) -> Found:

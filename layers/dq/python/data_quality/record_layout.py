@@ -98,6 +98,8 @@ class Found:
 
     def strings(self, lines: Lines, name: str) -> npt.NDArray[np.bytes_]:
         """The named value of each matched line as a fixed-width bytes array (NUL-padded, as numpy pads)."""
+        if not len(self.lines):
+            return np.zeros(0, dtype="S8")
         starts, ends = self.values[name]
         lengths = ends - starts
         count = max(-(-int(lengths.max()) // 8), 1) if len(lengths) else 1
