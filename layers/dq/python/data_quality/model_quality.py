@@ -105,9 +105,10 @@ class Ranking:
     def of(cls, scores: Floats) -> Ranking:
         return cls(np.argsort(-scores), scores)  # the order inside a tie changes no count at its end
 
-    def counts(self, truth: npt.NDArray[np.bool_], rows: npt.NDArray[np.bool_] | None = None) -> tuple[Floats, Floats]:
-        """Cumulative (true positives, false positives) when predicting positive at each distinct score."""
-        order = self.order if rows is None else self.order[rows[self.order]]
+    def counts(self, truth: npt.NDArray[np.bool_], order: npt.NDArray[np.int64] | None = None) -> tuple[Floats, Floats]:
+        """Cumulative (true positives, false positives) when predicting positive at each distinct score (of the
+        rows in ``order``, a part of this ranking's order)."""
+        order = self.order if order is None else order
         ranked, hits = self.scores[order], truth[order]
         if not ranked.size:
             return np.zeros(0), np.zeros(0)
@@ -116,13 +117,20 @@ class Ranking:
         fps = (last_of_tie + 1) - tps
         return tps, fps
 
-    def auc(self, truth: npt.NDArray[np.bool_], rows: npt.NDArray[np.bool_] | None = None) -> float | None:
-        """Area under the ROC curve (of ``rows``); None when one class is absent."""
-        tps, fps = self.counts(truth, rows)
+    def auc(self, truth: npt.NDArray[np.bool_], order: npt.NDArray[np.int64] | None = None) -> float | None:
+        """Area under the ROC curve (of the rows in ``order``); None when one class is absent."""
+        tps, fps = self.counts(truth, order)
         positives, negatives = (tps[-1], fps[-1]) if tps.size else (0.0, 0.0)
         if not positives or not negatives:
             return None
         return float(np.trapezoid(np.r_[0.0, tps / positives], np.r_[0.0, fps / negatives]))
+
+    def fold_orders(self) -> list[npt.NDArray[np.int64]]:
+        """Each fold's rows (``_folds``: every FOLDS-th row) in this ranking's order: one stable sort by fold."""
+        folds = (self.order % FOLDS).astype(np.int8)
+        grouped = self.order[np.argsort(folds, kind="stable")]  # a radix sort: 8-bit keys
+        bounds = np.cumsum(np.bincount(folds, minlength=FOLDS))
+        return np.split(grouped, bounds[:-1])
 
 
 def auc(truth: npt.NDArray[np.bool_], scores: Floats) -> float | None:
@@ -298,8 +306,9 @@ def canonical_label(text: str) -> str:
     return f"{int(number)}" if number.is_integer() else f"{number:g}"
 
 
-def _folds(size: int) -> list[npt.NDArray[np.int64]]:
-    return [np.arange(start, size, FOLDS) for start in range(FOLDS)] if size >= 2 * FOLDS else []
+def _folds(size: int) -> list[slice]:
+    """Interleaved folds: every FOLDS-th row (views, no copies)."""
+    return [slice(start, None, FOLDS) for start in range(FOLDS)] if size >= 2 * FOLDS else []
 
 
 def _with_spread(
@@ -327,10 +336,10 @@ def metrics(pairs: Pairs) -> dict[str, Any]:
         ranking = Ranking.of(pairs.probabilities) if pairs.probabilities is not None else None
         area = ranking.auc(truth_b) if ranking else None
         fold_values: list[dict[str, float | None]] = []
-        fold_of_row = np.arange(truth_b.size) % FOLDS
+        fold_orders = ranking.fold_orders() if ranking else []
         for number, i in enumerate(_folds(truth_b.size)):
             fold: dict[str, float | None] = dict(_binary_scalars(truth_b[i], predicted_b[i]))
-            fold["auc"] = ranking.auc(truth_b, fold_of_row == number) if ranking else None
+            fold["auc"] = ranking.auc(truth_b, fold_orders[number]) if ranking else None
             fold_values.append(fold)
         if area is not None:
             scalars["auc"] = area

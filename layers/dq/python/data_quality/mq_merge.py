@@ -34,15 +34,13 @@ import numpy.typing as npt
 import orjson
 
 from data_quality.capture import MAX_LINE_BYTES, CaptureTally, OverlongLine, UnreadableRecord
-from data_quality.fields import numbers_of
+from data_quality.fields import short_decimals
 from data_quality.model_quality import BINARY, Pairs, Texts
 from data_quality.record_layout import Found, Layout, Lines, Skip, Value, distinct, read_layout, value_hashes
 from model_governance.events import parse_timestamp
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
-_NUMBER_BYTES = np.zeros(256, dtype=np.bool_)  # a one-value output that may be a number (NUL: the padding)
-_NUMBER_BYTES[list(b"\x000123456789.-+eE")] = True
 _OUTPUT = b'"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"'
 _CSV_THEN_EVENT = b'","encoding":"CSV"}},"eventMetadata":{"eventId":"'
 _TIME_THEN_END = (b'","inferenceTime":"', Value("time", 40), b'"},"eventVersion":"0"}')
@@ -211,6 +209,7 @@ class Merge:
     _index: _Index | None = None
     _capture: _Rows | None = None
     _labels: Codes = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _stamp: Codes = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # scratch: finds a row twice
     _times: dict[str, datetime | None] = field(default_factory=dict)  # inferenceTime text -> time (seconds repeat)
 
     # -- reading ------------------------------------------------------------------------------------------------
@@ -319,6 +318,7 @@ class Merge:
             self._captured = [self._capture]
             self._index = _Index.of(self._capture.events)
             self._labels = np.full(len(self._index.rows), -1, dtype=np.int64)
+            self._stamp = np.zeros(len(self._index.rows), dtype=np.int64)
         return self._index, self._capture
 
     def _join(self, labels: _Rows) -> None:
@@ -328,7 +328,9 @@ class Merge:
         found = positions >= 0
         self.labels_without_inference += int(np.count_nonzero(~found))
         positions, codes = positions[found], labels.codes[found]
-        if len(np.unique(positions)) < len(positions):  # a label sent twice: its first one counts
+        order = np.arange(len(positions))
+        self._stamp[positions] = order
+        if np.any(self._stamp[positions] != order):  # an inference labelled twice here: its first label counts
             positions, first = np.unique(positions, return_index=True)
             codes = codes[first]
         unset = self._labels[positions] < 0  # the first label of an inference stands
@@ -368,8 +370,8 @@ class Merge:
         outputs_bytes = outputs.view(np.uint8).reshape(len(outputs), -1)
         fast &= outputs_bytes[:, 0] != 0  # an empty output: the record-by-record path names it
         if self.reading.probability_attribute is not None:
-            plain, probabilities = numbers_of(outputs)  # what float() gives, for each number in Deequ's grammar
-            fast &= plain & _NUMBER_BYTES[outputs_bytes].all(axis=1)  # others (".5", "nan", "+ 5"): float() itself
+            plain, probabilities = short_decimals(outputs)  # what float() gives them
+            fast &= plain  # others ("1e-3", ".5", "nan", "+5"): float() itself, record by record
         else:
             probabilities = np.full(len(outputs), np.nan)
             fast &= ~(outputs_bytes == ord(",")).any(axis=1)  # one value: column 0 is the whole output

@@ -111,17 +111,25 @@ class Found:
 
 
 def distinct(values: npt.NDArray[np.bytes_]) -> tuple[npt.NDArray[np.bytes_], Positions]:
-    """np.unique(values, return_inverse=True), by way of a hash of each value: sorting integers, not strings."""
+    """Groups of equal values: their values (one per group; a value may head two groups) and each value's group.
+
+    Consecutive equal values (capture times, in order) are one group, when such runs are few; otherwise the groups
+    are the distinct values, found by sorting a hash of each (integers, not strings) and checked byte for byte."""
     if not len(values):
         return values, np.zeros(0, dtype=np.int64)
     hashes = value_hashes(values)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    unique = values[first]
-    if np.any(unique[inverse] != values):  # two values, one hash: sort the strings themselves
-        unique, inverse = np.unique(values, return_inverse=True)
-        inverse = inverse.ravel()
-    return unique, inverse.astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    if len(starts) * 8 <= len(values):
+        group = np.cumsum(np.r_[True, hashes[1:] != hashes[:-1]]) - 1
+        heads = values[starts]
+    else:
+        _, first, group = np.unique(hashes, return_index=True, return_inverse=True)
+        group = group.ravel()
+        heads = values[first]
+    if np.any(heads[group] != values):  # two values, one hash: sort the strings themselves
+        heads, group = np.unique(values, return_inverse=True)
+        group = group.ravel()
+    return heads, group.astype(np.int64)
 
 
 def value_hashes(values: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint64]:
@@ -202,15 +210,16 @@ def _value_start(words: Words, end: Positions, longest: int) -> tuple[npt.NDArra
     """Where the plain string value that ends at ``end`` (its closing quote) starts: one past the nearest quote to
     its left, within ``longest`` bytes, with no backslash, control byte or non-ASCII byte in between.
 
-    Values of one field often share a length (eventIds, times): the first line's length is tried for all at once,
-    and only the lines it does not fit are searched word by word."""
+    Values of one field often share a length (eventIds, times): when the first lines' values do, that length is
+    tried for all at once, and only the lines it does not fit are searched word by word."""
     found = np.zeros(len(end), dtype=np.bool_)
     start = np.zeros(len(end), dtype=np.int64)
     if not len(end):
         return found, start
-    first_found, first_start = _search(words, end[:1], longest)
-    if first_found[0]:
-        length = int(end[0] - first_start[0])
+    sample_found, sample_start = _search(words, end[:16], longest)
+    lengths = (end[:16] - sample_start)[sample_found]
+    if len(lengths) and np.all(lengths == lengths[0]):
+        length = int(lengths[0])
         found = (end - length - 1 >= 0) & _plain(words, end - length, length) & _quote_at(words, end - length - 1)
         start[found] = end[found] - length
     rest = np.flatnonzero(~found)
