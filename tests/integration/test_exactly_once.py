@@ -36,7 +36,17 @@ from model_governance import constants
 from model_governance.adapters.clients import reset_clients
 from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.conftest import read_event
-from tests.faults import CallLog, Fault, account_state, aws_calls, faults_for, frozen_clock, invoke_like_lambda
+from tests.faults import (
+    CallLog,
+    Fault,
+    MetricRecord,
+    account_state,
+    aws_calls,
+    faults_for,
+    frozen_clock,
+    invoke_like_lambda,
+    metric_sums,
+)
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PUBLISH = "sns.Publish"
@@ -55,12 +65,14 @@ class Story:
     play: Callable[[LocalWorld], Deliveries]
     context: tuple[tuple[str, Any], ...] = ()  # settings of the stack this story runs on (default: cdk.json's)
     files: str = ""  # s3://bucket/prefix: the story's output files, compared by content too (not only by name)
+    metrics: bool = False  # the CloudWatch metrics its functions publish are compared too
 
 
 @dataclass
 class Outcome:
     state: dict[str, Any]
     calls: list[str]
+    metrics: list[MetricRecord]
 
 
 @functools.cache
@@ -106,12 +118,17 @@ def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> O
             if delivery is None:
                 break
             function, event = delivery
+
+            def attempt(function: Any = function, event: dict[str, Any] = event) -> Any:
+                log.attempt()
+                return function.run(event)
+
             with aws_calls(log, fault):
-                invoke_like_lambda(lambda f=function, e=event: f.run(e), clock)  # type: ignore[misc]
+                invoke_like_lambda(attempt, clock)
         state = account_state(world)
         state["files"] = _files(story.files) if story.files else {}
     reset_clients()
-    return Outcome(state, log.calls)
+    return Outcome(state, log.calls, log.metrics)
 
 
 def assert_same_account(expected: dict[str, Any], actual: dict[str, Any], fault: Fault, calls: list[str]) -> None:
@@ -127,6 +144,19 @@ def assert_same_account(expected: dict[str, Any], actual: dict[str, Any], fault:
         assert sum(repeats.values()) <= 1, f"{fault} ({site}) repeated {repeats}"
     else:
         assert not repeats, f"{fault} ({site}) repeated {repeats}"
+
+
+def assert_same_metrics(
+    expected: list[MetricRecord], actual: list[MetricRecord], fault: Fault, calls: list[str]
+) -> None:
+    """Each metric's Sum as the fault-free run published it. What a step printed just before the call it was killed
+    in (the step's done mark) is printed again by the retry that does the step again: that alone may count twice."""
+    site = calls[fault.at] if fault.at < len(calls) else "?"
+    wanted, published = metric_sums(expected), metric_sums(actual)
+    repeatable = metric_sums([r for r in expected if r.after_calls == fault.at]) if fault.kind == "crash" else {}
+    for key in sorted(set(wanted) | set(published)):
+        low, high = wanted[key], wanted[key] + repeatable.get(key, 0)
+        assert low <= published[key] <= high, f"metric {key} is {published[key]}, not {low}, after {fault} ({site})"
 
 
 # Stories ---------------------------------------------------------------------------------------------------
@@ -465,7 +495,7 @@ STORIES = [
     Story("approval_gate", approval_gate_story),
     Story("approval_gate_enforce", approval_gate_enforce_story),
     Story("stage_gate", stage_gate_story),
-    Story("violation_alert", violation_story),
+    Story("violation_alert", violation_story, metrics=True),
     Story("account_sweep", account_sweep_story),
     Story("account_sweep_security_hub", account_sweep_security_hub_story, (("securityHubFindings", True),)),
     Story("backfill", backfill_story),
@@ -476,6 +506,7 @@ STORIES = [
         model_quality_story,
         tuple(mq_scenario.CONTEXT.items()),
         files=f"s3://{mq_scenario.BUCKET}/{MQ_OUTPUT}/",
+        metrics=True,
     ),
 ]
 
@@ -521,12 +552,20 @@ def test_a_fault_at_any_call_ends_in_the_fault_free_account(template, story, fau
     baseline = fault_free(template, story)
     faulted = run(template, story, fault)
     assert_same_account(baseline.state, faulted.state, fault, baseline.calls)
+    if story.metrics:
+        assert_same_metrics(baseline.metrics, faulted.metrics, fault, baseline.calls)
 
 
 def test_the_model_quality_story_alerts_naming_its_metrics_then_resolves(template):
-    """What the matrix holds every faulted run to: the degrading hour's files and one email naming its five
-    metrics, the recovered hour's "resolved", the schedule's state back to clean."""
-    state = fault_free(template, next(s for s in STORIES if s.name == "model_quality")).state
+    """What the matrix holds every faulted run to: the degrading hour's files, one email naming its five metrics
+    and the alarms' metrics, the recovered hour's "resolved", the schedule's state back to clean."""
+    outcome = fault_free(template, next(s for s in STORIES if s.name == "model_quality"))
+    state = outcome.state
+    published = {(name, dimensions): total for (_, name, dimensions), total in metric_sums(outcome.metrics).items()}
+    service = (("service", "model-governance"),)
+    assert published[("MonitorExecutionsWithViolations", service)] == 1, published
+    assert published[("MonitorViolations", service)] == 5, published
+    assert published[("ViolationAlertsSent", service)] == 1, published
     hours = {key.rsplit("/", 2)[-2] for key in state["files"]}
     assert hours == {"08", "09"}, sorted(state["files"])
     violations = state["files"][f"{MQ_OUTPUT}/2026/11/23/08/constraint_violations.json"]
