@@ -14,6 +14,9 @@ fault-free one: nothing lost, nothing done twice.
 
 from __future__ import annotations
 
+import builtins
+import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,15 +47,31 @@ class Fault:
         return f"{self.kind} at call {self.at}"
 
 
+@dataclass(frozen=True)
+class MetricRecord:
+    """One EMF record a function printed (CloudWatch Logs turns it into metrics): what CloudWatch receives."""
+
+    after_calls: int  # the AWS calls made before it was printed (where it sits among the story's calls)
+    document: dict[str, Any]
+
+
 @dataclass
 class CallLog:
     calls: list[str] = field(default_factory=list)
+    metrics: list[MetricRecord] = field(default_factory=list)
+    killed: bool = False  # the attempt running now was killed: nothing it prints from here on reaches CloudWatch
+
+    def attempt(self) -> None:
+        self.killed = False
 
 
 @contextmanager
 def aws_calls(log: CallLog, fault: Fault | None = None) -> Iterator[CallLog]:
-    """Record every boto3 call ``service.Operation`` made inside the block, and inject ``fault`` once."""
+    """Record every boto3 call ``service.Operation`` made inside the block and every EMF record printed by an
+    attempt still alive (a killed function's ``finally`` never runs on Lambda: its late flush is not counted), and
+    inject ``fault`` once."""
     original = BaseClient._make_api_call
+    original_print = builtins.print
     fired = False
 
     def make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -62,14 +81,39 @@ def aws_calls(log: CallLog, fault: Fault | None = None) -> Iterator[CallLog]:
         if fault is not None and not fired and index == fault.at:
             fired = True
             if fault.kind == "crash":
+                log.killed = True
                 raise Killed(f"killed inside {operation_name}")
             response = original(self, operation_name, api_params)
             del response
             raise ReadTimeoutError(endpoint_url=f"https://{operation_name}.lost-response")
         return original(self, operation_name, api_params)
 
-    with mock.patch.object(BaseClient, "_make_api_call", make_api_call):
+    def emf_print(*args: Any, **kwargs: Any) -> None:
+        line = args[0] if len(args) == 1 and isinstance(args[0], str) else ""
+        if line.startswith("{") and '"_aws"' in line and not log.killed:
+            log.metrics.append(MetricRecord(len(log.calls), json.loads(line)))
+        original_print(*args, **kwargs)
+
+    with (
+        mock.patch.object(BaseClient, "_make_api_call", make_api_call),
+        mock.patch.object(builtins, "print", emf_print),
+    ):
         yield log
+
+
+def metric_sums(records: list[MetricRecord]) -> Counter[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """What CloudWatch's Sum shows for each (namespace, metric, dimensions) the records published."""
+    sums: Counter[tuple[str, str, tuple[tuple[str, str], ...]]] = Counter()
+    for record in records:
+        document = record.document
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dimensions = tuple(sorted((name, str(document[name])) for name in dimension_set))
+                for metric in directive["Metrics"]:
+                    value = document[metric["Name"]]
+                    total = sum(value) if isinstance(value, list) else value
+                    sums[(directive["Namespace"], metric["Name"], dimensions)] += total
+    return sums
 
 
 def invoke_like_lambda(invoke: Callable[[], Any], clock: Any) -> int:
@@ -115,8 +159,6 @@ INTERNAL_PREFIXES = ("CLAIM#", "LEASE#", "EFFECT#")
 def account_state(world: Any) -> dict[str, Any]:
     """Cards, packages with their embedded cards, the state table (links, marks, evidence, ledger), objects in
     the evidence bucket and every message published: what a person would find in the account."""
-    import json
-
     import boto3
 
     sm = boto3.client("sagemaker")

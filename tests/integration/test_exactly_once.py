@@ -30,12 +30,23 @@ from moto import mock_aws
 from local.moto_cards import model_cards_emulated
 from local.moto_gaps import sagemaker_gaps_filled
 from local.moto_monitoring import monitoring_emulated
+from local.scenarios import model_quality as mq_scenario
 from local.world import LocalFunction, LocalWorld
 from model_governance import constants
 from model_governance.adapters.clients import reset_clients
 from model_governance.cards.trust import CARD_METADATA_KEY
 from tests.conftest import read_event
-from tests.faults import CallLog, Fault, account_state, aws_calls, faults_for, frozen_clock, invoke_like_lambda
+from tests.faults import (
+    CallLog,
+    Fault,
+    MetricRecord,
+    account_state,
+    aws_calls,
+    faults_for,
+    frozen_clock,
+    invoke_like_lambda,
+    metric_sums,
+)
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PUBLISH = "sns.Publish"
@@ -53,12 +64,15 @@ class Story:
     name: str
     play: Callable[[LocalWorld], Deliveries]
     context: tuple[tuple[str, Any], ...] = ()  # settings of the stack this story runs on (default: cdk.json's)
+    files: str = ""  # s3://bucket/prefix: the story's output files, compared by content too (not only by name)
+    metrics: bool = False  # the CloudWatch metrics its functions publish are compared too
 
 
 @dataclass
 class Outcome:
     state: dict[str, Any]
     calls: list[str]
+    metrics: list[MetricRecord]
 
 
 @functools.cache
@@ -67,14 +81,23 @@ def _session() -> boto3.Session:
 
 
 @functools.cache
-def _template_with(context: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+def _template_with(context: str) -> dict[str, Any]:
+    """The template with ``context`` (a story's settings as JSON: a setting may be a list, which is unhashable)."""
     from local.world import synthesize
 
-    return synthesize(dict(context))
+    return synthesize(dict(json.loads(context)))
+
+
+def _files(uri: str) -> dict[str, bytes]:
+    """Every object under ``uri`` with its content."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    s3 = boto3.client("s3", region_name=REGION)
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
 
 
 def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> Outcome:
-    template = _template_with(story.context) if story.context else template
+    template = _template_with(json.dumps(story.context)) if story.context else template
     with (
         mock_aws(),
         sagemaker_gaps_filled(),
@@ -95,16 +118,22 @@ def run(template: dict[str, Any], story: Story, fault: Fault | None = None) -> O
             if delivery is None:
                 break
             function, event = delivery
+
+            def attempt(function: Any = function, event: dict[str, Any] = event) -> Any:
+                log.attempt()
+                return function.run(event)
+
             with aws_calls(log, fault):
-                invoke_like_lambda(lambda f=function, e=event: f.run(e), clock)  # type: ignore[misc]
+                invoke_like_lambda(attempt, clock)
         state = account_state(world)
+        state["files"] = _files(story.files) if story.files else {}
     reset_clients()
-    return Outcome(state, log.calls)
+    return Outcome(state, log.calls, log.metrics)
 
 
 def assert_same_account(expected: dict[str, Any], actual: dict[str, Any], fault: Fault, calls: list[str]) -> None:
     site = calls[fault.at] if fault.at < len(calls) else "?"
-    for part in ("cards", "packages", "table", "objects", "security_hub"):
+    for part in ("cards", "packages", "table", "objects", "files", "security_hub"):
         assert actual[part] == expected[part], f"{part} differ after {fault} ({site})"
     sent, wanted = Counter(actual["messages"]), Counter(expected["messages"])
     assert set(sent) == set(wanted), f"messages differ after {fault} ({site})"
@@ -115,6 +144,19 @@ def assert_same_account(expected: dict[str, Any], actual: dict[str, Any], fault:
         assert sum(repeats.values()) <= 1, f"{fault} ({site}) repeated {repeats}"
     else:
         assert not repeats, f"{fault} ({site}) repeated {repeats}"
+
+
+def assert_same_metrics(
+    expected: list[MetricRecord], actual: list[MetricRecord], fault: Fault, calls: list[str]
+) -> None:
+    """Each metric's Sum as the fault-free run published it. What a step printed just before the call it was killed
+    in (the step's done mark) is printed again by the retry that does the step again: that alone may count twice."""
+    site = calls[fault.at] if fault.at < len(calls) else "?"
+    wanted, published = metric_sums(expected), metric_sums(actual)
+    repeatable = metric_sums([r for r in expected if r.after_calls == fault.at]) if fault.kind == "crash" else {}
+    for key in sorted(set(wanted) | set(published)):
+        low, high = wanted[key], wanted[key] + repeatable.get(key, 0)
+        assert low <= published[key] <= high, f"metric {key} is {published[key]}, not {low}, after {fault} ({site})"
 
 
 # Stories ---------------------------------------------------------------------------------------------------
@@ -409,6 +451,43 @@ def violation_story(world: LocalWorld) -> Deliveries:
         yield from world.route(event)
 
 
+@dataclass(frozen=True)
+class ScheduledRun:
+    """What a monitor's schedule starts: an execution of the synthesized DataQualityRuns state machine. Its tasks
+    retry only Lambda's own service errors, so a killed or failed invocation fails the execution; the RunsFailed
+    alarm tells ops, who run it again with the same input (the harness's later attempts)."""
+
+    world: LocalWorld
+    handler_dir: str = "dq_monitor"
+
+    def run(self, event: dict[str, Any]) -> Any:
+        execution = self.world.state_machine("DataQualityRuns").execute(event)
+        if execution.status != "SUCCEEDED":
+            raise RuntimeError(f"the run failed: {execution.error}: {execution.cause}")
+        # The story is the one-invocation path (its CALLS pin that path's calls); a fan-out is another story.
+        invoked = [e.state for e in execution.events if e.kind == "Invoked"]
+        assert len(invoked) == 1, f"the window no longer fits one invocation: {invoked}"
+        return execution.output
+
+
+MQ_DEGRADING = START - timedelta(hours=3)  # its run fires two hours later (08:05), inside the story's first slot
+MQ_OUTPUT = f"mq-reports/{mq_scenario.ENDPOINT}/{mq_scenario.MONITOR}"
+MQ_METRICS = ("accuracy", "precision", "recall", "f1", "auc")
+
+
+def model_quality_story(world: LocalWorld) -> Deliveries:
+    """A model-quality monitor's scheduled run on a degrading hour (an alert naming its five metrics), then on the
+    recovered next hour ("resolved"): each one invocation of the monitor function (the window fits)."""
+    from tests.integration.test_mq_flow import scheduled_input
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=mq_scenario.BUCKET)
+    mq_scenario.put_baseline(s3)
+    for hour, degraded in ((MQ_DEGRADING, True), (MQ_DEGRADING + SLOT, False)):
+        mq_scenario.serve_hour(s3, hour, seed=3 if degraded else 4, degraded=degraded)
+        yield ScheduledRun(world), scheduled_input(world.template, hour)
+
+
 STORIES = [
     Story("carry_forward", carry_forward_story),
     Story("squatted_name", squatted_name_story),
@@ -416,12 +495,19 @@ STORIES = [
     Story("approval_gate", approval_gate_story),
     Story("approval_gate_enforce", approval_gate_enforce_story),
     Story("stage_gate", stage_gate_story),
-    Story("violation_alert", violation_story),
+    Story("violation_alert", violation_story, metrics=True),
     Story("account_sweep", account_sweep_story),
     Story("account_sweep_security_hub", account_sweep_security_hub_story, (("securityHubFindings", True),)),
     Story("backfill", backfill_story),
     Story("encrypted_carry_forward", encrypted_carry_forward_story),
     Story("encrypted_card_review", encrypted_card_review_story),
+    Story(
+        "model_quality",
+        model_quality_story,
+        tuple(mq_scenario.CONTEXT.items()),
+        files=f"s3://{mq_scenario.BUCKET}/{MQ_OUTPUT}/",
+        metrics=True,
+    ),
 ]
 
 
@@ -440,6 +526,7 @@ CALLS = {
     "backfill": 34,
     "encrypted_carry_forward": 25,
     "encrypted_card_review": 25,
+    "model_quality": 55,
 }
 FAULTS = [(story, fault) for story in STORIES for fault in faults_for(CALLS[story.name])]
 
@@ -465,3 +552,28 @@ def test_a_fault_at_any_call_ends_in_the_fault_free_account(template, story, fau
     baseline = fault_free(template, story)
     faulted = run(template, story, fault)
     assert_same_account(baseline.state, faulted.state, fault, baseline.calls)
+    if story.metrics:
+        assert_same_metrics(baseline.metrics, faulted.metrics, fault, baseline.calls)
+
+
+def test_the_model_quality_story_alerts_naming_its_metrics_then_resolves(template):
+    """What the matrix holds every faulted run to: the degrading hour's files, one email naming its five metrics
+    and the alarms' metrics, the recovered hour's "resolved", the schedule's state back to clean."""
+    outcome = fault_free(template, next(s for s in STORIES if s.name == "model_quality"))
+    state = outcome.state
+    published = {(name, dimensions): total for (_, name, dimensions), total in metric_sums(outcome.metrics).items()}
+    service = (("service", "model-governance"),)
+    assert published[("MonitorExecutionsWithViolations", service)] == 1, published
+    assert published[("MonitorViolations", service)] == 5, published
+    assert published[("ViolationAlertsSent", service)] == 1, published
+    hours = {key.rsplit("/", 2)[-2] for key in state["files"]}
+    assert hours == {"08", "09"}, sorted(state["files"])
+    violations = state["files"][f"{MQ_OUTPUT}/2026/11/23/08/constraint_violations.json"]
+    assert {v["metric_name"] for v in json.loads(violations)["violations"]} == set(MQ_METRICS)
+    assert json.loads(state["files"][f"{MQ_OUTPUT}/2026/11/23/09/constraint_violations.json"])["violations"] == []
+    [alert, resolved] = sorted(state["messages"], key=lambda m: "RESOLVED" in m[1])
+    assert alert[1].startswith("[Unknown] 5 Model Monitor violations on endpoint churn-endpoint"), alert[1]
+    assert all(metric in alert[2] for metric in MQ_METRICS), alert[2]
+    assert resolved[1].startswith("[RESOLVED]"), resolved[1]
+    [schedule] = [i for i in state["table"] if i["sk"]["S"] == "VIOLATIONS"]
+    assert (schedule["violating"], schedule["last_decision"]) == ({"BOOL": False}, {"S": "resolved:NOW_CLEAN"})

@@ -13,4 +13,13 @@ from model_governance.constants import METRICS_NAMESPACE, SERVICE_NAME
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 
-__all__ = ["MetricUnit", "logger", "metrics"]
+
+def publish_metrics_now() -> None:
+    """Print the metrics added so far (their EMF record) now, not when the handler returns. A step that adds
+    metrics in its act calls it before the step is marked done: Lambda kills a timed-out function without running
+    the handler's flush, and the retry finds the step done and does not add them again, so they would be lost."""
+    if metrics.metric_set:
+        metrics.flush_metrics()
+
+
+__all__ = ["MetricUnit", "logger", "metrics", "publish_metrics_now"]

@@ -42,7 +42,7 @@ from model_governance.monitoring.render import (
     violations_alert,
 )
 from model_governance.monitoring.report import UnreadableReportError, Violation, counts_by_check, parse_violations
-from model_governance.observability import MetricUnit, logger, metrics
+from model_governance.observability import MetricUnit, logger, metrics, publish_metrics_now
 from model_governance.workflows.effects import EffectRun, Effects, Plan, once
 from model_governance.workflows.ports import Audit, recorder
 from model_governance.workflows.ports import Publisher as Alerts
@@ -304,6 +304,7 @@ def _publish(plan: Plan, alerts: Alerts) -> None:
     alerts.publish(Message.from_plan(plan["message"]))
     if plan["kind"] == "monitor-violations":
         metrics.add_metric(name=constants.METRIC_VIOLATION_ALERTS_SENT, unit=MetricUnit.Count, value=1)
+    publish_metrics_now()  # the step's act: a retry after a kill finds the step done and would not count it
 
 
 def _record_alert(
@@ -345,6 +346,9 @@ def _emit_metrics(execution: MonitoringExecution, violations: list[Violation], d
             default_dimensions={"service": constants.SERVICE_NAME, "MonitoringSchedule": execution.schedule_name},
         ) as metric:
             metric.add_dimension(name="CheckType", value=check)
+    # The decide step's act: the alarms' metrics, published before the step is marked done (a retry after a kill
+    # finds it done and would not add them again).
+    publish_metrics_now()
 
 
 def _per_schedule(name: str, value: int, execution: MonitoringExecution) -> None:
