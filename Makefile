@@ -63,7 +63,7 @@ bench-full: $(STAMP) ## every size, with the Evidently and SageMaker SDK compari
 
 # The SageMaker Python SDK v2 in .venv-bench (306 MB, not in the test venv): `make test` then also checks that the
 # cards we write load with its own ModelCard.load (tests/integration/test_sdk_loads_our_cards.py).
-sdk-venv: $(STAMP) ## install the SageMaker Python SDK in .venv-bench so make test checks our cards load with it
+sdk-venv: $(STAMP) ## install the SageMaker Python SDK in .venv-bench so make test loads our cards and monitor files with it
 	$(PY) -c "from bench.cold_start import sdk_python; assert sdk_python(), 'SDK install failed'"
 
 clean: ## remove every generated file and environment
@@ -87,6 +87,6 @@ smoke: $(STAMP) ## after a deploy: check rules, subscriptions, alarms and invoke
 redrive: $(STAMP) ## list the failed events in the dead-letter queues and, confirmed, hand them back [YES=1] [STACK=<name>]
 	@$(PY) -m ops.redrive $(if $(STACK),--stack "$(STACK)",) $(if $(YES),--yes,)
 
-browser: ## install Debian's Chromium (as root) for the data-quality report's browser test; make test skips it without
+browser: ## install Debian's Chromium (as root) for the monitors' report browser tests; make test skips them without
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null)

@@ -180,3 +180,14 @@ def test_each_problem_types_files_have_the_shapes_model_monitor_and_the_sdk_read
             {"violations": [{"feature_name": "f1", "constraint_check_type": "LessThanThreshold"}]},
             "constraint_violations",
         )
+
+
+def test_a_run_with_more_classes_than_a_confusion_matrix_should_hold_is_refused_by_name():
+    labels = [f"class-{i}" for i in range(mq.MAX_CLASSES + 1)]
+    with pytest.raises(mq.MetricsError, match="1001 distinct labels"):
+        mq.metrics(mq.Pairs(mq.MULTICLASS, labels, labels))
+
+
+def test_metrics_too_large_for_json_are_refused_by_name():
+    with pytest.raises(mq.MetricsError, match="mse is not a finite number"):
+        mq.metrics(mq.Pairs(mq.REGRESSION, ["1e200", "-1e200"] * 20, ["-1e200", "1e200"] * 20))

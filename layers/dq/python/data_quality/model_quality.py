@@ -29,6 +29,9 @@ SECTION = {
 }
 CONSTRAINTS = {problem: section.replace("_metrics", "_constraints") for problem, section in SECTION.items()}
 FOLDS = 10
+# Classes of a multiclass run: its confusion matrix has one cell per pair, and whoever writes ground truth chooses
+# the labels. Beyond this many, the run is refused (naming the count) rather than writing a matrix of millions.
+MAX_CLASSES = 1000
 CURVE_POINTS = 200  # ROC and PR curves are kept to at most this many points (the ends always kept)
 OPERATORS: dict[str, Callable[[float, float], bool]] = {  # the operator names the violating side
     "LessThanThreshold": lambda value, threshold: value < threshold,
@@ -200,11 +203,12 @@ def _multiclass_scalars(truth: npt.NDArray[np.int64], predicted: npt.NDArray[np.
 
 
 def _regression_scalars(truth: Floats, predicted: Floats) -> dict[str, float]:
-    errors = predicted - truth
-    mse = float(np.mean(errors * errors)) if truth.size else 0.0
-    spread = float(np.sum((truth - truth.mean()) ** 2)) if truth.size else 0.0
-    residual = float(np.sum(errors * errors))
-    r2 = 1.0 - residual / spread if spread else (1.0 if residual == 0 else 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused by name in _with_spread
+        errors = predicted - truth
+        mse = float(np.mean(errors * errors)) if truth.size else 0.0
+        spread = float(np.sum((truth - truth.mean()) ** 2)) if truth.size else 0.0
+        residual = float(np.sum(errors * errors))
+        r2 = 1.0 - residual / spread if spread and np.isfinite(spread) else (1.0 if residual == 0 else 0.0)
     return {"mae": float(np.mean(np.abs(errors))) if truth.size else 0.0, "mse": mse, "rmse": mse**0.5, "r2": r2}
 
 
@@ -316,6 +320,8 @@ def _with_spread(
 ) -> dict[str, dict[str, float]]:
     out = {}
     for name, value in values.items():
+        if not np.isfinite(value):  # squares of values near 1e155 and beyond overflow: JSON has no Infinity
+            raise MetricsError(f"{name} is not a finite number: labels or predictions too large")
         folds = [float(v) for f in fold_values if (v := f.get(name)) is not None]
         spread = float(np.std(folds, ddof=1) / np.sqrt(len(folds))) if len(folds) > 1 else 0.0
         out[name] = {"value": float(value), "standard_deviation": spread}
@@ -359,6 +365,8 @@ def metrics(pairs: Pairs) -> dict[str, Any]:
         truth_i = labels.mapped(lambda t: index[canonical_label(t)], np.int64)
         predicted_i = predictions.mapped(lambda t: index[canonical_label(t)], np.int64)
         k = len(classes)
+        if k > MAX_CLASSES:
+            raise MetricsError(f"{k} distinct labels and predictions: more than the {MAX_CLASSES} classes a run takes")
         folds_m = [_multiclass_scalars(truth_i[i], predicted_i[i], k) for i in _folds(truth_i.size)]
         section = {"confusion_matrix": _confusion(truth_i, predicted_i, classes)}
         return section | _with_spread(_multiclass_scalars(truth_i, predicted_i, k), folds_m)

@@ -44,19 +44,18 @@ class S3Files:
 
     def lines(self, bucket: str, key: str) -> Iterator[bytes]:
         """The object's lines, streamed (memory: one chunk and at most one capped line, not the object)."""
-        try:
-            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
-        except ClientError as error:
-            raise _access(error, f"reading s3://{bucket}/{key}") from error
-        yield from capped_lines(body.iter_chunks(chunk_size=READ_CHUNK))
+        return capped_lines(self._chunks(bucket, key))
 
     def blocks(self, bucket: str, key: str) -> Iterator[bytes]:
         """The object's whole lines, a chunk's worth at a time (memory: one chunk and at most one capped line)."""
+        return capped_blocks(self._chunks(bucket, key))
+
+    def _chunks(self, bucket: str, key: str) -> Iterator[bytes]:
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as error:
             raise _access(error, f"reading s3://{bucket}/{key}") from error
-        yield from capped_blocks(body.iter_chunks(chunk_size=READ_CHUNK))
+        yield from body.iter_chunks(chunk_size=READ_CHUNK)
 
     def read(self, uri: str) -> bytes | None:
         bucket, key = bucket_and_key(uri)
