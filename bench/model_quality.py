@@ -107,7 +107,7 @@ def write_records(size: int, folder: Path, seed: int = 7) -> None:
 
 
 def _write(capture: BinaryIO, truth: BinaryIO, i: int, probability: float, label: int) -> None:
-    event = f"{i:08d}-4f1c-9b2e-bench".encode()
+    event = f"{i:08x}-4f1c-4b2e-9a7d-{i * 7919:012x}".encode()  # a UUID, as SageMaker writes eventIds
     capture.write(
         b'{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1,2,3",'
         b'"encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"%s",'

@@ -480,10 +480,12 @@ class Merge:
 
 
 def _read(lines: Lines, layouts: tuple[Layout, ...]) -> tuple[Found, Codes]:
-    """The lines any of ``layouts`` matches (in line order) and the others."""
+    """The lines any of ``layouts`` matches (in line order) and the others. The layout of the block's first line
+    is tried first: a writer keeps to one, so the others only see what it leaves."""
     rest = np.arange(len(lines), dtype=np.int64)
+    first = next((layout for layout in layouts if len(read_layout(lines, layout, rest[:1]).lines)), None)
     matched: list[Found] = []
-    for layout in layouts:
+    for layout in ([first] if first else []) + [layout for layout in layouts if layout is not first]:
         if not len(rest):
             break
         found = read_layout(lines, layout, rest)
