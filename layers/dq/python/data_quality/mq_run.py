@@ -32,6 +32,7 @@ from data_quality.workflow import CAPTURE, GROUND_TRUTH, MonitorRun, batches_of,
 from model_governance import constants
 from model_governance.monitoring.dq_monitors import RUN_MANIFEST
 from model_governance.monitoring.mq_monitors import MODEL_QUALITY_PARTS, ModelQualityMonitor
+from model_governance.observability import logger
 
 # Capture and ground truth bytes one invocation merges; a larger window fans out. The data-quality monitor's
 # bound: merging parses about 60 MB of records a second on one vCPU, so such a window takes well under the
@@ -171,8 +172,10 @@ def finish_window(monitor: ModelQualityMonitor, fired_at: datetime, run: Monitor
     window_ = Window.of(monitor, fired_at)
     manifest = f"{window_.out}/{RUN_MANIFEST}"
     raw = run.files.read(manifest)
-    if raw is None:  # no Check fanned this run out: nothing to conclude (the state machine fails, its alarm fires)
-        raise MissingPartError(f"{manifest} is missing: Finish runs only after a Check that fanned out")
+    if raw is None:  # no Check fanned this run out: a stray Finish concludes nothing (it would overwrite a run)
+        reason = f"{manifest} is missing: Finish runs only after a Check that fanned out"
+        logger.warning(f"event refused: {reason}; nothing written")
+        return {"mode": "refused", "reason": reason}
     groups = json.loads(raw)
     return run.conclude(_checked(run.files, window_, lambda: merge_parts(run.files, window_, groups)))
 
