@@ -7,45 +7,20 @@ naming objects outside the monitor's prefixes reads and writes nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from data_quality import mq_run
 from local.scenarios import model_quality as scenario
-from model_governance.adapters.clients import reset_clients
+from model_governance.monitoring.mq_monitors import parse_model_quality_monitors
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)
 FIRED = (HOUR + timedelta(hours=2, minutes=5)).isoformat()  # T = HOUR + 2h: inferences of HOUR, labels to T
 CAPTURE = f"datacapture/{scenario.ENDPOINT}/AllTraffic"
 TRUTH = "ground-truth/churn"
 FILES = ("statistics.json", "constraint_violations.json", "run_summary.json")
-
-
-@pytest.fixture(scope="module")
-def mq_template() -> dict[str, Any]:
-    from local.world import synthesize
-
-    return synthesize(scenario.CONTEXT)
-
-
-@pytest.fixture
-def mq_world(mq_template: dict[str, Any]) -> Iterator[Any]:
-    from local.moto_gaps import sagemaker_gaps_filled
-    from local.moto_monitoring import monitoring_emulated
-    from local.world import LocalWorld
-
-    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
-        world = LocalWorld(mq_template)
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=scenario.BUCKET)
-        scenario.put_baseline(s3)
-        yield world, s3
-    reset_clients()
 
 
 def split_window(s3: Any) -> None:
@@ -93,22 +68,27 @@ def lowered(monkeypatch: pytest.MonkeyPatch, s3: Any) -> None:
     monkeypatch.setattr(mq_run, "BATCH_MAX_BYTES", largest)
 
 
-def fanned_out(world: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def key_of(uri: str) -> str:
+    return uri.removeprefix(f"s3://{scenario.BUCKET}/")
+
+
+@pytest.fixture
+def fanned(mq_world: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, dict[str, Any], list[dict[str, Any]]]:
+    """(world, s3, the run's output, the ProfileBatch events) of the split window run with lowered bounds."""
+    world, s3 = mq_world
+    split_window(s3)
+    lowered(monkeypatch, s3)
     execution = world.state_machine("DataQualityRuns").execute(
         {"action": "check", "monitor": scenario.MONITOR, "time": FIRED}
     )
     assert (execution.status, execution.error, execution.cause) == ("SUCCEEDED", None, None)
     assert execution.entered()[:2] == ["Check", "FitsOneInvocation"] and "Finish" in execution.entered()
-    return dict(execution.output), execution.invocations("ProfileBatch")
+    return world, s3, dict(execution.output), execution.invocations("ProfileBatch")
 
 
-def test_a_fanned_out_window_writes_the_files_one_invocation_writes(mq_world, monkeypatch):
-    world, s3 = mq_world
-    split_window(s3)
-    lowered(monkeypatch, s3)
-
-    merged, batches = fanned_out(world)
-    fanned = files_of(s3, merged["output_uri"])
+def test_a_fanned_out_window_writes_the_files_one_invocation_writes(fanned, monkeypatch):
+    world, s3, merged, batches = fanned
+    fanned_files = files_of(s3, merged["output_uri"])
     [email] = world.inbox("AlertsOps")  # the degraded window alerts through the same workflow
     monkeypatch.undo()
     execution = world.state_machine("DataQualityRuns").execute(
@@ -125,9 +105,8 @@ def test_a_fanned_out_window_writes_the_files_one_invocation_writes(mq_world, mo
     assert merged["status"] == single["status"] == "Completed"
     assert merged["violations"] == single["violations"] > 0
     assert merged["output_uri"] == single["output_uri"]
-    direct = files_of(s3, single["output_uri"])
-    assert fanned == direct  # every metric, count and violation: equal, not close
-    summary = fanned["run_summary.json"]
+    assert fanned_files == files_of(s3, single["output_uri"])  # every metric, count and violation: equal, not close
+    summary = fanned_files["run_summary.json"]
     assert {k: summary[k] for k in ("inferences_read", "merged", "labels_without_inference")} == {
         "inferences_read": 601,  # the record captured twice is read twice, merged once
         "merged": 600,
@@ -135,17 +114,14 @@ def test_a_fanned_out_window_writes_the_files_one_invocation_writes(mq_world, mo
     }
     assert (summary["ground_truth_records_read"], summary["inferences_outside_window"]) == (602, 1)
     assert summary["unreadable_records"] == 2
-    for violation in fanned["constraint_violations.json"]["violations"]:
+    for violation in fanned_files["constraint_violations.json"]["violations"]:
         assert violation["metric_name"] in email.body
 
 
-def test_a_retried_batch_overwrites_its_own_part_and_the_run_ends_the_same(mq_world, monkeypatch):
-    world, s3 = mq_world
-    split_window(s3)
-    lowered(monkeypatch, s3)
-    first, batches = fanned_out(world)
+def test_a_retried_batch_overwrites_its_own_part_and_the_run_ends_the_same(fanned):
+    world, s3, first, batches = fanned
     before = files_of(s3, first["output_uri"])
-    parts = s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix=first["output_uri"].split("/", 3)[3] + "/parts/")
+    parts = s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix=f"{key_of(first['output_uri'])}/parts/")["Contents"]
 
     function = world.function("dq_monitor")
     for batch in (batches[0], batches[-1]):  # a capture batch and a ground truth batch run again
@@ -154,24 +130,18 @@ def test_a_retried_batch_overwrites_its_own_part_and_the_run_ends_the_same(mq_wo
 
     assert again.error is None and again.result["status"] == "Completed"
     assert files_of(s3, first["output_uri"]) == before
-    reparts = s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix=first["output_uri"].split("/", 3)[3] + "/parts/")
-    assert [o["Key"] for o in reparts["Contents"]] == [o["Key"] for o in parts["Contents"]]
-    assert len(parts["Contents"]) == len(batches)
+    reparts = s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix=f"{key_of(first['output_uri'])}/parts/")["Contents"]
+    assert [o["Key"] for o in reparts] == [o["Key"] for o in parts]
+    assert len(parts) == len(batches)
 
 
-def test_a_missing_part_fails_the_run_naming_its_batch(mq_world, monkeypatch):
-    world, s3 = mq_world
-    split_window(s3)
-    lowered(monkeypatch, s3)
-    first, batches = fanned_out(world)
-    prefix = first["output_uri"].removeprefix(f"s3://{scenario.BUCKET}/")
+def test_a_missing_part_fails_the_run_naming_its_batch(fanned):
+    world, s3, _, batches = fanned
     last = batches[-1]
-    part = mq_run.part_uri(
-        mq_run.Window.of(scenario_monitor(world), datetime.fromisoformat(FIRED)),
-        last["Kind"],
-        [i["Key"] for i in last["Items"]],
-    )
-    s3.delete_object(Bucket=scenario.BUCKET, Key=part.removeprefix(f"s3://{scenario.BUCKET}/"))
+    [monitor] = parse_model_quality_monitors(scenario.CONTEXT["modelQualityMonitors"])
+    window = mq_run.Window.of(monitor, datetime.fromisoformat(FIRED))
+    part = mq_run.part_uri(window, last["Kind"], [i["Key"] for i in last["Items"]])
+    s3.delete_object(Bucket=scenario.BUCKET, Key=key_of(part))
 
     finish = world.function("dq_monitor").invoke({"action": "finish", "monitor": scenario.MONITOR, "time": FIRED})
 
@@ -180,11 +150,6 @@ def test_a_missing_part_fails_the_run_naming_its_batch(mq_world, monkeypatch):
     reason = finish.result["failure_reason"]
     assert f"Batch {len(batches)} of {len(batches)} (ground_truth" in reason and last["Items"][0]["Key"] in reason
     assert part in reason
-    assert s3.list_objects_v2(Bucket=scenario.BUCKET, Prefix=f"{prefix}/{mq_run.RUN_MANIFEST}")["KeyCount"] == 1
-
-
-def scenario_monitor(world: Any) -> Any:
-    return world.function("dq_monitor").module()._model_quality_monitors()[scenario.MONITOR]
 
 
 FOREIGN = {"Bucket": "secrets-of-another-team", "Key": "payroll.csv", "Size": 10}
