@@ -1,5 +1,6 @@
-"""Our data-quality monitor (for accounts without Model Monitor): baseline, check a capture period, or one
-step of the Distributed Map fan-out. Writes Model Monitor's files and alerts through the violation workflow."""
+"""Our data-quality and model-quality monitors (for accounts without Model Monitor): baseline, check a capture
+period or a model-quality window, or one step of the Distributed Map fan-out of either. Writes Model Monitor's
+files and alerts through the violation workflow."""
 
 from __future__ import annotations
 

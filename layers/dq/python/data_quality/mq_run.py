@@ -37,7 +37,7 @@ from model_governance.observability import logger
 # Capture and ground truth bytes one invocation merges; a larger window fans out. The data-quality monitor's
 # bound: merging parses about 60 MB of records a second on one vCPU, so such a window takes well under the
 # function's 15 minutes, and a fan-out's ProfileBatch reads at most BATCH_MAX_BYTES. The finishing invocation
-# still holds the window's inferences (about 60 bytes each) plus one part.
+# still holds the window's inferences (about 16 bytes each plus the eventId) plus one part.
 SINGLE_RUN_MAX_BYTES = 1_500_000_000
 BATCH_MAX_BYTES = 256 * 1024 * 1024
 
@@ -48,6 +48,9 @@ class UnreadableBaselineError(ValueError):
 
 class MissingPartError(RuntimeError):
     """A batch of a fan-out left no part: the run fails naming the batch, never checks a partial window."""
+
+
+READ_ERRORS = (UnreadableBaselineError, StorageAccessError, MissingPartError)  # what fails a run, naming why
 
 
 def run_time(fired_at: datetime) -> datetime:
@@ -142,7 +145,7 @@ def start_window(monitor: ModelQualityMonitor, fired_at: datetime, run: MonitorR
     try:
         load_constraints(run.files, monitor)  # a run without a usable baseline fails before it fans out
         capture, ground_truth = window_.objects(run.files)
-    except (UnreadableBaselineError, StorageAccessError) as error:
+    except READ_ERRORS as error:
         return run.conclude(failed(monitor, window_.period, error))
     if sum(o.size for o in capture + ground_truth) <= SINGLE_RUN_MAX_BYTES:
         return run.conclude(
@@ -171,7 +174,10 @@ def finish_window(monitor: ModelQualityMonitor, fired_at: datetime, run: Monitor
     """Add every batch's part (capture first, in manifest order), then check the window as one invocation does."""
     window_ = Window.of(monitor, fired_at)
     manifest = f"{window_.out}/{RUN_MANIFEST}"
-    raw = run.files.read(manifest)
+    try:
+        raw = run.files.read(manifest)
+    except StorageAccessError as error:
+        return run.conclude(failed(monitor, window_.period, error))
     if raw is None:  # no Check fanned this run out: a stray Finish concludes nothing (it would overwrite a run)
         reason = f"{manifest} is missing: Finish runs only after a Check that fanned out"
         logger.warning(f"event refused: {reason}; nothing written")
@@ -187,12 +193,15 @@ def merge_parts(files: S3Files, window_: Window, groups: list[dict[str, Any]]) -
     for number, group in ordered:
         keys = [str(o["Key"]) for o in group["objects"]]
         uri = part_uri(window_, group["kind"], keys)
-        part = files.read(uri)
+        try:  # without a listing grant S3 answers a missing object with AccessDenied: the batch is named either way
+            part, problem = files.read(uri), "its ProfileBatch did not finish"
+        except StorageAccessError as error:
+            part, problem = None, str(error)
         if part is None:
             raise MissingPartError(
                 f"Batch {number + 1} of {len(groups)} ({group['kind']}, {len(keys)} objects from"
-                f" s3://{group['objects'][0]['Bucket']}/{keys[0]}) left no part at {uri}: its ProfileBatch did not"
-                " finish; run the check again"
+                f" s3://{group['objects'][0]['Bucket']}/{keys[0]}) left no part at {uri}: {problem}; run the check"
+                " again"
             )
         merge.add_part(part)
     return merge
@@ -209,7 +218,7 @@ def _checked(files: S3Files, window_: Window, merged: Callable[[], Merge]) -> Ru
     try:
         constraints = load_constraints(files, window_.monitor)
         merge = merged()
-    except (UnreadableBaselineError, StorageAccessError, MissingPartError) as error:
+    except READ_ERRORS as error:
         return failed(window_.monitor, window_.period, error)
     return judge(files, window_, constraints, merge)
 
