@@ -267,9 +267,8 @@ class DataQualityMonitors(Construct):
             item_selector={
                 "action": "profile",
                 **monitor_and_time,
-                "Kind": sfn.JsonPath.string_at(
-                    "$$.Map.Item.Value.kind"
-                ),  # capture, or a model-quality run's ground truth
+                # what the item's objects are: capture, or a model-quality run's ground truth
+                "Kind": sfn.JsonPath.string_at("$$.Map.Item.Value.kind"),
                 "Items": sfn.JsonPath.list_at("$$.Map.Item.Value.objects"),
             },
             max_concurrency=MAP_CONCURRENCY,
