@@ -26,7 +26,11 @@ from infra.shared import SharedResources
 from infra.violation_alerts import grant_model_tracing
 from model_governance import constants
 from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key, monitors_json
-from model_governance.monitoring.mq_monitors import ModelQualityMonitor, model_quality_monitors_json
+from model_governance.monitoring.mq_monitors import (
+    MODEL_QUALITY_PARTS,
+    ModelQualityMonitor,
+    model_quality_monitors_json,
+)
 
 DQ_LAYER_DIR = Path(__file__).resolve().parent.parent / "layers" / "dq"
 # DataSketches publishes no CPython 3.14 wheels: the monitor runs on the newest runtime it has wheels for.
@@ -100,6 +104,7 @@ class DataQualityMonitors(Construct):
         layer = DataQualityLayer(self, "Layer").layer
         self._retention = shared.log_retention
         self._monitors = monitors
+        self._quality_monitors = quality_monitors
         self.handler = GovernedFunction(
             self,
             "Handler",
@@ -173,6 +178,19 @@ class DataQualityMonitors(Construct):
         fn.allow(["s3:GetObject"], [f"{baseline}/constraints.json", f"{baseline}/statistics.json"])
         output = f"{output_key}/{monitor.endpoint}/{monitor.name}".strip("/")
         fn.allow(["s3:PutObject"], [f"arn:{partition}:s3:::{output_bucket}/{output}/*"], wildcard_reason=reason)
+        # A fanned-out run's Finish reads its manifest and its batches' parts back; listing the output makes a
+        # missing part a 404 (the run fails naming its batch) rather than an access denied.
+        fn.allow(
+            ["s3:GetObject"],
+            [
+                f"arn:{partition}:s3:::{output_bucket}/{output}/*/{RUN_MANIFEST}",
+                f"arn:{partition}:s3:::{output_bucket}/{output}/*/{MODEL_QUALITY_PARTS}/*",
+            ],
+            wildcard_reason=reason,
+        )
+        fn.allow(
+            ["s3:ListBucket"], [f"arn:{partition}:s3:::{output_bucket}"], StringLike={"s3:prefix": [f"{output}/*"]}
+        )
         if monitor.kms_key_arns:
             fn.allow(
                 ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -249,6 +267,8 @@ class DataQualityMonitors(Construct):
             item_selector={
                 "action": "profile",
                 **monitor_and_time,
+                # what the item's objects are: capture, or a model-quality run's ground truth
+                "Kind": sfn.JsonPath.string_at("$$.Map.Item.Value.kind"),
                 "Items": sfn.JsonPath.list_at("$$.Map.Item.Value.objects"),
             },
             max_concurrency=MAP_CONCURRENCY,
@@ -270,7 +290,9 @@ class DataQualityMonitors(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        for monitor in self._monitors:  # the Distributed Map reads the manifest a big run writes to its output
+        # the Distributed Map reads the manifest a big run writes to its output
+        fanned_out: list[DataQualityMonitor | ModelQualityMonitor] = [*self._monitors, *self._quality_monitors]
+        for monitor in fanned_out:
             bucket, key = bucket_and_key(monitor.output_prefix)
             output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
             machine.add_to_role_policy(
@@ -295,7 +317,7 @@ class DataQualityMonitors(Construct):
         }
         for finding, reason in reasons.items():
             acknowledge(machine, finding, reason)
-        for monitor in self._monitors:
+        for monitor in fanned_out:
             bucket, key = bucket_and_key(monitor.output_prefix)
             output = f"{key}/{monitor.endpoint}/{monitor.name}".strip("/")
             acknowledge(

@@ -1,5 +1,6 @@
-"""Our data-quality monitor (for accounts without Model Monitor): baseline, check a capture period, or one
-step of the Distributed Map fan-out. Writes Model Monitor's files and alerts through the violation workflow."""
+"""Our data-quality and model-quality monitors (for accounts without Model Monitor): baseline, check a capture
+period or a model-quality window, or one step of the Distributed Map fan-out of either. Writes Model Monitor's
+files and alerts through the violation workflow."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from data_quality import mq_run
 from data_quality.baseline import baseline_of
-from data_quality.mq_run import check_window
 from data_quality.storage import S3Files
 from data_quality.workflow import (
     MonitorRun,
@@ -71,15 +72,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
     now = datetime.now(UTC)
     quality = _model_quality_monitors().get(str(event.get("monitor")))
-    if quality is not None:  # a model-quality monitor: one invocation checks its window, or replays its alert
-        problem = model_quality_refusal(event, now)
+    if quality is not None:  # a model-quality monitor: its window in one invocation or fanned out, or its alert
+        problem = model_quality_refusal(event, quality, now)
         if problem is not None:
             logger.warning(f"event refused: {problem}; nothing read or written")
             return {"mode": "refused", "reason": problem}
         logger.append_keys(monitor=quality.name)
         run = _run(context.invoked_function_arn.split(":")[4])
         if action == "check":
-            return run.conclude(check_window(run.files, quality, fired_at(event)))
+            return mq_run.start_window(quality, fired_at(event), run)
+        if action == "profile":
+            return mq_run.profile_batch(quality, fired_at(event), str(event["Kind"]), list(event["Items"]), run)
+        if action == "finish":
+            return mq_run.finish_window(quality, fired_at(event), run)
         return replay_alert(quality, dict(event.get(RECONCILED_KEY) or {}), run)
     monitor = _monitors().get(str(event.get("monitor")))
     problem = refusal(event, monitor, now)

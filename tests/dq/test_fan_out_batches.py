@@ -19,6 +19,7 @@ def test_groups_hold_at_most_the_byte_bound_and_a_larger_object_goes_alone():
     groups = batches_of(objects(100, 100, 100, 250, 50), max_bytes=200)
     assert [[o["Size"] for o in g["objects"]] for g in groups] == [[100, 100], [100], [250], [50]]
     assert [g["bytes"] for g in groups] == [200, 100, 250, 50]
+    assert {g["kind"] for g in groups} == {"capture"}  # the ProfileBatch event's Kind
 
 
 def test_many_small_objects_are_split_so_each_item_fits_a_child_execution_input():

@@ -114,6 +114,7 @@ def test_every_task_gets_its_input_and_the_map_passes_monitor_and_time_as_paths(
         "action": "profile",
         "monitor.$": "$.monitor",
         "time.$": "$.time",
+        "Kind.$": "$$.Map.Item.Value.kind",  # every manifest item says what its objects are
         "Items.$": "$$.Map.Item.Value.objects",
     }
     assert "ItemBatcher" not in fan_out  # each manifest item is already a byte-bounded group of objects

@@ -14,6 +14,7 @@ from local.scenarios import model_quality as scenario
 from tests.infra.conftest import resources
 
 MONITOR = scenario.CONTEXT["modelQualityMonitors"][0]
+KMS = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-12ab-34cd-56ef-1234567890ab"
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,13 @@ def mq_template() -> dict[str, Any]:
     from local.world import synthesize
 
     return synthesize(scenario.CONTEXT)
+
+
+@pytest.fixture(scope="module")
+def mq_kms_template() -> dict[str, Any]:
+    from local.world import synthesize
+
+    return synthesize({"modelQualityMonitors": [{**MONITOR, "kmsKeyArns": [KMS]}]})
 
 
 def _list(value: Any) -> list[Any]:
@@ -64,6 +72,7 @@ def test_the_function_may_read_and_write_exactly_the_monitors_prefixes(mq_templa
     bucket = f"arn:aws:s3:::{scenario.BUCKET}"
     capture = "datacapture/churn-endpoint/AllTraffic"
     truth = "ground-truth/churn"
+    output = f"mq-reports/churn-endpoint/{scenario.MONITOR}"
     listing = '{{"StringLike": {{"s3:prefix": ["{}/*"]}}}}'
     assert granted == {
         ("s3:ListBucket", bucket, listing.format(capture)),
@@ -72,7 +81,32 @@ def test_the_function_may_read_and_write_exactly_the_monitors_prefixes(mq_templa
         ("s3:GetObject", f"{bucket}/{truth}/*", "{}"),
         ("s3:GetObject", f"{bucket}/{scenario.BASELINE}/constraints.json", "{}"),
         ("s3:GetObject", f"{bucket}/{scenario.BASELINE}/statistics.json", "{}"),  # the report's baseline values
-        ("s3:PutObject", f"{bucket}/mq-reports/churn-endpoint/{scenario.MONITOR}/*", "{}"),
+        ("s3:PutObject", f"{bucket}/{output}/*", "{}"),
+        # a fanned-out run's Finish reads back its manifest and its batches' parts, nothing else of the output;
+        # listing the output makes a missing part a 404 (the run fails naming the batch), not an access denied
+        ("s3:GetObject", f"{bucket}/{output}/*/manifest.json", "{}"),
+        ("s3:GetObject", f"{bucket}/{output}/*/parts/*", "{}"),
+        ("s3:ListBucket", bucket, listing.format(output)),
+    }
+
+
+def test_the_state_machine_may_read_only_the_monitors_manifests_and_decrypt_them_through_s3(mq_kms_template):
+    [policy] = [
+        p for k, p in resources(mq_kms_template, "AWS::IAM::Policy").items() if k.startswith("DataQualityRunsRole")
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    reads = {
+        _arn(mq_kms_template, resource)
+        for s in statements
+        if "s3:GetObject" in _list(s["Action"])
+        for resource in _list(s["Resource"])
+    }
+    # the Distributed Map's item reader reads a fanned-out run's manifest with this role, nothing else of S3
+    assert reads == {f"arn:aws:s3:::{scenario.BUCKET}/mq-reports/churn-endpoint/{scenario.MONITOR}/*/manifest.json"}
+    [kms] = [s for s in statements if "kms:Decrypt" in _list(s["Action"])]
+    assert (kms["Effect"], kms["Action"], kms["Resource"]) == ("Allow", "kms:Decrypt", KMS)
+    assert kms["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
     }
 
 

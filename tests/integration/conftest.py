@@ -1,5 +1,5 @@
-"""Fixtures shared by the data-quality integration tests: the synthesized stack with the demo's monitor, on moto,
-with its baseline written."""
+"""Fixtures shared by the data-quality and model-quality integration tests: the synthesized stack with the demo's
+monitor, on moto, with its baseline written."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from local.scenarios import data_quality as scenario
+from local.scenarios import model_quality as mq_scenario
 from model_governance.adapters.clients import reset_clients
 
 
@@ -40,5 +41,28 @@ def dq_world(dq_template: dict[str, Any]) -> Iterator[Any]:
             }
         )
         assert baseline.error is None
+        yield world, s3
+    reset_clients()
+
+
+@pytest.fixture(scope="module")
+def mq_template() -> dict[str, Any]:
+    from local.world import synthesize
+
+    return synthesize(mq_scenario.CONTEXT)
+
+
+@pytest.fixture
+def mq_world(mq_template: dict[str, Any]) -> Iterator[Any]:
+    """The stack with the model-quality demo's monitor, on moto, with its baseline written."""
+    from local.moto_gaps import sagemaker_gaps_filled
+    from local.moto_monitoring import monitoring_emulated
+    from local.world import LocalWorld
+
+    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
+        world = LocalWorld(mq_template)
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=mq_scenario.BUCKET)
+        mq_scenario.put_baseline(s3)
         yield world, s3
     reset_clients()

@@ -6,40 +6,12 @@ finding. The files' shapes are the ones the SageMaker SDK reads."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from local.scenarios import model_quality as scenario
-from model_governance.adapters.clients import reset_clients
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def mq_template() -> dict[str, Any]:
-    from local.world import synthesize
-
-    return synthesize(scenario.CONTEXT)
-
-
-@pytest.fixture
-def mq_world(mq_template: dict[str, Any]) -> Iterator[Any]:
-    from local.moto_gaps import sagemaker_gaps_filled
-    from local.moto_monitoring import monitoring_emulated
-    from local.world import LocalWorld
-
-    with mock_aws(), sagemaker_gaps_filled(), monitoring_emulated():
-        world = LocalWorld(mq_template)
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=scenario.BUCKET)
-        scenario.put_baseline(s3)
-        yield world, s3
-    reset_clients()
 
 
 def scheduled_input(template: dict[str, Any], hour: datetime) -> dict[str, Any]:

@@ -76,6 +76,9 @@ class S3Files:
     def write_json(self, uri: str, document: dict[str, Any]) -> str:
         return self._put(uri, json.dumps(document).encode())
 
+    def write_bytes(self, uri: str, body: bytes) -> str:
+        return self._put(uri, body, content_type="application/octet-stream")
+
     def write_html(self, uri: str, page: str) -> str:
         return self._put(uri, page.encode(), content_type="text/html; charset=utf-8")
 

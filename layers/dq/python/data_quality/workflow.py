@@ -32,6 +32,7 @@ from model_governance import text
 from model_governance.errors import InvalidEventError
 from model_governance.events import RECONCILED_KEY, parse_timestamp
 from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMonitor, bucket_and_key
+from model_governance.monitoring.mq_monitors import ModelQualityMonitor
 from model_governance.observability import logger
 
 PARTIALS = "partials"
@@ -42,7 +43,10 @@ BATCH_MAX_BYTES = 256 * 1024 * 1024
 BATCH_MAX_JSON_BYTES = 128 * 1024
 ACTIONS = ("baseline", "check", "profile", "finish", "alert")
 TIMED_ACTIONS = ("check", "profile", "finish")
-MODEL_QUALITY_ACTIONS = ("check", "alert")
+MODEL_QUALITY_ACTIONS = ("check", "profile", "finish", "alert")
+# What a manifest item's objects are (its "kind", the ProfileBatch event's "Kind"): a data-quality run's are
+# capture; a model-quality run's are capture or ground truth.
+CAPTURE, GROUND_TRUTH = "capture", "ground_truth"
 FUTURE_SKEW = timedelta(minutes=5)  # a run may not be fired for a time that has not come yet (clock skew aside)
 
 
@@ -106,16 +110,7 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
         return run.conclude(failed(monitor, period, error))
     total = sum(o.size for o in objects)
     if total > run.single_run_max_bytes:
-        manifest = f"{output_uri(monitor, period)}/{RUN_MANIFEST}"
-        run.files.write_json_list(manifest, batches_of(objects, run.batch_max_bytes))
-        bucket, key = bucket_and_key(manifest)
-        return {
-            "mode": "fan_out",
-            "monitor": monitor.name,
-            "time": fired_at.isoformat(),
-            "manifest_bucket": bucket,
-            "manifest_key": key,
-        }
+        return fan_out(run.files, monitor, period, fired_at, batches_of(objects, run.batch_max_bytes))
     names = [f.name for f in baseline.features]
     try:
         profile, tally = profile_objects(run.files, objects, names)
@@ -124,12 +119,33 @@ def start(monitor: DataQualityMonitor, fired_at: datetime, run: MonitorRun) -> d
     return run.conclude(finish(run.files, monitor, period, baseline, profile, tally, len(objects)))
 
 
+def fan_out(
+    files: S3Files, monitor: MonitorIdentity, period: Period, fired_at: datetime, groups: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Write the run's manifest (the Distributed Map's items) and tell the state machine where it is."""
+    manifest = f"{output_uri(monitor, period)}/{RUN_MANIFEST}"
+    files.write_json_list(manifest, groups)
+    bucket, key = bucket_and_key(manifest)
+    return {
+        "mode": "fan_out",
+        "monitor": monitor.name,
+        "time": fired_at.isoformat(),
+        "manifest_bucket": bucket,
+        "manifest_key": key,
+    }
+
+
 def batches_of(
-    objects: list[CaptureObject], max_bytes: int, max_json_bytes: int = BATCH_MAX_JSON_BYTES
+    objects: list[CaptureObject],
+    max_bytes: int,
+    max_json_bytes: int = BATCH_MAX_JSON_BYTES,
+    *,
+    kind: str = CAPTURE,
 ) -> list[dict[str, Any]]:
-    """The manifest's items: consecutive capture objects grouped so each group holds at most ``max_bytes`` of
-    capture (an object larger than that is a group of its own) and its JSON stays under ``max_json_bytes``.
-    The Distributed Map hands each item to one ProfileBatch invocation: the bytes it reads bound its time."""
+    """The manifest's items: consecutive objects grouped so each group holds at most ``max_bytes`` (an object
+    larger than that is a group of its own) and its JSON stays under ``max_json_bytes``, each saying what its
+    objects are (``kind``). The Distributed Map hands each item to one ProfileBatch invocation: the bytes it
+    reads bound its time."""
     groups: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
     size = json_size = 0
@@ -137,12 +153,12 @@ def batches_of(
         entry = {"Bucket": o.bucket, "Key": o.key, "Size": o.size}
         entry_json = len(json.dumps(entry)) + 2
         if current and (size + o.size > max_bytes or json_size + entry_json > max_json_bytes):
-            groups.append({"objects": current, "bytes": size})
+            groups.append({"kind": kind, "objects": current, "bytes": size})
             current, size, json_size = [], 0, 0
         current.append(entry)
         size, json_size = size + o.size, json_size + entry_json
     if current:
-        groups.append({"objects": current, "bytes": size})
+        groups.append({"kind": kind, "objects": current, "bytes": size})
     return groups
 
 
@@ -244,12 +260,23 @@ def refusal(event: dict[str, Any], monitor: DataQualityMonitor | None, now: date
     return _time_refusal(event, now) if action in TIMED_ACTIONS else None
 
 
-def model_quality_refusal(event: dict[str, Any], now: datetime) -> str | None:
-    """Why an invocation for a model-quality monitor (one the stack configured) may do nothing, or None."""
+def model_quality_refusal(event: dict[str, Any], monitor: ModelQualityMonitor, now: datetime) -> str | None:
+    """Why an invocation for a model-quality monitor (one the stack configured) may do nothing, or None. A batch
+    reads only objects of the monitor's own capture or ground truth prefix, the one its kind names."""
     action = event.get("action")
     if action not in MODEL_QUALITY_ACTIONS:
-        return f"unknown action {text.name(action)} for a model-quality monitor: expected check or alert"
-    return _time_refusal(event, now) if action == "check" else None
+        return (
+            f"unknown action {text.name(action)} for a model-quality monitor: expected"
+            f" {', '.join(MODEL_QUALITY_ACTIONS)}"
+        )
+    if action == "profile":
+        kind, items = event.get("Kind"), event.get("Items")
+        areas = {CAPTURE: capture_area(monitor), GROUND_TRUTH: monitor.ground_truth_prefix}
+        if kind not in areas:
+            return f"batch kind {text.name(kind)}: expected {CAPTURE} or {GROUND_TRUTH}"
+        if not isinstance(items, list) or not all(_item_within(i, areas[kind]) for i in items):
+            return f"the batch names objects outside the monitor's {kind} prefix {areas[kind]}"
+    return _time_refusal(event, now) if action in TIMED_ACTIONS else None
 
 
 def _time_refusal(event: dict[str, Any], now: datetime) -> str | None:
@@ -262,7 +289,7 @@ def _time_refusal(event: dict[str, Any], now: datetime) -> str | None:
     return None
 
 
-def capture_area(monitor: DataQualityMonitor) -> str:
+def capture_area(monitor: DataQualityMonitor | ModelQualityMonitor) -> str:
     """Where the monitor's endpoint's capture lives: ``<capturePrefix>/<endpoint>/<variant>``."""
     return f"{monitor.capture_prefix}/{monitor.endpoint}/{monitor.variant}"
 
@@ -278,4 +305,8 @@ def within(uri: Any, prefix: str) -> bool:
 
 
 def _captured_item(item: Any, monitor: DataQualityMonitor) -> bool:
-    return isinstance(item, dict) and within(f"s3://{item.get('Bucket')}/{item.get('Key')}", capture_area(monitor))
+    return _item_within(item, capture_area(monitor))
+
+
+def _item_within(item: Any, prefix: str) -> bool:
+    return isinstance(item, dict) and within(f"s3://{item.get('Bucket')}/{item.get('Key')}", prefix)

@@ -13,6 +13,7 @@ from typing import Any
 from model_governance.monitoring.dq_monitors import _KMS, _NAME, _S3_PREFIX, _SCHEDULE
 
 MONITORING_TYPE = "ModelQuality (serverless)"
+MODEL_QUALITY_PARTS = "parts"  # a fanned-out run's folder of batch parts, read back by its Finish
 PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
 _DURATION = re.compile(r"^(?P<sign>[-+])?P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$")
 _ATTRIBUTE = re.compile(r"^[A-Za-z0-9_$.\[\]\-]{1,200}$")
