@@ -246,3 +246,27 @@ def test_a_value_is_read_only_when_plain():
     found = read_layout(Lines.of(block), layout)
     assert found.lines.tolist() == [0, 4]
     assert found.strings(Lines.of(block), "v").tolist() == [b"plain", b""]
+
+
+def test_lines_that_end_like_the_first_ones_but_differ_inside_get_their_own_verdict(monkeypatch: pytest.MonkeyPatch):
+    """The block path learns how the first lines end (literals, value lengths) and checks the rest at once: a line
+    of that length with anything else inside its tail must still get the record-by-record verdict."""
+    uuid = "0b6c1a8e-4f1c-4b2e-9a7d-0000000000{:02d}"
+    capture = [compact(uuid.format(i), f"0.{i:02d}") for i in range(40)]
+    odd = {
+        20: compact(uuid.format(20)[:-2] + '\\"', "0.20"),  # an escaped quote, same length
+        21: compact(uuid.format(21)[:-1] + "\t", "0.21"),  # a raw tab: not JSON
+        22: compact(uuid.format(22)[:-2] + "\u00e9", "0.22"),  # two UTF-8 bytes, same length in bytes
+        23: compact(uuid.format(23), "0.23").replace(b'"eventVersion":"0"', b'"eventVersion":"1"'),  # valid JSON
+        24: compact(uuid.format(24), "0.24").replace(b'"inferenceTime"', b'"inferenceTimf"'),  # no time: inside
+        25: compact(uuid.format(25), "0.25").replace(b'{"eventId"', b'["eventId"'),  # not JSON
+        26: compact(uuid.format(26), "0.26", at="2026-11-23T09:30:00Z"),  # same length, outside the window
+    }
+    capture = [odd.get(i, line) for i, line in enumerate(capture)]
+    labels = [truth(uuid.format(i), str(i % 2)) for i in range(40)] + [truth(uuid.format(22)[:-2] + "\u00e9", "1")]
+    reading = OutputReading(BINARY, probability_attribute="0")
+    by_block = outcome(run(reading, capture, labels, blocks=True))
+    record_by_record(monkeypatch)
+    assert outcome(run(reading, capture, labels, blocks=True)) == by_block
+    assert by_block[3]["merged"] == 36 and by_block[3]["inferences_outside_window"] == 1  # 20: its label names
+    # the id before the escape; 21 and 25 are not JSON; 26 is outside
