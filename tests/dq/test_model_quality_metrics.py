@@ -191,3 +191,9 @@ def test_a_run_with_more_classes_than_a_confusion_matrix_should_hold_is_refused_
 def test_metrics_too_large_for_json_are_refused_by_name():
     with pytest.raises(mq.MetricsError, match="mse is not a finite number"):
         mq.metrics(mq.Pairs(mq.REGRESSION, ["1e200", "-1e200"] * 20, ["-1e200", "1e200"] * 20))
+
+
+def test_a_threshold_no_float_holds_is_refused_by_name():
+    with pytest.raises(mq.UnreadableConstraintsError, match="finite numeric threshold"):
+        mq.read_constraints({"binary_classification_constraints": {"f1": {
+            "threshold": 10**400, "comparison_operator": "LessThanThreshold"}}}, mq.BINARY)  # fmt: skip

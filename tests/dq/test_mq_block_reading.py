@@ -155,7 +155,8 @@ def test_the_summary_names_what_was_read_and_why_records_were_skipped():
     summary = merge.document()
     assert summary["inferences_outside_window"] == 2
     assert summary["unreadable_reasons"]["probability 'high' is not a number"] == 1
-    assert summary["first_problem"].startswith("capture line 8")  # "high"
+    assert summary["unreadable_reasons"]["probability 'nan' is not a finite number"] == 1
+    assert summary["first_problem"].startswith("capture line 7")  # "nan"
     pairs = merge.pairs()
     merged = dict(
         zip([e for e in "abcdefglm"], zip(list(pairs.labels), pairs.probabilities.tolist(), strict=False), strict=False)
@@ -228,6 +229,8 @@ def test_short_decimals_take_float_s_value():
         "1.234567",
         "123456789",
         "-0.123456",
+        "1\x002",  # a NUL inside: float() refuses it
+        "0.\x005",
     ]
     plain, numbers = short_decimals(np.array([t.encode() for t in texts]))
     assert plain.sum() > 20_000
@@ -270,3 +273,69 @@ def test_lines_that_end_like_the_first_ones_but_differ_inside_get_their_own_verd
     assert outcome(run(reading, capture, labels, blocks=True)) == by_block
     assert by_block[3]["merged"] == 36 and by_block[3]["inferences_outside_window"] == 1  # 20: its label names
     # the id before the escape; 21 and 25 are not JSON; 26 is outside
+
+
+HOSTILE = [
+    b"[]",
+    b"1",
+    b'"x"',
+    b'{"eventMetadata":[1],"captureData":{"endpointOutput":{}}}',
+    b'{"eventMetadata":{"eventId":"a"},"captureData":{"endpointOutput":[1]}}',
+    b'{"eventMetadata":{"eventId":"a"},"captureData":"x"}',
+    compact("b", "0.5", at="0001-01-01T00:00:00+01:00"),
+    compact("c", "0.5", at="9999-12-31T23:59:59-01:00"),
+    compact("", "0.5"),  # an empty eventId
+    compact("d" * 129, "0.5"),  # longer than an eventId may be
+    compact("e\\u0000", "0.5"),  # a NUL
+    compact("f", "inf"),
+    json.dumps({"eventMetadata": {"eventId": "g", "inferenceTime": "2026-11-23T08:30:00Z"}, "captureData": {
+        "endpointOutput": {"observedContentType": "application/json", "data": '{"score": 1' + "0" * 400 + "}",
+                           "encoding": "JSON"}}}).encode(),
+    json.dumps({"eventMetadata": {"eventId": "h", "inferenceTime": "2026-11-23T08:30:00Z"}, "captureData": {
+        "endpointOutput": {"observedContentType": "application/json", "data": "[" * 100_000 + "]" * 100_000,
+                           "encoding": "JSON"}}}).encode(),
+]  # fmt: skip
+HOSTILE_TRUTH = [
+    b"[]",
+    b'{"eventMetadata":{"eventId":"a"},"groundTruthData":[1]}',
+    truth("x" * 129, "1"),
+    truth("", "1"),
+]
+
+
+@pytest.mark.parametrize("reading", [OutputReading(BINARY, probability_attribute="0"),
+                                     OutputReading(BINARY, probability_attribute="score")])  # fmt: skip
+def test_a_record_of_any_shape_is_one_counted_unreadable_record(reading: OutputReading, monkeypatch):
+    capture, labels = [*HOSTILE, compact("ok", "0.9")], [*HOSTILE_TRUTH, truth("ok", "1")]
+    by_block = run(reading, capture, labels, blocks=True)
+    summary = by_block.document()
+    assert summary["unreadable_records"] == len(HOSTILE) + len(HOSTILE_TRUTH) - 1  # the empty label's id is kept
+    assert summary["labels_without_inference"] == 1
+    record_by_record(monkeypatch)
+    assert outcome(run(reading, capture, labels, blocks=True)) == outcome(by_block)
+
+
+def test_whoever_writes_ground_truth_cannot_grow_the_merge():
+    """Labels of eventIds the window did not capture are counted, never kept; reasons quoting a record are cut
+    short and their number bounded."""
+    merge = Merge(OutputReading(MULTICLASS), start=START, end=END)
+    merge.add_capture([compact("a", "cat")], "capture")
+    labels = [truth(f"unknown-{i}", f"label-{i}-" + "z" * 1000) for i in range(2000)]
+    weird = [json.dumps({"groundTruthData": {"data": "1", "encoding": f"E{i}" + "y" * 5000},
+                         "eventMetadata": {"eventId": "a"}}).encode() for i in range(300)]  # fmt: skip
+    merge.add_ground_truth(capped_blocks([b"\n".join(labels + weird)]), "truth")
+    assert merge.truth.texts == []
+    assert merge.document()["labels_without_inference"] == 2000
+    assert len(merge.tally.reasons) <= 101 and max(len(r) for r in merge.tally.reasons) <= 200
+    assert merge.tally.reasons["other reasons"] == 200 and merge.tally.skipped == 300
+
+
+def test_a_capture_record_is_read_by_its_output_whatever_its_request_holds(monkeypatch: pytest.MonkeyPatch):
+    """The one place the block path reads more than the record-by-record path: it does not parse the captured
+    request (this monitor does not use it; the data-quality monitor does, and counts a broken one), so a record in
+    SageMaker's layout with a request that is not JSON still gives its prediction."""
+    broken = compact("a", "0.7").replace(b'"data":"5,1.5,\\"x\\""', b'"data":"5,1.5,\x00"')
+    reading = OutputReading(BINARY, probability_attribute="0")
+    assert run(reading, [broken], [truth("a", "1")], blocks=True).document()["merged"] == 1
+    record_by_record(monkeypatch)
+    assert run(reading, [broken], [truth("a", "1")], blocks=True).document()["unreadable_records"] == 1

@@ -284,6 +284,7 @@ def test_a_baseline_file_of_the_wrong_shape_leaves_its_values_out_and_the_page_w
     broken = {
         "accuracy": {"value": "high"},
         "auc": {"value": float("nan")},
+        "f1": {"value": 10**400},  # json.loads reads an integer no float holds
         "confusion_matrix": {"0": {"0": -1, "1": 3}, "1": {"0": 2, "1": 4}},
         "receiver_operating_characteristic_curve": {"false_positive_rates": [0, 1], "true_positive_rates": [1]},
         "precision_recall_curve": "none",

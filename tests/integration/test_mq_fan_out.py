@@ -14,6 +14,7 @@ import pytest
 
 from data_quality import mq_run
 from local.scenarios import model_quality as scenario
+from model_governance.events import RECONCILED_KEY
 from model_governance.monitoring.mq_monitors import parse_model_quality_monitors
 
 HOUR = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -188,6 +189,11 @@ def _object(key: str) -> dict[str, Any]:
             "manifest_key": "payroll.csv",
             "Items": [FOREIGN],
         },
+        *(
+            {"action": "check", "monitor": scenario.MONITOR, "time": t}
+            for t in ("0001-01-01T00:00:00+01:00", 10**20, 1e300, -(10**16), float("nan"))
+        ),
+        {"action": "alert", "monitor": scenario.MONITOR, RECONCILED_KEY: 5},
     ],
     ids=[
         "foreign-capture",
@@ -202,6 +208,12 @@ def _object(key: str) -> dict[str, Any]:
         "future-profile",
         "future-finish",
         "finish-without-fan-out",
+        "time-before-year-one",
+        "time-past-year-9999",
+        "time-overflowing",
+        "time-far-negative",
+        "time-nan",
+        "marker-not-an-object",
     ],
 )
 def test_a_batch_naming_objects_outside_the_monitors_prefixes_reads_and_writes_nothing(mq_world, event):

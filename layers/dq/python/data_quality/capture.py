@@ -25,6 +25,9 @@ from typing import Any
 import orjson
 
 MAX_REASONS_KEPT = 5
+MAX_REASON_LENGTH = 200
+MAX_REASONS_COUNTED = 100
+OTHER_REASONS = "other reasons"
 # A capture record holds one request and its response (InvokeEndpoint takes at most 25 MB, base64 adds a third):
 # a longer line is not a record, and holding it would run the function out of memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -45,10 +48,16 @@ class CaptureTally:
     first_problem: str | None = None
 
     def skip(self, where: str, reason: str) -> None:
+        """Count a skipped record. A reason quotes the record's own text: it is cut short, and reasons past the
+        first MAX_REASONS_COUNTED distinct ones are counted as one, so no record can grow what the run keeps."""
         self.skipped += 1
+        if len(reason) > MAX_REASON_LENGTH:
+            reason = reason[: MAX_REASON_LENGTH - 3] + "..."
+        if reason not in self.reasons and len(self.reasons) >= MAX_REASONS_COUNTED:
+            reason = OTHER_REASONS
         self.reasons[reason] += 1
         if self.first_problem is None:
-            self.first_problem = f"{where}: {reason}"
+            self.first_problem = f"{where[:MAX_REASON_LENGTH]}: {reason}"
 
     def merge(self, other: CaptureTally) -> None:
         self.records += other.records

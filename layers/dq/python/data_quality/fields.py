@@ -128,6 +128,9 @@ def short_decimals(values: npt.NDArray[np.bytes_]) -> tuple[npt.NDArray[np.bool_
         signed = (word & _U64(0xFF)) == _MINUS
         word = np.where(signed, word >> _U64(8), word)
         length = _bytes_before_nul(word)
+        plain &= np.where(
+            length >= 8, True, (word >> (_U64(8) * length.clip(0, 7).astype(np.uint64))) == 0
+        )  # no NUL inside
         dots = _match_bytes(word, _DOT) & _below(length)
         dot_at = _lowest_byte(dots)
         one_dot = (dots & (dots - _U64(1))) == 0

@@ -12,6 +12,7 @@ metrics over sqrt(FOLDS)): one extra pass, where Model Monitor bootstraps.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -428,9 +429,16 @@ def read_constraints(document: Any, problem_type: str) -> dict[str, tuple[float,
     for name, constraint in section.items():
         threshold = constraint.get("threshold") if isinstance(constraint, dict) else None
         operator = constraint.get("comparison_operator") if isinstance(constraint, dict) else None
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or operator not in OPERATORS:
+        if isinstance(threshold, int) and not isinstance(threshold, bool) and abs(threshold) > 2**1023:
+            threshold = float("inf")  # no float holds it: refused below, as a threshold no run can be judged by
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not math.isfinite(threshold)
+            or operator not in OPERATORS
+        ):
             raise UnreadableConstraintsError(
-                f"constraints.json {key}.{name} needs a numeric threshold and a comparison_operator of"
+                f"constraints.json {key}.{name} needs a finite numeric threshold and a comparison_operator of"
                 f" {', '.join(OPERATORS)}"
             )
         read[str(name)] = (float(threshold), str(operator))

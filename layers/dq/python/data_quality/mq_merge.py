@@ -22,12 +22,14 @@ import base64
 import binascii
 import io
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +41,7 @@ from data_quality.model_quality import BINARY, Pairs, Texts
 from data_quality.record_layout import Found, Layout, Lines, Skip, Value, distinct, read_layout, value_hashes
 from model_governance.events import parse_timestamp
 
+MAX_EVENT_ID = 128  # bytes; SageMaker's eventIds are UUIDs (36)
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 _OUTPUT = b'"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"'
@@ -46,10 +49,10 @@ _CSV_THEN_EVENT = b'","encoding":"CSV"}},"eventMetadata":{"eventId":"'
 _TIME_THEN_END = (b'","inferenceTime":"', Value("time", 40), b'"},"eventVersion":"0"}')
 _REQUEST = Skip(opens=b'"endpointInput":{', closes=b"},")
 CAPTURE_LAYOUTS = (  # SageMaker's: without and with an inferenceId
-    Layout(b'{"captureData":{', (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event"), *_TIME_THEN_END), _REQUEST),
+    Layout(b'{"captureData":{', (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event", MAX_EVENT_ID, shortest=1), *_TIME_THEN_END), _REQUEST),
     Layout(
         b'{"captureData":{',
-        (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event"), b'","inferenceId":"', Value("inference"),
+        (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event", MAX_EVENT_ID, shortest=1), b'","inferenceId":"', Value("inference"),
          *_TIME_THEN_END),
         _REQUEST,
     ),
@@ -57,17 +60,18 @@ CAPTURE_LAYOUTS = (  # SageMaker's: without and with an inferenceId
 GROUND_TRUTH_LAYOUTS = (  # Model Monitor's, compact and as json.dumps writes it
     Layout(
         b'{"groundTruthData":{"data":"',
-        (Value("label", 256), b'","encoding":"CSV"},"eventMetadata":{"eventId":"', Value("event"),
+        (Value("label", 256), b'","encoding":"CSV"},"eventMetadata":{"eventId":"', Value("event", MAX_EVENT_ID, shortest=1),
          b'"},"eventVersion":"0"}'),
     ),
     Layout(
         b'{"groundTruthData": {"data": "',
-        (Value("label", 256), b'", "encoding": "CSV"}, "eventMetadata": {"eventId": "', Value("event"),
+        (Value("label", 256), b'", "encoding": "CSV"}, "eventMetadata": {"eventId": "', Value("event", MAX_EVENT_ID, shortest=1),
          b'"}, "eventVersion": "0"}'),
     ),
 )  # fmt: skip
 
 Strings = npt.NDArray[np.bytes_]
+Read = TypeVar("Read")
 Codes = npt.NDArray[np.int64]
 
 
@@ -107,6 +111,25 @@ class TextCodes:
         texts, inverse = distinct(values)
         table = np.array([self.code(v.decode("ascii").strip()) for v in texts.tolist()], dtype=np.int64)
         return table[inverse]
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """Ground truth rows of one block, in line order: each eventId, and where its label is (read by the layout,
+    in ``plain``, or record by record, in ``texts``): coded only when asked, for the rows a join found."""
+
+    events: Strings
+    at: Codes  # >= 0: an index into plain; < 0: -1 - an index into texts
+    plain: Strings
+    texts: list[str]
+
+    def codes(self, rows: npt.NDArray[np.bool_], truth: TextCodes) -> Codes:
+        at = self.at[rows]
+        codes = np.empty(len(at), dtype=np.int64)
+        by_layout = at >= 0
+        codes[by_layout] = truth.of_strings(self.plain[at[by_layout]])
+        codes[~by_layout] = [truth.code(self.texts[-1 - i]) for i in at[~by_layout].tolist()]
+        return codes
 
 
 @dataclass
@@ -221,13 +244,16 @@ class Merge:
         self._captured.extend(self._each_block(blocks, where, self._capture_block))
 
     def add_ground_truth(self, blocks: Iterable[bytes], where: str) -> None:
-        """Ground truth records, joined at once against the capture read before."""
-        for rows in self._each_block(blocks, where, self._truth_block):
-            self._join(rows)
+        """Ground truth records, joined at once against the capture read before: the labels of eventIds the window
+        did not capture are counted and dropped unread (whoever writes ground truth cannot grow this merge)."""
+        for labels in self._each_block(blocks, where, self._truth_block):
+            self._join(labels.events, partial(labels.codes, truth=self.truth))
 
     def keep_ground_truth(self, blocks: Iterable[bytes], where: str) -> None:
         """Ground truth records kept unjoined: a fan-out worker's, for its ``part``."""
-        self._unjoined.extend(self._each_block(blocks, where, self._truth_block))
+        for labels in self._each_block(blocks, where, self._truth_block):
+            codes = labels.codes(np.ones(len(labels.events), dtype=np.bool_), self.truth)
+            self._unjoined.append(_Rows(labels.events, codes, np.zeros(len(codes))))
 
     # -- fan-out parts ------------------------------------------------------------------------------------------
 
@@ -274,7 +300,7 @@ class Merge:
         self.tally.merge(CaptureTally(skipped=counts["skipped"], reasons=Counter(counts["reasons"]),
                                       first_problem=counts["first_problem"]))  # fmt: skip
         if len(labels):
-            self._join(labels)
+            self._join(labels.events, lambda found: labels.codes[found])
 
     # -- results ------------------------------------------------------------------------------------------------
 
@@ -321,13 +347,14 @@ class Merge:
             self._stamp = np.zeros(len(self._index.rows), dtype=np.int64)
         return self._index, self._capture
 
-    def _join(self, labels: _Rows) -> None:
+    def _join(self, events: Strings, codes_of: Callable[[npt.NDArray[np.bool_]], Codes]) -> None:
+        """Label the inferences ``events`` name; ``codes_of`` gives the labels' codes of the rows found."""
         index, _ = self._joined_index()
-        self.ground_truth_records += len(labels)
-        positions = index.positions(labels.events)
+        self.ground_truth_records += len(events)
+        positions = index.positions(events)
         found = positions >= 0
         self.labels_without_inference += int(np.count_nonzero(~found))
-        positions, codes = positions[found], labels.codes[found]
+        positions, codes = positions[found], codes_of(found)
         order = np.arange(len(positions))
         self._stamp[positions] = order
         if np.any(self._stamp[positions] != order):  # an inference labelled twice here: its first label counts
@@ -337,8 +364,8 @@ class Merge:
         self._labels[positions[unset]] = codes[unset]
 
     def _each_block(
-        self, blocks: Iterable[bytes], where: str, read: Callable[[Lines, str, int], _Rows]
-    ) -> Iterator[_Rows]:
+        self, blocks: Iterable[bytes], where: str, read: Callable[[Lines, str, int], Read]
+    ) -> Iterator[Read]:
         first_line = 1  # of the block, in its object (the tally names lines)
         for block in blocks:
             if type(block) is OverlongLine:
@@ -403,7 +430,9 @@ class Merge:
             event_id, moment = _event(record)
             at = self._times[moment] if moment in self._times else self._time(moment)
             output = record["captureData"]["endpointOutput"]
-        except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
+            if not isinstance(output, dict):
+                raise UnreadableRecord("captureData.endpointOutput is not an object")
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, UnreadableRecord) as error:
             self.tally.skip(where, _reason(error, "not a data capture record"))
             return None
         if not self._inside(at):
@@ -417,31 +446,36 @@ class Merge:
         self.inferences += 1
         return event_id, prediction, probability
 
-    def _truth_block(self, lines: Lines, where: str, first_line: int) -> _Rows:
+    def _truth_block(self, lines: Lines, where: str, first_line: int) -> _Labels:
         found, slow = _read(lines, GROUND_TRUTH_LAYOUTS)
-        labels = self.truth.of_strings(found.strings(lines, "label"))
-        rows = _Rows(found.strings(lines, "event"), labels, np.zeros(len(labels)))
+        texts: list[str] = []
         slow_rows = []
         for line in slow.tolist():
             read = self._truth_record(lines.text(line).rstrip(b"\r"), f"{where} line {first_line + line}")
             if read is not None:
-                slow_rows.append((line, read[0].encode(), self.truth.code(read[1]), 0.0))
-        return _in_line_order(found.lines, rows, slow_rows)
+                slow_rows.append((line, read[0].encode(), len(texts), 0.0))
+                texts.append(read[1])
+        plain = found.strings(lines, "label")
+        rows = _in_line_order(  # codes here: where each label is (>= 0: in plain; < 0: -1 - its place in texts)
+            found.lines, _Rows(found.strings(lines, "event"), np.arange(len(plain)), np.zeros(len(plain))),
+            [(line, event, -1 - at, probability) for line, event, at, probability in slow_rows],
+        )  # fmt: skip
+        return _Labels(rows.events, rows.codes, plain, texts)
 
     def _truth_record(self, line: bytes, where: str) -> tuple[str, str] | None:
         if not line.strip():
             return None
         try:
             record = orjson.loads(line)
-            event_id = record["eventMetadata"]["eventId"]
+            event_id = _event_id(record["eventMetadata"]["eventId"], empty_allowed=True)
             truth = record["groundTruthData"]
             label = truth["data"]
             if type(label) is not str or truth.get("encoding") != "CSV":
                 label = _text(truth, "groundTruthData")
-        except (orjson.JSONDecodeError, KeyError, TypeError, UnreadableRecord) as error:
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, UnreadableRecord) as error:
             self.tally.skip(where, _reason(error, "not a ground truth record"))
             return None
-        return str(event_id), label.strip()
+        return event_id, label.strip()
 
     def _inside(self, at: datetime | None) -> bool:
         return at is None or not ((self.start and at < self.start) or (self.end and at >= self.end))
@@ -457,7 +491,7 @@ class Merge:
             return None
         try:
             at = parse_timestamp(moment, field_name="inferenceTime")
-        except ValueError:
+        except (ValueError, OverflowError):
             raise UnreadableRecord("eventMetadata.inferenceTime is not a time") from None
         if len(self._times) < 100_000:
             self._times[moment] = at
@@ -470,8 +504,10 @@ class Merge:
             value = _attribute(output, reading.probability_attribute)
             try:
                 probability = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise UnreadableRecord(f"probability {str(value)[:40]!r} is not a number") from None
+            if not math.isfinite(probability):  # NaN or infinity: no place in a ranking
+                raise UnreadableRecord(f"probability {str(value)[:40]!r} is not a finite number")
         if reading.inference_attribute is not None:
             return str(_attribute(output, reading.inference_attribute)).strip(), probability
         if reading.probability_attribute is not None and reading.problem_type == BINARY:
@@ -532,14 +568,28 @@ def _reason(error: Exception, default: str) -> str:
     return str(error) if isinstance(error, UnreadableRecord) else f"{default} ({type(error).__name__})"
 
 
-def _event(record: dict[str, Any]) -> tuple[str, str | None]:
+def _event(record: Any) -> tuple[str, str | None]:
     """(eventId, inferenceTime text or None)."""
+    if not isinstance(record, dict):
+        raise UnreadableRecord("not a JSON object")
     metadata = record.get("eventMetadata") or {}
+    if not isinstance(metadata, dict):
+        raise UnreadableRecord("eventMetadata is not an object")
     event_id = metadata.get("eventId")
     if not isinstance(event_id, str) or not event_id:
         raise UnreadableRecord("no eventMetadata.eventId")
     at = metadata.get("inferenceTime")
-    return event_id, at if isinstance(at, str) else None
+    return _event_id(event_id), at if isinstance(at, str) else None
+
+
+def _event_id(value: Any, *, empty_allowed: bool = False) -> str:
+    """An eventId as the merge keys it: SageMaker's are UUIDs; a longer one would widen every row's."""
+    event_id = str(value)
+    if len(event_id) > MAX_EVENT_ID or len(event_id.encode()) > MAX_EVENT_ID:
+        raise UnreadableRecord(f"eventMetadata.eventId longer than {MAX_EVENT_ID} bytes")
+    if "\x00" in event_id or not (event_id or empty_allowed):
+        raise UnreadableRecord("eventMetadata.eventId is empty or holds a NUL")
+    return event_id
 
 
 def _text(payload: Any, where: str) -> str:
@@ -556,7 +606,7 @@ def _text(payload: Any, where: str) -> str:
     return data
 
 
-def _attribute(output: Any, attribute: str | None) -> Any:
+def _attribute(output: dict[str, Any], attribute: str | None) -> Any:
     """The value an attribute names in a captured output: a column index of CSV, a field path of JSON
     (``score``, ``predictions[0].score``, ``$.label``); without one, the first CSV column or the JSON scalar."""
     content_type = str(output.get("observedContentType") or "").lower()
@@ -570,7 +620,7 @@ def _attribute(output: Any, attribute: str | None) -> Any:
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
             value: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise UnreadableRecord("endpointOutput.data is not JSON") from None
         for name, position in _PATH_PART.findall((attribute or "").removeprefix("$").lstrip(".")):
             try:

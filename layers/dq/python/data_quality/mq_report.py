@@ -92,9 +92,13 @@ def render_page(
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)  # an integer too large for a float raises
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _metric(entry: Any) -> tuple[float, float | None] | None:

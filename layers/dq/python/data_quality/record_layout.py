@@ -36,6 +36,7 @@ class Value:
 
     name: str
     longest: int = 128
+    shortest: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def read_layout(lines: Lines, layout: Layout, among: Positions | None = None) ->
             ok &= (pos >= starts) & _literal_at(words, np.maximum(pos, 0), piece)
         else:
             found, start = _value_start(words, pos, piece.longest)
-            ok &= found & (start > starts)
+            ok &= found & (start > starts) & (pos - start >= piece.shortest)
             values[piece.name] = (start, pos.copy())
             pos = start.copy()
     head = starts + len(layout.head)

@@ -257,7 +257,7 @@ def refusal(event: dict[str, Any], monitor: DataQualityMonitor | None, now: date
         items = event.get("Items")
         if not isinstance(items, list) or not all(_captured_item(i, monitor) for i in items):
             return "the batch names objects outside the monitor's capture prefix"
-    return _time_refusal(event, now) if action in TIMED_ACTIONS else None
+    return _time_refusal(event, now) if action in TIMED_ACTIONS else _marker_refusal(event)
 
 
 def model_quality_refusal(event: dict[str, Any], monitor: ModelQualityMonitor, now: datetime) -> str | None:
@@ -276,13 +276,20 @@ def model_quality_refusal(event: dict[str, Any], monitor: ModelQualityMonitor, n
             return f"batch kind {text.name(kind)}: expected {CAPTURE} or {GROUND_TRUTH}"
         if not isinstance(items, list) or not all(_item_within(i, areas[kind]) for i in items):
             return f"the batch names objects outside the monitor's {kind} prefix {areas[kind]}"
-    return _time_refusal(event, now) if action in TIMED_ACTIONS else None
+    return _time_refusal(event, now) if action in TIMED_ACTIONS else _marker_refusal(event)
+
+
+def _marker_refusal(event: dict[str, Any]) -> str | None:
+    marker = event.get(RECONCILED_KEY)
+    if marker is not None and not isinstance(marker, dict):
+        return f"{RECONCILED_KEY} {text.name(marker)} is not an object"
+    return None
 
 
 def _time_refusal(event: dict[str, Any], now: datetime) -> str | None:
     try:
         moment = fired_at(event)
-    except (InvalidEventError, KeyError):
+    except (InvalidEventError, KeyError, ValueError, OverflowError, OSError, TypeError):  # any body an invoker sends
         return f"time {text.name(event.get('time'))} is not a timestamp"
     if moment > now + FUTURE_SKEW:
         return f"time {moment.isoformat()} is in the future"
