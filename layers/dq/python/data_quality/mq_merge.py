@@ -46,29 +46,40 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 _OUTPUT = b'"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"'
 _CSV_THEN_EVENT = b'","encoding":"CSV"}},"eventMetadata":{"eventId":"'
+_EVENT = Value("event", MAX_EVENT_ID, shortest=1)
 _TIME_THEN_END = (b'","inferenceTime":"', Value("time", 40), b'"},"eventVersion":"0"}')
 _REQUEST = Skip(opens=b'"endpointInput":{', closes=b"},")
 CAPTURE_LAYOUTS = (  # SageMaker's: without and with an inferenceId
-    Layout(b'{"captureData":{', (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event", MAX_EVENT_ID, shortest=1), *_TIME_THEN_END), _REQUEST),
+    Layout(b'{"captureData":{', (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, _EVENT, *_TIME_THEN_END), _REQUEST),
     Layout(
         b'{"captureData":{',
-        (_OUTPUT, Value("output", 64), _CSV_THEN_EVENT, Value("event", MAX_EVENT_ID, shortest=1), b'","inferenceId":"', Value("inference"),
-         *_TIME_THEN_END),
+        (
+            _OUTPUT,
+            Value("output", 64),
+            _CSV_THEN_EVENT,
+            _EVENT,
+            b'","inferenceId":"',
+            Value("inference"),
+            *_TIME_THEN_END,
+        ),
         _REQUEST,
     ),
-)  # fmt: skip
+)
 GROUND_TRUTH_LAYOUTS = (  # Model Monitor's, compact and as json.dumps writes it
     Layout(
         b'{"groundTruthData":{"data":"',
-        (Value("label", 256), b'","encoding":"CSV"},"eventMetadata":{"eventId":"', Value("event", MAX_EVENT_ID, shortest=1),
-         b'"},"eventVersion":"0"}'),
+        (Value("label", 256), b'","encoding":"CSV"},"eventMetadata":{"eventId":"', _EVENT, b'"},"eventVersion":"0"}'),
     ),
     Layout(
         b'{"groundTruthData": {"data": "',
-        (Value("label", 256), b'", "encoding": "CSV"}, "eventMetadata": {"eventId": "', Value("event", MAX_EVENT_ID, shortest=1),
-         b'"}, "eventVersion": "0"}'),
+        (
+            Value("label", 256),
+            b'", "encoding": "CSV"}, "eventMetadata": {"eventId": "',
+            _EVENT,
+            b'"}, "eventVersion": "0"}',
+        ),
     ),
-)  # fmt: skip
+)
 
 Strings = npt.NDArray[np.bytes_]
 Read = TypeVar("Read")
