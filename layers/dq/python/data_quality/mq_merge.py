@@ -116,11 +116,19 @@ class TextCodes:
         return code
 
     def of_strings(self, values: Strings) -> Codes:
-        """Codes of plain ASCII values (stripped, as the record-by-record path strips them)."""
+        """Codes of plain ASCII values (stripped, as the record-by-record path strips them). A regression's values
+        are nearly all distinct: they are decoded, looked up and added in bulk, not one call each."""
         if not len(values):
             return np.zeros(0, dtype=np.int64)
         texts, inverse = distinct(values)
-        table = np.array([self.code(v.decode("ascii").strip()) for v in texts.tolist()], dtype=np.int64)
+        joined = b"\n".join(texts.tolist())  # plain values hold no newline
+        decoded = joined.decode("ascii").split("\n")
+        if joined[:1].isspace() or b" \n" in joined or b"\n " in joined or joined[-1:].isspace():
+            decoded = [text.strip() for text in decoded]
+        new = [text for text in dict.fromkeys(decoded) if text not in self._code]
+        self._code.update(zip(new, range(len(self.texts), len(self.texts) + len(new)), strict=True))
+        self.texts += new
+        table = np.fromiter(map(self._code.__getitem__, decoded), dtype=np.int64, count=len(decoded))
         return table[inverse]
 
 
