@@ -18,7 +18,6 @@ from infra.package_conditions import embedded_card_only
 from infra.shared import SharedResources
 from model_governance import constants
 from model_governance.monitoring.dq_monitors import monitors_json
-from model_governance.monitoring.mq_monitors import model_quality_monitors_json
 from model_governance.sweep.rules import KINDS
 from model_governance.sweep.schedule import schedule_period
 from model_governance.workflows.account_sweep import METRIC_COMPLETED
@@ -86,7 +85,7 @@ class AccountSweep(Construct):
                 constants.ENV_SEND_ALL_CLEAR: str(config.send_all_clear).lower(),
                 constants.ENV_GATED_STAGES: ",".join(config.gated_stages),
                 constants.ENV_DQ_MONITORS: monitors_json(config.data_quality_monitors),
-                constants.ENV_MQ_MONITORS: model_quality_monitors_json(config.model_quality_monitors),
+                constants.ENV_MQ_MONITORS: monitors_json(config.model_quality_monitors),
                 constants.ENV_RECONCILE: str(config.reconcile).lower(),
                 constants.ENV_RECONCILE_LOOKBACK_HOURS: str(config.reconcile_lookback_hours),
                 constants.ENV_APPROVAL_GATE: config.approval_gate,

@@ -29,7 +29,6 @@ from model_governance.monitoring.dq_monitors import RUN_MANIFEST, DataQualityMon
 from model_governance.monitoring.mq_monitors import (
     MODEL_QUALITY_PARTS,
     ModelQualityMonitor,
-    model_quality_monitors_json,
 )
 
 DQ_LAYER_DIR = Path(__file__).resolve().parent.parent / "layers" / "dq"
@@ -120,7 +119,7 @@ class DataQualityMonitors(Construct):
                 constants.ENV_OPS_TOPIC: shared.topics.ops.topic_arn,
                 constants.ENV_VIOLATION_COOLDOWN_HOURS: str(config.violation_cooldown_hours),
                 constants.ENV_DQ_MONITORS: monitors_json(monitors),
-                constants.ENV_MQ_MONITORS: model_quality_monitors_json(quality_monitors),
+                constants.ENV_MQ_MONITORS: monitors_json(quality_monitors),
             },
         )
         acknowledge(

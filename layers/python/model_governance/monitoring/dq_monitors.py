@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # a monitoring schedule name's rule
 _S3_PREFIX = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(/(?P<key>.*))?$")
@@ -110,14 +111,22 @@ def parse_monitors(value: Any) -> tuple[DataQualityMonitor, ...]:
                     kms_key_arns=tuple(keys),
                 )
             )
-    names = [m.name for m in monitors]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        problems.append(f"monitor names must be unique: {', '.join(duplicates)}")
+    problems += repeated_names([m.name for m in monitors])
     if problems:
         raise ValueError("; ".join(problems))
     return tuple(monitors)
 
 
-def monitors_json(monitors: tuple[DataQualityMonitor, ...]) -> str:
+def repeated_names(names: list[str], taken: frozenset[str] = frozenset()) -> list[str]:
+    """The problem, if any, of names used twice or already ``taken`` (each name has one alert state)."""
+    repeated = sorted({n for n in names if names.count(n) > 1 or n in taken})
+    return [f"monitor names must be unique among all monitors: {', '.join(repeated)}"] if repeated else []
+
+
+class _Documented(Protocol):
+    def document(self) -> dict[str, Any]: ...
+
+
+def monitors_json(monitors: Sequence[_Documented]) -> str:
+    """Monitors as the functions' environment carries them."""
     return json.dumps([m.document() for m in monitors], separators=(",", ":"))

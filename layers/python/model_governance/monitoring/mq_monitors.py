@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from model_governance.monitoring.dq_monitors import _KMS, _NAME, _S3_PREFIX, _SCHEDULE
+from model_governance.monitoring.dq_monitors import _KMS, _NAME, _S3_PREFIX, _SCHEDULE, repeated_names
 
 MONITORING_TYPE = "ModelQuality (serverless)"
 MODEL_QUALITY_PARTS = "parts"  # a fanned-out run's folder of batch parts, read back by its Finish
@@ -145,14 +145,7 @@ def parse_model_quality_monitors(value: Any, *, taken: frozenset[str] = frozense
             values |= {"kms_key_arns": tuple(values["kms_key_arns"]), "schedule": values["schedule"].strip()}
             values["probability_threshold"] = float(values["probability_threshold"])
             monitors.append(ModelQualityMonitor(**values))
-    names = [m.name for m in monitors]
-    duplicates = sorted({n for n in names if names.count(n) > 1 or n in taken})
-    if duplicates:
-        problems.append(f"monitor names must be unique among all monitors: {', '.join(duplicates)}")
+    problems += repeated_names([m.name for m in monitors], taken)
     if problems:
         raise ValueError("; ".join(problems))
     return tuple(monitors)
-
-
-def model_quality_monitors_json(monitors: tuple[ModelQualityMonitor, ...]) -> str:
-    return json.dumps([m.document() for m in monitors], separators=(",", ":"))
