@@ -137,11 +137,6 @@ class Ranking:
         return np.split(grouped, bounds[:-1])
 
 
-def auc(truth: npt.NDArray[np.bool_], scores: Floats) -> float | None:
-    """Area under the ROC curve; None when one class is absent."""
-    return Ranking.of(scores).auc(truth)
-
-
 def _thin(*columns: Floats) -> list[list[float]]:
     size = columns[0].size
     if size > CURVE_POINTS:

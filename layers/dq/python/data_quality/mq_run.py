@@ -37,7 +37,7 @@ from model_governance.observability import logger
 # Capture and ground truth bytes one invocation merges; a larger window fans out. The data-quality monitor's
 # bound: merging parses about 60 MB of records a second on one vCPU, so such a window takes well under the
 # function's 15 minutes, and a fan-out's ProfileBatch reads at most BATCH_MAX_BYTES. The finishing invocation
-# still holds the window's inferences (about 16 bytes each plus the eventId) plus one part.
+# still holds the window's inferences (about 130 bytes each with a UUID eventId) plus one part.
 SINGLE_RUN_MAX_BYTES = 1_500_000_000
 BATCH_MAX_BYTES = 256 * 1024 * 1024
 
@@ -58,13 +58,6 @@ def run_time(fired_at: datetime) -> datetime:
     return fired_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def window(monitor: ModelQualityMonitor, fired_at: datetime) -> tuple[datetime, datetime, datetime]:
-    """(window start, window end, T)."""
-    t = run_time(fired_at)
-    start, end = monitor.window
-    return t + start, t + end, t
-
-
 @dataclass(frozen=True)
 class Window:
     """One run's window: its inferences in [start, end), their labels found up to T."""
@@ -76,7 +69,9 @@ class Window:
 
     @classmethod
     def of(cls, monitor: ModelQualityMonitor, fired_at: datetime) -> Window:
-        return cls(monitor, *window(monitor, fired_at))
+        t = run_time(fired_at)
+        start, end = monitor.window
+        return cls(monitor, t + start, t + end, t)
 
     @property
     def period(self) -> Period:
@@ -143,14 +138,14 @@ def start_window(monitor: ModelQualityMonitor, fired_at: datetime, run: MonitorR
     """Check the window in this invocation when its objects fit, else write the manifest for the fan-out."""
     window_ = Window.of(monitor, fired_at)
     try:
-        load_constraints(run.files, monitor)  # a run without a usable baseline fails before it fans out
+        constraints = load_constraints(run.files, monitor)  # a run without a usable baseline fails before it fans out
         capture, ground_truth = window_.objects(run.files)
+        fits = sum(o.size for o in capture + ground_truth) <= SINGLE_RUN_MAX_BYTES
+        merge = merge_objects(run.files, window_, capture, ground_truth) if fits else None
     except READ_ERRORS as error:
         return run.conclude(failed(monitor, window_.period, error))
-    if sum(o.size for o in capture + ground_truth) <= SINGLE_RUN_MAX_BYTES:
-        return run.conclude(
-            _checked(run.files, window_, lambda: merge_objects(run.files, window_, capture, ground_truth))
-        )
+    if merge is not None:
+        return run.conclude(judge(run.files, window_, constraints, merge))
     groups = batches_of(capture, BATCH_MAX_BYTES) + batches_of(ground_truth, BATCH_MAX_BYTES, kind=GROUND_TRUTH)
     return fan_out(run.files, monitor, window_.period, fired_at, groups)
 
@@ -230,7 +225,7 @@ def judge(files: S3Files, window_: Window, constraints: dict[str, tuple[float, s
     summary = {"monitor": monitor.name, "endpoint": monitor.endpoint, "window": label} | counts
     if merge.merged < monitor.minimum_records:
         files.write_json(f"{out}/{SUMMARY_FILE}", summary | {"violations": 0})
-        return RunOutcome(monitor, period, out, "Failed", failure_reason=_too_few(monitor, merge, label))
+        return RunOutcome(monitor, period, out, "Failed", failure_reason=_too_few(monitor, counts, label))
     pairs = merge.pairs()
     try:
         statistics = mq.statistics_document(pairs, at=window_.t)
@@ -258,10 +253,9 @@ def judge(files: S3Files, window_: Window, constraints: dict[str, tuple[float, s
     return RunOutcome(monitor, period, out, "Completed", exit_message=message, violations=len(violations))
 
 
-def _too_few(monitor: ModelQualityMonitor, merge: Merge, label: str) -> str:
-    counts = merge.document()
+def _too_few(monitor: ModelQualityMonitor, counts: dict[str, Any], label: str) -> str:
     return (
-        f"Not enough ground truth: {merge.merged} inferences merged, fewer than the {monitor.minimum_records} this"
+        f"Not enough ground truth: {counts['merged']} inferences merged, fewer than the {monitor.minimum_records} this"
         f" monitor needs ({label}: {counts['inferences_read']} inferences read, {counts['ground_truth_records_read']}"
         f" ground truth records read, {counts['labels_without_inference']} labels without an inference,"
         f" {counts['unreadable_records']} unreadable). Check that labels are written under"
